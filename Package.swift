@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// OpenMP from Debian's libomp-dev (llvm-14); see docs/build.md.
+let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
+let ompLib = "/usr/lib/llvm-14/lib"
+
+let package = Package(
+    name: "NeuroXbar",
+    products: [
+        .executable(name: "xbar", targets: ["xbar"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Shared foundations: errors, deterministic RNG, fixed-point arithmetic, atomic files.
+        .target(name: "XbarCore"),
+        // Stage 0 inputs.
+        .target(name: "XbarGraph", dependencies: ["XbarCore"]),
+        .target(name: "XbarTarget", dependencies: ["XbarCore", "TOMLKit"]),
+        .target(name: "XbarEvents", dependencies: ["XbarCore"]),
+        // The contract.
+        .target(name: "XbarIR", dependencies: ["XbarCore"]),
+        // Graph + target -> IR.
+        .target(name: "XbarCompiler", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarIR"]),
+        // Native kernels.
+        .target(
+            name: "CXbarKernel",
+            cSettings: [.unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),
+                .linkedLibrary("omp"),
+            ]
+        ),
+        .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
+        // IR -> results.
+        .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "CXbarKernel", "CGMP"]),
+        .executableTarget(
+            name: "xbar",
+            dependencies: [
+                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "XbarTests",
+            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator"]
+        ),
+    ]
+)

@@ -1,0 +1,42 @@
+import XbarCore
+import XbarTarget
+
+/// Conductance codes for weight digits: level d -> G = g_min + d * (g_max - g_min) / (levels - 1), in code units.
+public struct ConductanceMap: Sendable {
+    public let levelCodes: [Int32]
+    public let unusedCode: Int32
+    public let codeType: IntType
+    /// Real code distance of one level step.
+    public let stepCodes: Double
+    public let levels: Int
+    public let slices: Int
+
+    public init(target t: Target) {
+        let perUS = 1000.0 / t.cell.gUnitNS
+        levels = t.cell.levels
+        slices = t.mapping.slices
+        stepCodes = (t.cell.gMaxUS - t.cell.gMinUS) / Double(t.cell.levels - 1) * perUS
+        levelCodes = (0..<t.cell.levels).map { d in
+            Int32(Fixed.roundReal((t.cell.gMinUS + Double(d) * (t.cell.gMaxUS - t.cell.gMinUS) / Double(t.cell.levels - 1)) * perUS, .halfEven))
+        }
+        unusedCode = Int32(Fixed.roundReal(t.cell.unusedUS * perUS, .halfEven))
+        codeType = IntType.unsignedFitting(Int64(Swift.max(levelCodes.max() ?? 0, unusedCode)))
+    }
+
+    /// Codes of the 2*slices cells of weight q: [slice0+, slice0-, slice1+, slice1-, ...].
+    public func cells(_ q: Int64) -> [Int32] {
+        var out = [Int32]()
+        out.reserveCapacity(2 * slices)
+        var m = abs(q)
+        for _ in 0..<slices {
+            let d = Int(m % Int64(levels))
+            m /= Int64(levels)
+            if q >= 0 {
+                out.append(levelCodes[d]); out.append(levelCodes[0])
+            } else {
+                out.append(levelCodes[0]); out.append(levelCodes[d])
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,301 @@
+import XbarCore
+import XbarEvents
+import XbarIR
+
+/// The overflow report of one exact run: the first `ExactEngine.maxStoredEvents` events in execution order, and
+/// the exact number of all of them.
+public struct ExactReport: Equatable, Sendable {
+    /// The first events (at most `ExactEngine.maxStoredEvents`), in the order they happened.
+    public var events: [OverflowEvent] = []
+    /// How many events happened in total (may exceed `events.count`).
+    public var total: Int = 0
+    public init(events: [OverflowEvent] = [], total: Int = 0) {
+        self.events = events
+        self.total = total
+    }
+}
+
+/// The exact engine: an independent interpreter of docs/ir.md on arbitrary-precision integers (GMP).
+///
+/// Every value is computed as a mathematical integer first; wherever an explicit fit (`sat` or `wrap`) changes a
+/// value, an `OverflowEvent` is recorded:
+/// - op results (`add`, `sub`, `scale`, and `adc` clamping, also when the ADC is not fired): site = the op's result
+///   name, index = element;
+/// - `lif`: site `@POP.mem` (the fit of `v`, and of `v - TH` on a subtract reset) and `@POP.count` (the saturating
+///   spike counter), index = neuron;
+/// - readouts: site `@READOUT`, index = class, step = timesteps - 1 (readouts run at the end of the last step).
+///
+/// Results (spikes, counts, readouts, counters, traces) must equal `FastEngine`'s bit for bit.
+public struct ExactEngine: Sendable {
+    public let chip: Chip
+    /// At most this many events are stored per run; `ExactReport.total` keeps counting past it.
+    public static let maxStoredEvents = 1000
+
+    public init(chip: Chip) {
+        self.chip = chip
+    }
+
+    /// Runs one sample; returns the result and the overflow report (the first `maxStoredEvents` events plus the
+    /// exact total).
+    public func run(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false) -> (SampleResult, ExactReport) {
+        var st = ExactState(chip: chip, sample: sample, binding: binding, trace: trace)
+        st.runAll()
+        return (st.finish(), st.report)
+    }
+
+    /// The same as `run` (kept as an explicit name for callers that want to say they read the report).
+    public func runReport(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false) -> (SampleResult, ExactReport) {
+        run(sample, binding: binding, trace: trace)
+    }
+}
+
+/// Mutable interpreter state of one exact run.
+private struct ExactState {
+    let p: Program
+    let chip: Chip
+    let sample: SpikeRaster
+    let binding: InputBinding
+    let trace: Bool
+
+    var report = ExactReport()
+    var counters = Counters()
+    /// Bounds (min, max) per type.
+    var bounds: [IntType: (MPZ, MPZ)] = [:]
+
+    // Values of the current step, by result name.
+    var values: [String: [MPZ]] = [:]
+    /// Whether a read result drove at least one row this step.
+    var readDrove: [String: Bool] = [:]
+
+    // Input spikes: this step and the previous one.
+    var inCur: [String: [Bool]] = [:]
+    var inPrev: [String: [Bool]] = [:]
+
+    // Neuron state by population name.
+    var mem: [String: [MPZ]] = [:]
+    var refr: [String: [Int]] = [:]
+    var count: [String: [MPZ]] = [:]
+    var spk: [String: [Bool]] = [:]
+    var spkPrev: [String: [Bool]] = [:]
+    var spikeList: [String: [Spike]] = [:]
+    var traces: [String: PopulationTrace] = [:]
+
+    var readoutValues: [String: [Int64]] = [:]
+
+    init(chip: Chip, sample: SpikeRaster, binding: InputBinding, trace: Bool) {
+        self.chip = chip
+        p = chip.program
+        self.sample = sample
+        self.binding = binding
+        self.trace = trace
+        for i in p.inputs {
+            inCur[i.name] = [Bool](repeating: false, count: i.size)
+            inPrev[i.name] = [Bool](repeating: false, count: i.size)
+        }
+        for n in p.neurons {
+            mem[n.name] = (0..<n.size).map { _ in MPZ(0) }
+            refr[n.name] = [Int](repeating: 0, count: n.size)
+            count[n.name] = (0..<n.size).map { _ in MPZ(0) }
+            spk[n.name] = [Bool](repeating: false, count: n.size)
+            spkPrev[n.name] = [Bool](repeating: false, count: n.size)
+            spikeList[n.name] = []
+            if trace { traces[n.name] = PopulationTrace() }
+        }
+    }
+
+    mutating func range(_ t: IntType) -> (MPZ, MPZ) {
+        if let b = bounds[t] { return b }
+        let b = (MPZ.minimum(of: t), MPZ.maximum(of: t))
+        bounds[t] = b
+        return b
+    }
+
+    /// Fits `v` into `t`, recording an event at (step, site, index) when the value changes.
+    mutating func fit(_ v: MPZ, _ t: IntType, _ o: Overflow, step: Int, site: String, index: Int) -> MPZ {
+        let (lo, hi) = range(t)
+        let (w, changed) = v.fitted(to: t, o, lo: lo, hi: hi)
+        if changed {
+            report.total += 1
+            if report.events.count < ExactEngine.maxStoredEvents {
+                report.events.append(OverflowEvent(step: step, site: site, index: index, exact: v.decimal,
+                                                   stored: w.int64!))
+            }
+        }
+        return w
+    }
+
+    mutating func runAll() {
+        for t in 0..<p.timesteps {
+            // Step start: spk_prev := spk, spk := 0; inputs shift by one step.
+            for n in p.neurons {
+                spkPrev[n.name] = spk[n.name]
+                spk[n.name] = [Bool](repeating: false, count: n.size)
+            }
+            for i in p.inputs {
+                inPrev[i.name] = inCur[i.name]
+                var v = [Bool](repeating: false, count: i.size)
+                for a in binding.active(sample, input: i.name, size: i.size, step: t) { v[Int(a)] = true }
+                inCur[i.name] = v
+            }
+            values.removeAll(keepingCapacity: true)
+            readDrove.removeAll(keepingCapacity: true)
+            for op in p.step { execute(op, step: t) }
+        }
+        counters.timesteps = Int64(p.timesteps)
+        for r in p.readouts { readout(r) }
+    }
+
+    /// Whether element `e` of population `src` spiked at step t - delay.
+    func spiked(_ src: String, _ e: Int, delay: Int) -> Bool {
+        if let v = delay == 0 ? inCur[src] : inPrev[src] { return v[e] }
+        let v = delay == 0 ? spk[src]! : spkPrev[src]!
+        return v[e]
+    }
+
+    mutating func execute(_ op: Op, step t: Int) {
+        let L = op.length
+        switch op.kind {
+        case let .read(arrayName, rows, colStart, cpw, _, _):
+            let ai = p.arrays.firstIndex { $0.name == arrayName }!
+            let a = p.arrays[ai]
+            let codes = chip.codes[ai]
+            var drivenRows: [Int] = []
+            var allRows = 0
+            for rs in rows {
+                allRows += rs.count
+                for i in 0..<rs.count where spiked(rs.source, rs.srcStart + i, delay: rs.delay) {
+                    drivenRows.append(rs.rowStart + i)
+                }
+            }
+            let out = (0..<L).map { _ in MPZ(0) }
+            for r in drivenRows {
+                for j in 0..<L { out[j].addInPlace(Int64(codes[r * a.cols + colStart + j])) }
+            }
+            let driven = Int64(drivenRows.count)
+            counters.wlActivations += driven
+            counters.cellReads += driven * Int64(L)
+            counters.synapticEvents += driven * Int64(L) / Int64(cpw)
+            counters.denseSynapticOps += Int64(allRows) * Int64(L) / Int64(cpw)
+            readDrove[op.result] = driven > 0
+            values[op.result] = out
+
+        case let .adc(x, bits, lsb, offset, rounding):
+            let xs = values[x]!
+            let q = MPZ(lsb), o = MPZ(offset)
+            var out: [MPZ] = []
+            out.reserveCapacity(L)
+            for j in 0..<L {
+                let c = (xs[j] - o).divided(by: q, rounding: rounding)
+                out.append(fit(c, op.type, .sat, step: t, site: op.result, index: j))
+            }
+            if readDrove[x]! { counters.adcConversions[bits, default: 0] += Int64(L) }
+            values[op.result] = out
+
+        case let .slice(x, start, stride):
+            let xs = values[x]!
+            values[op.result] = (0..<L).map { xs[start + $0 * stride] }
+
+        case let .concat(operands):
+            values[op.result] = operands.flatMap { values[$0]! }
+
+        case let .add(a, b, ovf), let .sub(a, b, ovf):
+            let isAdd: Bool
+            if case .add = op.kind { isAdd = true } else { isAdd = false }
+            let xa = values[a]!, xb = values[b]!
+            var out: [MPZ] = []
+            out.reserveCapacity(L)
+            for i in 0..<L {
+                let v = isAdd ? xa[i] + xb[i] : xa[i] - xb[i]
+                out.append(fit(v, op.type, ovf, step: t, site: op.result, index: i))
+            }
+            values[op.result] = out
+
+        case let .scale(x, mul, shift, rounding, ovf):
+            let xs = values[x]!
+            let m = MPZ(mul), d = MPZ.pow2(shift)
+            var out: [MPZ] = []
+            out.reserveCapacity(L)
+            for i in 0..<L {
+                let v = (xs[i] * m).divided(by: d, rounding: rounding)
+                out.append(fit(v, op.type, ovf, step: t, site: op.result, index: i))
+            }
+            values[op.result] = out
+
+        case let .lif(pop, input):
+            lif(op, pop: pop, input: values[input]!, step: t)
+        }
+    }
+
+    mutating func lif(_ op: Op, pop: String, input: [MPZ], step t: Int) {
+        let n = p.neuron(named: pop)!
+        let memSite = "@\(pop).mem", countSite = "@\(pop).count"
+        let mul = MPZ(n.decayMul), div = MPZ.pow2(n.decayShift)
+        let bias = MPZ(n.bias), th = MPZ(n.threshold)
+        var m = mem[pop]!, c = count[pop]!, rf = refr[pop]!
+        var s = [Bool](repeating: false, count: n.size)
+        var trV: [Int64] = []
+        var out: [MPZ] = []
+        out.reserveCapacity(n.size)
+        var fired = 0
+        for i in 0..<n.size {
+            if rf[i] > 0 {
+                rf[i] -= 1
+                if trace { trV.append(m[i].int64!) }
+            } else {
+                let d = (m[i] * mul).divided(by: div, rounding: n.decayRounding)
+                let v = fit(d + input[i] + bias, n.memType, n.memOverflow, step: t, site: memSite, index: i)
+                if trace { trV.append(v.int64!) }
+                s[i] = n.compare == .gt ? v > th : v >= th
+                if s[i] {
+                    switch n.reset {
+                    case .zero: m[i] = MPZ(0)
+                    case .subtract: m[i] = fit(v - th, n.memType, n.memOverflow, step: t, site: memSite, index: i)
+                    }
+                    rf[i] = n.refractory
+                    fired += 1
+                    spikeList[pop]!.append(Spike(step: Int32(t), neuron: Int32(i)))
+                } else {
+                    m[i] = v
+                }
+            }
+            c[i] = fit(c[i] + MPZ(s[i] ? 1 : 0), n.countType, .sat, step: t, site: countSite, index: i)
+            out.append(MPZ(s[i] ? 1 : 0))
+        }
+        mem[pop] = m
+        count[pop] = c
+        refr[pop] = rf
+        spk[pop] = s
+        counters.neuronUpdates += Int64(n.size)
+        counters.spikes += Int64(fired)
+        if trace {
+            traces[pop]!.preActivation.append(input.map { $0.int64! })
+            traces[pop]!.membrane.append(trV)
+        }
+        values[op.result] = out
+    }
+
+    mutating func readout(_ r: ReadoutDecl) {
+        let c = count[r.source]!
+        let n = c.count
+        var y: [Int64] = []
+        for k in 0..<r.classes {
+            let acc = MPZ(Int64(r.bias[k]))
+            for j in 0..<n { acc.addInPlace(MPZ(Int64(r.weights[k * n + j])) * c[j]) }
+            y.append(fit(acc, r.accType, r.accOverflow, step: p.timesteps - 1, site: "@\(r.name)", index: k).int64!)
+        }
+        counters.readoutMACs += Int64(r.classes * n)
+        readoutValues[r.name] = y
+    }
+
+    func finish() -> SampleResult {
+        var result = SampleResult()
+        for n in p.neurons {
+            result.spikes[n.name] = spikeList[n.name]!
+            result.counts[n.name] = count[n.name]!.map { $0.int64! }
+            if trace { result.traces[n.name] = traces[n.name]! }
+        }
+        result.readout = readoutValues
+        result.counters = counters
+        return result
+    }
+}

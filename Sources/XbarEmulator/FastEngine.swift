@@ -1,0 +1,175 @@
+import CXbarKernel
+import XbarCore
+import XbarEvents
+import XbarIR
+
+/// The native engine: event-driven (only driven rows are summed, in the OpenMP C kernel), Int64 arithmetic,
+/// semantics exactly as docs/ir.md.
+public struct FastEngine: Sendable {
+    public let chip: Chip
+    let program: Program
+    /// For each op, the indices of its operands in `program.step`.
+    let operandIndex: [[Int]]
+    let arrayIndex: [String: Int]
+    let neuronIndex: [String: Int]
+
+    public init(chip: Chip) {
+        self.chip = chip
+        program = chip.program
+        var idx: [String: Int] = [:]
+        var ops: [[Int]] = []
+        for (k, op) in program.step.enumerated() {
+            ops.append(op.kind.operands.map { idx[$0]! })
+            idx[op.result] = k
+        }
+        operandIndex = ops
+        arrayIndex = Dictionary(uniqueKeysWithValues: program.arrays.enumerated().map { ($0.element.name, $0.offset) })
+        neuronIndex = Dictionary(uniqueKeysWithValues: program.neurons.enumerated().map { ($0.element.name, $0.offset) })
+    }
+
+    /// Runs one sample. `kernelThreads` is passed to the crossbar kernel (1 when samples run in parallel).
+    public func run(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false, kernelThreads: Int = 1) -> SampleResult {
+        let p = program
+        var counters = Counters()
+        var values = [[Int64]](repeating: [], count: p.step.count)
+        var readIdle = [Bool](repeating: false, count: p.step.count)
+        // Neuron state.
+        var mem = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var refr = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var count = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var spkCur = [[Int32]](repeating: [], count: p.neurons.count)
+        var spkPrev = [[Int32]](repeating: [], count: p.neurons.count)
+        var spikes = [[Spike]](repeating: [], count: p.neurons.count)
+        var traces = [PopulationTrace](repeating: PopulationTrace(), count: p.neurons.count)
+        var inputs = [String: [Int32]]()
+        var inputsPrev = [String: [Int32]]()
+        var rowBuf = [Int32]()
+
+        for t in 0..<p.timesteps {
+            for n in 0..<p.neurons.count {
+                spkPrev[n] = spkCur[n]
+                spkCur[n] = []
+            }
+            for i in p.inputs {
+                inputsPrev[i.name] = inputs[i.name] ?? []
+                inputs[i.name] = binding.active(sample, input: i.name, size: i.size, step: t)
+            }
+            for (k, op) in p.step.enumerated() {
+                let ins = operandIndex[k]
+                switch op.kind {
+                case let .read(arrayName, rows, colStart, cpw, _, _):
+                    rowBuf.removeAll(keepingCapacity: true)
+                    var allRows = 0
+                    for rs in rows {
+                        allRows += rs.count
+                        let active: [Int32]
+                        if let ni = neuronIndex[rs.source] {
+                            active = rs.delay == 0 ? spkCur[ni] : spkPrev[ni]
+                        } else {
+                            active = (rs.delay == 0 ? inputs[rs.source] : inputsPrev[rs.source]) ?? []
+                        }
+                        let lo = Int32(rs.srcStart), hi = Int32(rs.srcStart + rs.count)
+                        for a in active where a >= lo && a < hi { rowBuf.append(Int32(rs.rowStart) + a - lo) }
+                    }
+                    let ai = arrayIndex[arrayName]!
+                    let a = p.arrays[ai]
+                    var out = [Int64](repeating: 0, count: op.length)
+                    chip.codes[ai].withUnsafeBufferPointer { cp in
+                        rowBuf.withUnsafeBufferPointer { rp in
+                            out.withUnsafeMutableBufferPointer { op_ in
+                                xbar_read_columns(cp.baseAddress, Int64(a.cols), rp.baseAddress, Int64(rp.count),
+                                                  Int64(colStart), Int64(op.length), op_.baseAddress, Int32(kernelThreads))
+                            }
+                        }
+                    }
+                    let driven = Int64(rowBuf.count)
+                    counters.wlActivations += driven
+                    counters.cellReads += driven * Int64(op.length)
+                    counters.synapticEvents += driven * Int64(op.length / cpw)
+                    counters.denseSynapticOps += Int64(allRows) * Int64(op.length / cpw)
+                    readIdle[k] = driven == 0
+                    values[k] = out
+                case let .adc(_, bits, lsb, offset, rounding):
+                    let x = values[ins[0]]
+                    let hi = op.type.max
+                    var out = [Int64](repeating: 0, count: op.length)
+                    for j in 0..<op.length {
+                        let c = Fixed.divide(x[j] - offset, by: lsb, rounding)
+                        out[j] = c < 0 ? 0 : (c > hi ? hi : c)
+                    }
+                    if !readIdle[ins[0]] { counters.adcConversions[bits, default: 0] += Int64(op.length) }
+                    values[k] = out
+                case let .slice(_, start, stride):
+                    let x = values[ins[0]]
+                    values[k] = (0..<op.length).map { x[start + $0 * stride] }
+                case .concat:
+                    values[k] = ins.flatMap { values[$0] }
+                case let .add(_, _, ovf):
+                    let a = values[ins[0]], b = values[ins[1]]
+                    values[k] = (0..<op.length).map { Fixed.fit(a[$0] + b[$0], op.type, ovf) }
+                case let .sub(_, _, ovf):
+                    let a = values[ins[0]], b = values[ins[1]]
+                    values[k] = (0..<op.length).map { Fixed.fit(a[$0] - b[$0], op.type, ovf) }
+                case let .scale(_, mul, shift, rounding, ovf):
+                    let x = values[ins[0]]
+                    values[k] = (0..<op.length).map { Fixed.fit(Fixed.shiftRight(x[$0] * mul, shift, rounding), op.type, ovf) }
+                case let .lif(pop, _):
+                    let ni = neuronIndex[pop]!
+                    let n = p.neurons[ni]
+                    let input = values[ins[0]]
+                    var out = [Int64](repeating: 0, count: n.size)
+                    var trV: [Int64] = trace ? [Int64](repeating: 0, count: n.size) : []
+                    for i in 0..<n.size {
+                        if refr[ni][i] > 0 {
+                            refr[ni][i] -= 1
+                            if trace { trV[i] = mem[ni][i] }
+                        } else {
+                            let d = Fixed.shiftRight(mem[ni][i] * n.decayMul, n.decayShift, n.decayRounding)
+                            let v = Fixed.fit(d + input[i] + n.bias, n.memType, n.memOverflow)
+                            if trace { trV[i] = v }
+                            let s = n.compare == .gt ? v > n.threshold : v >= n.threshold
+                            if s {
+                                mem[ni][i] = n.reset == .zero ? 0 : Fixed.fit(v - n.threshold, n.memType, n.memOverflow)
+                                refr[ni][i] = Int64(n.refractory)
+                                out[i] = 1
+                                spkCur[ni].append(Int32(i))
+                                spikes[ni].append(Spike(step: Int32(t), neuron: Int32(i)))
+                            } else {
+                                mem[ni][i] = v
+                            }
+                        }
+                        count[ni][i] = Fixed.fit(count[ni][i] + out[i], n.countType, .sat)
+                    }
+                    counters.neuronUpdates += Int64(n.size)
+                    counters.spikes += Int64(spkCur[ni].count)
+                    if trace {
+                        traces[ni].preActivation.append(input)
+                        traces[ni].membrane.append(trV)
+                    }
+                    values[k] = out
+                }
+            }
+        }
+        counters.timesteps = Int64(p.timesteps)
+        var result = SampleResult()
+        for (ni, n) in p.neurons.enumerated() {
+            result.spikes[n.name] = spikes[ni]
+            result.counts[n.name] = count[ni]
+            if trace { result.traces[n.name] = traces[ni] }
+        }
+        for r in p.readouts {
+            let c = count[neuronIndex[r.source]!]
+            let n = c.count
+            var y = [Int64](repeating: 0, count: r.classes)
+            for kk in 0..<r.classes {
+                var acc = Int64(r.bias[kk])
+                for j in 0..<n { acc += Int64(r.weights[kk * n + j]) * c[j] }
+                y[kk] = Fixed.fit(acc, r.accType, r.accOverflow)
+            }
+            counters.readoutMACs += Int64(r.classes * n)
+            result.readout[r.name] = y
+        }
+        result.counters = counters
+        return result
+    }
+}

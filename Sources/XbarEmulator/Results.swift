@@ -1,0 +1,108 @@
+import XbarCore
+import XbarIR
+
+/// Action counters of a run (definitions in docs/ir.md, "Counters"). Equal across engines, bit for bit.
+public struct Counters: Equatable, Sendable {
+    public var timesteps: Int64 = 0
+    public var wlActivations: Int64 = 0
+    public var cellReads: Int64 = 0
+    /// Conversions by ADC bit width.
+    public var adcConversions: [Int: Int64] = [:]
+    public var neuronUpdates: Int64 = 0
+    public var spikes: Int64 = 0
+    public var synapticEvents: Int64 = 0
+    public var denseSynapticOps: Int64 = 0
+    public var readoutMACs: Int64 = 0
+
+    public init() {}
+
+    public var totalADCConversions: Int64 { adcConversions.values.reduce(0, +) }
+
+    public mutating func add(_ o: Counters) {
+        timesteps += o.timesteps
+        wlActivations += o.wlActivations
+        cellReads += o.cellReads
+        for (k, v) in o.adcConversions { adcConversions[k, default: 0] += v }
+        neuronUpdates += o.neuronUpdates
+        spikes += o.spikes
+        synapticEvents += o.synapticEvents
+        denseSynapticOps += o.denseSynapticOps
+        readoutMACs += o.readoutMACs
+    }
+}
+
+/// A spike: step and neuron index within its population.
+public struct Spike: Equatable, Hashable, Sendable {
+    public var step: Int32
+    public var neuron: Int32
+    public init(step: Int32, neuron: Int32) { self.step = step; self.neuron = neuron }
+}
+
+/// Per-step traces of one population (recorded when tracing is on).
+public struct PopulationTrace: Equatable, Sendable {
+    /// preActivation[t][i]: the lif op's input I at step t.
+    public var preActivation: [[Int64]] = []
+    /// membrane[t][i]: v (updated neurons) or mem (refractory) at step t.
+    public var membrane: [[Int64]] = []
+    public init() {}
+}
+
+/// The outcome of running one sample.
+public struct SampleResult: Equatable, Sendable {
+    /// Spikes per neuron population, in step then neuron order.
+    public var spikes: [String: [Spike]] = [:]
+    /// Spike counts per neuron population.
+    public var counts: [String: [Int64]] = [:]
+    /// Integer readout accumulators per readout.
+    public var readout: [String: [Int64]] = [:]
+    public var counters = Counters()
+    /// Traces per population when requested.
+    public var traces: [String: PopulationTrace] = [:]
+    public init() {}
+
+    /// Smallest index of the largest readout value.
+    public func prediction(_ readout: String) -> Int? {
+        guard let y = self.readout[readout], let m = y.max() else { return nil }
+        return y.firstIndex(of: m)
+    }
+}
+
+/// A place where the exact engine saw a fit change a value (saturation or wrap).
+public struct OverflowEvent: Equatable, Sendable, CustomStringConvertible {
+    public var step: Int
+    /// The op's result name, or `@pop.mem`, `@readout`.
+    public var site: String
+    public var index: Int
+    /// The mathematical value, as decimal text (it may not fit 64 bits).
+    public var exact: String
+    public var stored: Int64
+    public var description: String { "step \(step) \(site)[\(index)]: exact \(exact) stored \(stored)" }
+    public init(step: Int, site: String, index: Int, exact: String, stored: Int64) {
+        self.step = step
+        self.site = site
+        self.index = index
+        self.exact = exact
+        self.stored = stored
+    }
+}
+
+/// What an engine needs besides the program.
+public struct RunOptions: Sendable {
+    /// Seed of the device's randomness (device models arrive with the stochasticity work; ideal reads ignore it).
+    public var seed: UInt64 = 1
+    /// Threads for the crossbar kernel and for running samples in parallel (0 = all cores).
+    public var threads: Int = 0
+    /// Record pre-activations and membranes.
+    public var trace = false
+    public init(seed: UInt64 = 1, threads: Int = 0, trace: Bool = false) {
+        self.seed = seed
+        self.threads = threads
+        self.trace = trace
+    }
+}
+
+/// Which engine executes the IR.
+public enum EngineKind: String, CaseIterable, Sendable {
+    case fast
+    case exact
+}

@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+import XbarCore
+import XbarEvents
+import XbarIR
+
+/// Runs a dataset on one chip instance with the chosen engine, samples in parallel; results are indexed by sample,
+/// so output is identical whatever the thread count.
+public struct Runner: Sendable {
+    public let chip: Chip
+    public let engine: EngineKind
+    public let options: RunOptions
+
+    public init(chip: Chip, engine: EngineKind, options: RunOptions) {
+        self.chip = chip
+        self.engine = engine
+        self.options = options
+    }
+
+    /// Outcome of a dataset run.
+    public struct Outcome: Sendable {
+        public var samples: [SampleResult]
+        public var totals: Counters
+        /// Exact engine only: overflow events per sample (first 1000 each) and their total.
+        public var overflows: [[OverflowEvent]]
+        public var overflowTotal: Int
+        public var wallSeconds: Double
+    }
+
+    public static func effectiveThreads(_ requested: Int) -> Int {
+        if requested > 0 { return requested }
+        if let s = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let n = Int(s), n > 0 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    public func run(_ data: EventDataset, file: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Outcome {
+        let binding = try InputBinding(program: chip.program, channels: data.channels, file: file)
+        guard data.timesteps == chip.program.timesteps else {
+            throw XbarError(file: file, field: "timesteps",
+                            "input has \(data.timesteps) timesteps, program \"\(chip.program.name)\" runs \(chip.program.timesteps)")
+        }
+        let start = Date()
+        let n = data.samples.count
+        let threads = Swift.max(1, Swift.min(Runner.effectiveThreads(options.threads), Swift.max(n, 1)))
+        let box = ResultBox(n)
+        let fast = FastEngine(chip: chip)
+        let exact = engine == .exact ? ExactEngine(chip: chip) : nil
+        let kernelThreads = n == 1 ? threads : 1
+        let trace = options.trace
+        DispatchQueue.concurrentPerform(iterations: threads) { w in
+            var i = w
+            while i < n {
+                let s = data.samples[i]
+                if let e = exact {
+                    let (r, ev) = e.run(s, binding: binding, trace: trace)
+                    box.set(i, r, ev.events, ev.total)
+                } else {
+                    box.set(i, fast.run(s, binding: binding, trace: trace, kernelThreads: kernelThreads), [], 0)
+                }
+                if let p = progress { p(box.done(), n) }
+                i += threads
+            }
+        }
+        var totals = Counters()
+        for r in box.results { totals.add(r!.counters) }
+        return Outcome(samples: box.results.map { $0! }, totals: totals, overflows: box.overflows,
+                       overflowTotal: box.overflowTotal.reduce(0, +), wallSeconds: Date().timeIntervalSince(start))
+    }
+}
+
+/// Thread-safe result slots.
+final class ResultBox: @unchecked Sendable {
+    var results: [SampleResult?]
+    var overflows: [[OverflowEvent]]
+    var overflowTotal: [Int]
+    var finished = 0
+    let lock = NSLock()
+
+    init(_ n: Int) {
+        results = [SampleResult?](repeating: nil, count: n)
+        overflows = [[OverflowEvent]](repeating: [], count: n)
+        overflowTotal = [Int](repeating: 0, count: n)
+    }
+
+    func set(_ i: Int, _ r: SampleResult, _ ev: [OverflowEvent], _ total: Int) {
+        lock.lock()
+        results[i] = r
+        overflows[i] = ev
+        overflowTotal[i] = total
+        finished += 1
+        lock.unlock()
+    }
+
+    func done() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+}

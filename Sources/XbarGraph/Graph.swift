@@ -1,0 +1,179 @@
+import XbarCore
+
+/// Version of the graph JSON format this tool reads and writes.
+public let graphFormatVersion = 1
+
+/// A spiking network: populations, projections between them, an optional readout (format in docs/graph.md).
+public struct Graph: Equatable, Sendable {
+    public var name: String
+    public var timesteps: Int
+    public var populations: [Population]
+    public var projections: [Projection]
+    public var readout: Readout?
+    /// Path of a bundled example input (.xev), relative to the graph file.
+    public var exampleInput: String?
+
+    public init(name: String, timesteps: Int, populations: [Population], projections: [Projection],
+                readout: Readout? = nil, exampleInput: String? = nil) {
+        self.name = name
+        self.timesteps = timesteps
+        self.populations = populations
+        self.projections = projections
+        self.readout = readout
+        self.exampleInput = exampleInput
+    }
+
+    public func population(named n: String) -> Population? { populations.first { $0.name == n } }
+}
+
+/// A group of neurons (or event channels) of one kind.
+public struct Population: Equatable, Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
+        /// Event channels driven by the input file.
+        case input
+        /// Leaky integrate-and-fire neurons.
+        case lif
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var size: Int
+    /// Present for `lif` populations.
+    public var lif: LIFParameters?
+
+    public init(name: String, kind: Kind, size: Int, lif: LIFParameters? = nil) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.lif = lif
+    }
+}
+
+/// Discrete-time LIF parameters in real units (weights are in the same unit as threshold and bias):
+/// v = decay * m + I + bias; spike when v > threshold (or >=); then reset and `refractory` silent steps.
+public struct LIFParameters: Equatable, Sendable {
+    public enum Reset: String, CaseIterable, Sendable { case zero, subtract }
+    public enum Compare: String, CaseIterable, Sendable { case gt, ge }
+
+    public var decay: Double
+    public var threshold: Double
+    public var reset: Reset
+    public var refractory: Int
+    public var bias: Double
+    public var compare: Compare
+
+    public init(decay: Double, threshold: Double, reset: Reset = .zero, refractory: Int = 0, bias: Double = 0,
+                compare: Compare = .gt) {
+        self.decay = decay
+        self.threshold = threshold
+        self.reset = reset
+        self.refractory = refractory
+        self.bias = bias
+        self.compare = compare
+    }
+}
+
+/// Synapses from one population to another, with a delay in timesteps (recurrent edges need delay >= 1).
+public struct Projection: Equatable, Sendable {
+    public var name: String
+    public var from: String
+    public var to: String
+    public var delay: Int
+    public var weights: WeightSpec
+
+    public init(name: String, from: String, to: String, delay: Int, weights: WeightSpec) {
+        self.name = name
+        self.from = from
+        self.to = to
+        self.delay = delay
+        self.weights = weights
+    }
+}
+
+/// How a projection's weight matrix W[pre][post] is given.
+public enum WeightSpec: Equatable, Sendable {
+    /// Row-major pre x post values.
+    case dense([Double])
+    /// (pre, post, weight) triples; absent pairs are 0. Duplicates are summed.
+    case sparse([SparseEntry])
+    /// Seeded i.i.d. random weights.
+    case random(RandomWeights)
+    /// Seeded NALSM-style distance-dependent connectivity on a 3-D grid.
+    case spatial(SpatialWeights)
+}
+
+/// One nonzero synapse.
+public struct SparseEntry: Equatable, Sendable {
+    public var pre: Int
+    public var post: Int
+    public var weight: Double
+    public init(pre: Int, post: Int, weight: Double) { self.pre = pre; self.post = post; self.weight = weight }
+}
+
+/// w = gain * X * M where X ~ distribution and M ~ Bernoulli(density), drawn with Philox keyed by
+/// (seed, purpose, projection salt, pre, post) — see docs/graph.md.
+public struct RandomWeights: Equatable, Sendable {
+    public enum Distribution: String, CaseIterable, Sendable { case normal, uniform }
+    public var distribution: Distribution
+    /// Mean and standard deviation (normal) or low and high (uniform).
+    public var a: Double
+    public var b: Double
+    public var gain: Double
+    public var density: Double
+    public var seed: UInt64
+    /// Zero the diagonal (no self-connections) for recurrent projections.
+    public var noSelf: Bool
+
+    public init(distribution: Distribution, a: Double, b: Double, gain: Double, density: Double, seed: UInt64,
+                noSelf: Bool = false) {
+        self.distribution = distribution
+        self.a = a
+        self.b = b
+        self.gain = gain
+        self.density = density
+        self.seed = seed
+        self.noSelf = noSelf
+    }
+}
+
+/// NALSM / Maass-2002 style reservoir connectivity: neurons on a grid (index = x + X*(y + Y*z)), the first
+/// round(N * (1 - inhibitoryFraction))... type chosen by a seeded draw per neuron; P(i->j) = C[type(i)type(j)] *
+/// exp(-(D(i,j)/lambda)^2); weight = sign(i) * W[type(i)type(j)] * gain.
+public struct SpatialWeights: Equatable, Sendable {
+    public var grid: [Int]
+    public var lambda: Double
+    /// Connection constants EE, EI, IE, II.
+    public var c: [Double]
+    /// Weight magnitudes EE, EI, IE, II.
+    public var w: [Double]
+    public var inhibitoryFraction: Double
+    public var gain: Double
+    public var seed: UInt64
+
+    public init(grid: [Int], lambda: Double, c: [Double], w: [Double], inhibitoryFraction: Double, gain: Double,
+                seed: UInt64) {
+        self.grid = grid
+        self.lambda = lambda
+        self.c = c
+        self.w = w
+        self.inhibitoryFraction = inhibitoryFraction
+        self.gain = gain
+        self.seed = seed
+    }
+}
+
+/// A digital linear readout on per-neuron spike counts: y = W * counts + bias (real units).
+public struct Readout: Equatable, Sendable {
+    public var from: String
+    public var classes: Int
+    /// Row-major classes x size; nil until trained.
+    public var weights: [Double]?
+    public var bias: [Double]?
+
+    public init(from: String, classes: Int, weights: [Double]? = nil, bias: [Double]? = nil) {
+        self.from = from
+        self.classes = classes
+        self.weights = weights
+        self.bias = bias
+    }
+}

@@ -1,0 +1,87 @@
+import XbarCore
+
+/// Writes a graph as JSON with a fixed key order and shortest round-trip numbers (byte-stable output).
+public enum GraphWriter {
+    public static func json(_ g: Graph) -> String {
+        var o = "{\n"
+        o += "  \"format\": \"neuroxbar-graph\",\n  \"version\": \(graphFormatVersion),\n"
+        o += "  \"name\": \(str(g.name)),\n  \"timesteps\": \(g.timesteps),\n"
+        o += "  \"populations\": [\n"
+        o += g.populations.map { "    " + population($0) }.joined(separator: ",\n")
+        o += "\n  ],\n  \"projections\": [\n"
+        o += g.projections.map { "    " + projection($0, g) }.joined(separator: ",\n")
+        o += "\n  ]"
+        if let r = g.readout {
+            o += ",\n  \"readout\": {\"from\": \(str(r.from)), \"classes\": \(r.classes)"
+            if let w = r.weights, let size = g.population(named: r.from)?.size {
+                o += ", \"weights\": " + matrix(w, cols: size, indent: "    ")
+            }
+            if let b = r.bias { o += ", \"bias\": [" + b.map(num).joined(separator: ", ") + "]" }
+            o += "}"
+        }
+        if let e = g.exampleInput { o += ",\n  \"example_input\": \(str(e))" }
+        return o + "\n}\n"
+    }
+
+    static func str(_ s: String) -> String {
+        var q = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": q += "\\\""
+            case "\\": q += "\\\\"
+            case "\n": q += "\\n"
+            default:
+                if u.value < 0x20 { q += "\\u" + String(format4: u.value) } else { q.unicodeScalars.append(u) }
+            }
+        }
+        return q + "\""
+    }
+
+    static func num(_ d: Double) -> String {
+        if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+
+    static func population(_ p: Population) -> String {
+        var s = "{\"name\": \(str(p.name)), \"kind\": \"\(p.kind.rawValue)\", \"size\": \(p.size)"
+        if let l = p.lif {
+            s += ", \"decay\": \(num(l.decay)), \"threshold\": \(num(l.threshold)), \"reset\": \"\(l.reset.rawValue)\""
+            s += ", \"refractory\": \(l.refractory), \"bias\": \(num(l.bias)), \"compare\": \"\(l.compare.rawValue)\""
+        }
+        return s + "}"
+    }
+
+    static func matrix(_ v: [Double], cols: Int, indent: String) -> String {
+        guard cols > 0, !v.isEmpty else { return "[]" }
+        let rows = stride(from: 0, to: v.count, by: cols).map { "[" + v[$0..<min($0 + cols, v.count)].map(num).joined(separator: ", ") + "]" }
+        return "[\n" + rows.map { indent + "  " + $0 }.joined(separator: ",\n") + "\n" + indent + "]"
+    }
+
+    static func projection(_ p: Projection, _ g: Graph) -> String {
+        var s = "{\"name\": \(str(p.name)), \"from\": \(str(p.from)), \"to\": \(str(p.to)), \"delay\": \(p.delay), \"weights\": "
+        switch p.weights {
+        case let .dense(v):
+            s += "{\"kind\": \"dense\", \"values\": " + matrix(v, cols: g.population(named: p.to)?.size ?? 1, indent: "      ") + "}"
+        case let .sparse(es):
+            s += "{\"kind\": \"sparse\", \"entries\": [" + es.map { "[\($0.pre), \($0.post), \(num($0.weight))]" }.joined(separator: ", ") + "]}"
+        case let .random(r):
+            s += "{\"kind\": \"random\", \"distribution\": \"\(r.distribution.rawValue)\", "
+            s += r.distribution == .normal ? "\"mean\": \(num(r.a)), \"std\": \(num(r.b)), " : "\"low\": \(num(r.a)), \"high\": \(num(r.b)), "
+            s += "\"gain\": \(num(r.gain)), \"density\": \(num(r.density)), \"seed\": \(r.seed), \"no_self\": \(r.noSelf)}"
+        case let .spatial(sp):
+            let k = ["ee", "ei", "ie", "ii"]
+            s += "{\"kind\": \"spatial\", \"grid\": [\(sp.grid.map(String.init).joined(separator: ", "))], \"lambda\": \(num(sp.lambda)), "
+            s += "\"c\": {" + zip(k, sp.c).map { "\"\($0)\": \(num($1))" }.joined(separator: ", ") + "}, "
+            s += "\"w\": {" + zip(k, sp.w).map { "\"\($0)\": \(num($1))" }.joined(separator: ", ") + "}, "
+            s += "\"inhibitory_fraction\": \(num(sp.inhibitoryFraction)), \"gain\": \(num(sp.gain)), \"seed\": \(sp.seed)}"
+        }
+        return s + "}"
+    }
+}
+
+extension String {
+    init(format4 v: UInt32) {
+        let h = String(v, radix: 16)
+        self = String(repeating: "0", count: Swift.max(0, 4 - h.count)) + h
+    }
+}

@@ -1,0 +1,447 @@
+import XbarCore
+
+/// Parses the IR text form back into a `Program`; every error names the file and line. Run `IRVerifier` after.
+public struct IRParser {
+    let file: String
+    var lines: [Substring]
+    var index = 0
+
+    /// Largest array a program may declare (cells), refused before allocating.
+    public static let maxArrayCells = 1 << 24
+    /// Largest vector length an op may declare.
+    public static let maxLength = 1 << 22
+
+    public static func parse(_ text: String, file: String = "<ir>") throws -> Program {
+        var p = IRParser(file: file, lines: text.split(separator: "\n", omittingEmptySubsequences: false))
+        return try p.program()
+    }
+
+    func fail(_ msg: String, line: Int? = nil) -> XbarError {
+        XbarError(file: file, field: "line \((line ?? index) + 1)", msg)
+    }
+
+    /// Next non-blank, non-comment line, tokenised; nil at end of text.
+    mutating func nextLine() -> (line: Int, tokens: [Substring])? {
+        while index < lines.count {
+            let raw = lines[index]
+            index += 1
+            let body = raw.firstIndex(of: "#").map { raw[..<$0] } ?? raw
+            let t = tokenize(body)
+            if !t.isEmpty { return (index - 1, t) }
+        }
+        return nil
+    }
+
+    func tokenize(_ s: Substring) -> [Substring] {
+        var out: [Substring] = []
+        var i = s.startIndex
+        while i < s.endIndex {
+            if s[i] == " " || s[i] == "\t" || s[i] == "\r" { i = s.index(after: i); continue }
+            let start = i
+            if s[i] == "\"" {
+                i = s.index(after: i)
+                while i < s.endIndex && s[i] != "\"" {
+                    if s[i] == "\\" && s.index(after: i) < s.endIndex { i = s.index(after: i) }
+                    i = s.index(after: i)
+                }
+                if i < s.endIndex { i = s.index(after: i) }
+                out.append(s[start..<i])
+            } else if s[i] == "[" {
+                // A bracketed group is one token (row-source lists contain spaces).
+                while i < s.endIndex && s[i] != "]" { i = s.index(after: i) }
+                if i < s.endIndex { i = s.index(after: i) }
+                out.append(s[start..<i])
+            } else {
+                while i < s.endIndex && s[i] != " " && s[i] != "\t" && s[i] != "\r" { i = s.index(after: i) }
+                out.append(s[start..<i])
+            }
+        }
+        return out
+    }
+
+    // MARK: helpers on a token list
+
+    struct Cursor {
+        let tokens: [Substring]
+        var pos = 0
+        let line: Int
+        let parser: IRParser
+
+        var atEnd: Bool { pos >= tokens.count }
+
+        mutating func next(_ what: String) throws -> Substring {
+            guard pos < tokens.count else { throw parser.fail("expected \(what) at end of line", line: line) }
+            pos += 1
+            return tokens[pos - 1]
+        }
+
+        mutating func keyword(_ k: String) throws {
+            let t = try next("'\(k)'")
+            guard t == k else { throw parser.fail("expected '\(k)', found '\(t)'", line: line) }
+        }
+
+        mutating func int(_ what: String, min: Int64 = Int64.min, max: Int64 = Int64.max) throws -> Int64 {
+            let t = try next(what)
+            guard let v = Int64(t) else { throw parser.fail("\(what): expected an integer, found '\(t)'", line: line) }
+            guard v >= min && v <= max else {
+                throw parser.fail("\(what): \(v) out of range \(min)...\(max)", line: line)
+            }
+            return v
+        }
+
+        mutating func count(_ what: String, max: Int) throws -> Int {
+            Int(try int(what, min: 0, max: Int64(max)))
+        }
+
+        mutating func double(_ what: String) throws -> Double {
+            let t = try next(what)
+            guard let v = Double(t), v.isFinite else {
+                throw parser.fail("\(what): expected a finite number, found '\(t)'", line: line)
+            }
+            return v
+        }
+
+        mutating func type(_ what: String) throws -> IntType {
+            let t = try next(what)
+            guard let ty = IntType(t) else {
+                throw parser.fail("\(what): expected an integer type like i24 or u8, found '\(t)'", line: line)
+            }
+            return ty
+        }
+
+        mutating func name(_ sigil: Character, _ what: String) throws -> String {
+            let t = try next(what)
+            guard t.first == sigil, t.count > 1 else {
+                throw parser.fail("\(what): expected \(sigil)name, found '\(t)'", line: line)
+            }
+            let n = t.dropFirst()
+            guard n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
+                throw parser.fail("\(what): invalid name '\(t)'", line: line)
+            }
+            return String(n)
+        }
+
+        mutating func string(_ what: String) throws -> String {
+            let t = try next(what)
+            guard t.count >= 2, t.first == "\"", t.last == "\"" else {
+                throw parser.fail("\(what): expected a quoted string, found '\(t)'", line: line)
+            }
+            var s = ""
+            var escape = false
+            for ch in t.dropFirst().dropLast() {
+                if escape {
+                    s.append(ch == "n" ? "\n" : ch)
+                    escape = false
+                } else if ch == "\\" {
+                    escape = true
+                } else {
+                    s.append(ch)
+                }
+            }
+            return s
+        }
+
+        mutating func enumValue<E: RawRepresentable & CaseIterable>(_ e: E.Type, _ what: String) throws -> E
+        where E.RawValue == String {
+            let t = try next(what)
+            guard let v = E(rawValue: String(t)) else {
+                let opts = E.allCases.map { $0.rawValue }.joined(separator: "|")
+                throw parser.fail("\(what): expected \(opts), found '\(t)'", line: line)
+            }
+            return v
+        }
+
+        func done() throws {
+            if pos < tokens.count {
+                throw parser.fail("unexpected '\(tokens[pos])' at end of line", line: line)
+            }
+        }
+    }
+
+    func cursor(_ l: (line: Int, tokens: [Substring])) -> Cursor { Cursor(tokens: l.tokens, line: l.line, parser: self) }
+
+    // MARK: grammar
+
+    mutating func program() throws -> Program {
+        guard let h = nextLine() else { throw fail("empty file: expected 'xbar-ir \(irVersion)'", line: 0) }
+        var c = cursor(h)
+        try c.keyword("xbar-ir")
+        let v = try c.int("version")
+        guard v == Int64(irVersion) else {
+            throw fail("version: this tool reads IR version \(irVersion), the file is version \(v)", line: h.line)
+        }
+        try c.done()
+        guard let pl = nextLine() else { throw fail("expected 'program' line") }
+        c = cursor(pl)
+        try c.keyword("program")
+        let name = try c.string("program name")
+        try c.keyword("target")
+        let target = try c.string("target name")
+        try c.keyword("timesteps")
+        let steps = try c.count("timesteps", max: 100_000_000)
+        try c.done()
+
+        var p = Program(name: name, target: target, timesteps: steps, inputs: [], neurons: [], arrays: [],
+                        readouts: [], step: [])
+        while let l = nextLine() {
+            switch l.tokens[0] {
+            case "input":
+                var c = cursor(l)
+                _ = try c.next("input")
+                let n = try c.name("@", "input name")
+                let size = try c.count("input size", max: IRParser.maxLength)
+                try c.done()
+                p.inputs.append(InputDecl(name: n, size: size))
+            case "neuron": p.neurons.append(try neuron(l))
+            case "array": p.arrays.append(try array(l))
+            case "readout": p.readouts.append(try readout(l))
+            case "step":
+                try cursor(l).done2(1)
+                p.step = try steps_()
+                if let extra = nextLine() { throw fail("unexpected '\(extra.tokens[0])' after the step block", line: extra.line) }
+                return p
+            default:
+                throw fail("expected input, neuron, array, readout or step, found '\(l.tokens[0])'", line: l.line)
+            }
+        }
+        throw fail("missing 'step' block")
+    }
+
+    func neuron(_ l: (line: Int, tokens: [Substring])) throws -> NeuronDecl {
+        var c = cursor(l)
+        _ = try c.next("neuron")
+        let name = try c.name("@", "neuron name")
+        let size = try c.count("neuron size", max: IRParser.maxLength)
+        try c.keyword("mem")
+        let mt = try c.type("mem type")
+        let mo = try c.enumValue(Overflow.self, "mem overflow")
+        try c.keyword("decay")
+        let dm = try c.int("decay multiplier")
+        try c.keyword("shr")
+        let ds = Int(try c.int("decay shift", min: 0, max: 62))
+        let dr = try c.enumValue(Rounding.self, "decay rounding")
+        try c.keyword("threshold")
+        let th = try c.int("threshold")
+        let cmp = try c.enumValue(Compare.self, "threshold compare")
+        try c.keyword("reset")
+        let rs = try c.enumValue(ResetMode.self, "reset")
+        try c.keyword("refractory")
+        let rf = try c.count("refractory", max: 1 << 30)
+        let rt = try c.type("refractory counter type")
+        try c.keyword("bias")
+        let b = try c.int("bias")
+        try c.keyword("count")
+        let ct = try c.type("count type")
+        try c.done()
+        return NeuronDecl(name: name, size: size, memType: mt, memOverflow: mo, decayMul: dm, decayShift: ds,
+                          decayRounding: dr, threshold: th, compare: cmp, reset: rs, refractory: rf, bias: b,
+                          refractoryType: rt, countType: ct)
+    }
+
+    mutating func array(_ l: (line: Int, tokens: [Substring])) throws -> ArrayDecl {
+        var c = cursor(l)
+        _ = try c.next("array")
+        let name = try c.name("%", "array name")
+        try c.keyword("macro")
+        let macro = try c.count("macro", max: 1 << 20)
+        try c.keyword("index")
+        let idx = try c.count("index", max: 1 << 20)
+        try c.keyword("rows")
+        let rows = try c.count("rows", max: 1 << 16)
+        try c.keyword("cols")
+        let cols = try c.count("cols", max: 1 << 16)
+        try c.keyword("code")
+        let ct = try c.type("code type")
+        try c.keyword("gunit_ns")
+        let gu = try c.double("gunit_ns")
+        try c.done()
+        guard rows * cols <= IRParser.maxArrayCells else {
+            throw fail("array %\(name): \(rows)x\(cols) cells exceeds the limit of \(IRParser.maxArrayCells)", line: l.line)
+        }
+        guard !ct.signed, ct.bits <= 31 else { throw fail("code type: expected unsigned of at most 31 bits", line: l.line) }
+        var codes = [Int32](repeating: 0, count: rows * cols)
+        for r in 0..<rows {
+            guard let rl = nextLine() else { throw fail("array %\(name): missing row \(r)") }
+            var rc = cursor(rl)
+            let tag = try rc.next("row index")
+            guard tag == "\(r):" else { throw fail("array %\(name): expected row '\(r):', found '\(tag)'", line: rl.line) }
+            if rl.tokens.count == 3 && rl.tokens[1] == "fill" {
+                let v = try hexCode(rl.tokens[2], ct, rl.line)
+                for cc in 0..<cols { codes[r * cols + cc] = v }
+            } else {
+                guard rl.tokens.count == cols + 1 else {
+                    throw fail("array %\(name) row \(r): expected \(cols) codes, found \(rl.tokens.count - 1)", line: rl.line)
+                }
+                for cc in 0..<cols { codes[r * cols + cc] = try hexCode(rl.tokens[cc + 1], ct, rl.line) }
+            }
+        }
+        guard let e = nextLine(), e.tokens == ["end"] else { throw fail("array %\(name): expected 'end' after \(rows) rows") }
+        return ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, codes: codes)
+    }
+
+    func hexCode(_ t: Substring, _ ct: IntType, _ line: Int) throws -> Int32 {
+        guard let v = UInt32(t, radix: 16), Int64(v) <= ct.max else {
+            throw fail("conductance code '\(t)': expected hex in 0...\(String(ct.max, radix: 16))", line: line)
+        }
+        return Int32(v)
+    }
+
+    mutating func readout(_ l: (line: Int, tokens: [Substring])) throws -> ReadoutDecl {
+        var c = cursor(l)
+        _ = try c.next("readout")
+        let name = try c.name("@", "readout name")
+        try c.keyword("from")
+        let src = try c.name("@", "readout source")
+        try c.keyword("classes")
+        let k = try c.count("classes", max: 1 << 16)
+        try c.keyword("weight")
+        let wt = try c.type("weight type")
+        try c.keyword("acc")
+        let at = try c.type("acc type")
+        let ao = try c.enumValue(Overflow.self, "acc overflow")
+        try c.keyword("scale")
+        let sc = try c.double("scale")
+        try c.done()
+        var weights: [Int32] = []
+        var width: Int? = nil
+        for kk in 0..<k {
+            guard let wl = nextLine() else { throw fail("readout @\(name): missing weights of class \(kk)") }
+            var wc = cursor(wl)
+            try wc.keyword("w")
+            let tag = try wc.next("class index")
+            guard tag == "\(kk):" else { throw fail("readout @\(name): expected '\(kk):', found '\(tag)'", line: wl.line) }
+            let n = wl.tokens.count - 2
+            if let w = width, w != n { throw fail("readout @\(name): class \(kk) has \(n) weights, expected \(w)", line: wl.line) }
+            width = n
+            for _ in 0..<n { weights.append(Int32(try wc.int("weight", min: Int64(Int32.min), max: Int64(Int32.max)))) }
+        }
+        guard let bl = nextLine() else { throw fail("readout @\(name): missing 'bias:' line") }
+        var bc = cursor(bl)
+        try bc.keyword("bias:")
+        var bias: [Int32] = []
+        while !bc.atEnd { bias.append(Int32(try bc.int("bias", min: Int64(Int32.min), max: Int64(Int32.max)))) }
+        guard let e = nextLine(), e.tokens == ["end"] else { throw fail("readout @\(name): expected 'end'") }
+        return ReadoutDecl(name: name, source: src, classes: k, weightType: wt, accType: at, accOverflow: ao,
+                           weights: weights, bias: bias, scale: sc)
+    }
+
+    mutating func steps_() throws -> [Op] {
+        var ops: [Op] = []
+        while let l = nextLine() {
+            if l.tokens == ["end"] { return ops }
+            ops.append(try op(l))
+        }
+        throw fail("step block: missing 'end'")
+    }
+
+    func op(_ l: (line: Int, tokens: [Substring])) throws -> Op {
+        var c = cursor(l)
+        let result = try c.name("%", "result name")
+        try c.keyword("=")
+        let mnemonic = try c.next("op")
+        let kind: OpKind
+        switch mnemonic {
+        case "read":
+            let array = try c.name("%", "array")
+            try c.keyword("cols")
+            let col = try c.count("cols", max: 1 << 16)
+            try c.keyword("rows")
+            let rows = try rowSources(try c.next("row sources"), l.line)
+            try c.keyword("cells_per_weight")
+            let k = Int(try c.int("cells_per_weight", min: 1, max: 64))
+            try c.keyword("vread_mv")
+            let v = try c.double("vread_mv")
+            try c.keyword("tread_ns")
+            let t = try c.double("tread_ns")
+            kind = .read(array: array, rows: rows, colStart: col, cellsPerWeight: k, vReadMV: v, tReadNS: t)
+        case "adc":
+            let o = try c.name("%", "operand")
+            try c.keyword("bits")
+            let bits = Int(try c.int("bits", min: 1, max: 32))
+            try c.keyword("lsb")
+            let lsb = try c.int("lsb", min: 1, max: Int64(1) << 40)
+            try c.keyword("offset")
+            let off = try c.int("offset", min: -(Int64(1) << 40), max: Int64(1) << 40)
+            let r = try c.enumValue(Rounding.self, "rounding")
+            kind = .adc(operand: o, bits: bits, lsb: lsb, offset: off, rounding: r)
+        case "slice":
+            let o = try c.name("%", "operand")
+            try c.keyword("start")
+            let s = try c.count("start", max: IRParser.maxLength)
+            try c.keyword("stride")
+            let st = Int(try c.int("stride", min: 1, max: Int64(IRParser.maxLength)))
+            kind = .slice(operand: o, start: s, stride: st)
+        case "concat":
+            var os: [String] = []
+            while c.pos < c.tokens.count && c.tokens[c.pos] != ":" { os.append(try c.name("%", "operand")) }
+            kind = .concat(operands: os)
+        case "add", "sub":
+            let a = try c.name("%", "operand a")
+            let b = try c.name("%", "operand b")
+            let o = try c.enumValue(Overflow.self, "overflow")
+            kind = mnemonic == "add" ? .add(a: a, b: b, overflow: o) : .sub(a: a, b: b, overflow: o)
+        case "scale":
+            let o = try c.name("%", "operand")
+            try c.keyword("mul")
+            let m = try c.int("mul", min: -(Int64(1) << 31), max: Int64(1) << 31)
+            try c.keyword("shr")
+            let s = Int(try c.int("shr", min: 0, max: 62))
+            let r = try c.enumValue(Rounding.self, "rounding")
+            let ov = try c.enumValue(Overflow.self, "overflow")
+            kind = .scale(operand: o, mul: m, shift: s, rounding: r, overflow: ov)
+        case "lif":
+            let pop = try c.name("@", "population")
+            let input = try c.name("%", "input")
+            kind = .lif(population: pop, input: input)
+        default:
+            throw fail("unknown op '\(mnemonic)' (expected read, adc, slice, concat, add, sub, scale, lif)", line: l.line)
+        }
+        try c.keyword(":")
+        let tt = try c.next("result type")
+        guard let lb = tt.firstIndex(of: "["), tt.last == "]", let ty = IntType(tt[..<lb]),
+              let n = Int(tt[tt.index(after: lb)..<tt.index(before: tt.endIndex)]), n >= 0, n <= IRParser.maxLength
+        else { throw fail("result type: expected like i24[200], found '\(tt)'", line: l.line) }
+        try c.done()
+        return Op(result: result, type: ty, length: n, kind: kind)
+    }
+
+    /// `[0:@in[0:256]@0, 256:@lsm[0:200]@1]`
+    func rowSources(_ t: Substring, _ line: Int) throws -> [RowSource] {
+        guard t.first == "[", t.last == "]" else { throw fail("row sources: expected [...], found '\(t)'", line: line) }
+        let inner = t.dropFirst().dropLast()
+        var out: [RowSource] = []
+        for part in inner.split(separator: ",") {
+            let s = part.trimmingSpaces()
+            if s.isEmpty { continue }
+            // rowStart ':' '@' name '[' start ':' count ']' '@' delay
+            guard let colon = s.firstIndex(of: ":"), let rs = Int(s[..<colon]),
+                  s[s.index(after: colon)...].first == "@",
+                  let lb = s.firstIndex(of: "["), let rb = s.firstIndex(of: "]"), lb < rb,
+                  s[s.index(after: rb)...].first == "@",
+                  let delay = Int(s[s.index(rb, offsetBy: 2)...])
+            else { throw fail("row source '\(s)': expected ROW:@name[START:COUNT]@DELAY", line: line) }
+            let name = String(s[s.index(colon, offsetBy: 2)..<lb])
+            let range = s[s.index(after: lb)..<rb].split(separator: ":")
+            guard range.count == 2, let a = Int(range[0]), let n = Int(range[1]), a >= 0, n >= 0, rs >= 0, delay >= 0,
+                  !name.isEmpty
+            else { throw fail("row source '\(s)': expected ROW:@name[START:COUNT]@DELAY", line: line) }
+            out.append(RowSource(rowStart: rs, source: name, srcStart: a, count: n, delay: delay))
+        }
+        return out
+    }
+}
+
+extension IRParser.Cursor {
+    func done2(_ n: Int) throws {
+        if tokens.count > n { throw parser.fail("unexpected '\(tokens[n])'", line: line) }
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,103 @@
+import XbarCore
+
+/// Prints a program in the IR's text form (grammar in docs/ir.md). `IRParser.parse(print(p)) == p` always holds.
+public enum IRPrinter {
+    public static func print(_ p: Program) -> String {
+        var out = ""
+        out.reserveCapacity(64 + p.arrays.reduce(0) { $0 + $1.codes.count * 5 })
+        out += "xbar-ir \(p.version)\n"
+        out += "program \(quote(p.name)) target \(quote(p.target)) timesteps \(p.timesteps)\n\n"
+        for i in p.inputs { out += "input @\(i.name) \(i.size)\n" }
+        for n in p.neurons { out += neuronLine(n) + "\n" }
+        out += "\n"
+        for a in p.arrays { printArray(a, into: &out) }
+        for r in p.readouts { printReadout(r, into: &out) }
+        out += "step\n"
+        for op in p.step { out += "  " + opLine(op) + "\n" }
+        out += "end\n"
+        return out
+    }
+
+    static func quote(_ s: String) -> String {
+        var q = "\""
+        for ch in s {
+            switch ch {
+            case "\"": q += "\\\""
+            case "\\": q += "\\\\"
+            case "\n": q += "\\n"
+            default: q.append(ch)
+            }
+        }
+        return q + "\""
+    }
+
+    static func neuronLine(_ n: NeuronDecl) -> String {
+        "neuron @\(n.name) \(n.size) mem \(n.memType) \(n.memOverflow.rawValue)"
+            + " decay \(n.decayMul) shr \(n.decayShift) \(n.decayRounding.rawValue)"
+            + " threshold \(n.threshold) \(n.compare.rawValue) reset \(n.reset.rawValue)"
+            + " refractory \(n.refractory) \(n.refractoryType) bias \(n.bias) count \(n.countType)"
+    }
+
+    static func hexDigits(_ t: IntType) -> Int { (t.bits + 3) / 4 }
+
+    static func hex(_ v: Int32, _ width: Int) -> String {
+        let s = String(UInt32(bitPattern: v), radix: 16)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
+    static func printArray(_ a: ArrayDecl, into out: inout String) {
+        out += "array %\(a.name) macro \(a.macro) index \(a.index) rows \(a.rows) cols \(a.cols)"
+        out += " code \(a.codeType) gunit_ns \(a.gUnitNS)\n"
+        let w = hexDigits(a.codeType)
+        for r in 0..<a.rows {
+            let base = r * a.cols
+            let first = a.codes[base]
+            var uniform = true
+            for c in 1..<max(a.cols, 1) where a.codes[base + c] != first { uniform = false; break }
+            if uniform {
+                out += "  \(r): fill \(hex(first, w))\n"
+            } else {
+                out += "  \(r):"
+                for c in 0..<a.cols { out += " " + hex(a.codes[base + c], w) }
+                out += "\n"
+            }
+        }
+        out += "end\n\n"
+    }
+
+    static func printReadout(_ r: ReadoutDecl, into out: inout String) {
+        out += "readout @\(r.name) from @\(r.source) classes \(r.classes) weight \(r.weightType)"
+        out += " acc \(r.accType) \(r.accOverflow.rawValue) scale \(r.scale)\n"
+        let n = r.classes == 0 ? 0 : r.weights.count / r.classes
+        for k in 0..<r.classes {
+            out += "  w \(k):" + r.weights[(k * n)..<((k + 1) * n)].map { " \($0)" }.joined() + "\n"
+        }
+        out += "  bias:" + r.bias.map { " \($0)" }.joined() + "\n"
+        out += "end\n\n"
+    }
+
+    /// One op line, without indentation.
+    public static func opLine(_ op: Op) -> String {
+        let body: String
+        switch op.kind {
+        case let .read(array, rows, colStart, k, v, t):
+            let rs = rows.map { "\($0.rowStart):@\($0.source)[\($0.srcStart):\($0.count)]@\($0.delay)" }
+            body = "read %\(array) cols \(colStart) rows [\(rs.joined(separator: ", "))] cells_per_weight \(k) vread_mv \(v) tread_ns \(t)"
+        case let .adc(o, bits, lsb, offset, r):
+            body = "adc %\(o) bits \(bits) lsb \(lsb) offset \(offset) \(r.rawValue)"
+        case let .slice(o, start, stride):
+            body = "slice %\(o) start \(start) stride \(stride)"
+        case let .concat(os):
+            body = "concat " + os.map { "%\($0)" }.joined(separator: " ")
+        case let .add(a, b, o):
+            body = "add %\(a) %\(b) \(o.rawValue)"
+        case let .sub(a, b, o):
+            body = "sub %\(a) %\(b) \(o.rawValue)"
+        case let .scale(x, mul, shift, r, o):
+            body = "scale %\(x) mul \(mul) shr \(shift) \(r.rawValue) \(o.rawValue)"
+        case let .lif(pop, input):
+            body = "lif @\(pop) %\(input)"
+        }
+        return "%\(op.result) = \(body) : \(op.type)[\(op.length)]"
+    }
+}

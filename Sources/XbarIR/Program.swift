@@ -1,0 +1,256 @@
+import XbarCore
+
+/// The current IR version. A program text starts with `xbar-ir <version>`.
+public let irVersion = 1
+
+/// A compiled fixed-point crossbar program: declarations plus the op list run once per timestep.
+/// Its semantics are written in docs/ir.md; every engine implements exactly that.
+public struct Program: Equatable, Sendable {
+    /// Version of the IR this program is written in.
+    public var version: Int = irVersion
+    /// Program name (from the graph).
+    public var name: String
+    /// Name of the hardware target it was compiled for.
+    public var target: String
+    /// Number of timesteps one sample runs.
+    public var timesteps: Int
+    /// Event input channels.
+    public var inputs: [InputDecl]
+    /// Stateful neuron populations.
+    public var neurons: [NeuronDecl]
+    /// Physical crossbar arrays with their programmed conductance codes.
+    public var arrays: [ArrayDecl]
+    /// Digital readouts evaluated once after the last timestep.
+    public var readouts: [ReadoutDecl]
+    /// Ops executed in order at every timestep.
+    public var step: [Op]
+
+    public init(name: String, target: String, timesteps: Int, inputs: [InputDecl], neurons: [NeuronDecl],
+                arrays: [ArrayDecl], readouts: [ReadoutDecl], step: [Op]) {
+        self.name = name
+        self.target = target
+        self.timesteps = timesteps
+        self.inputs = inputs
+        self.neurons = neurons
+        self.arrays = arrays
+        self.readouts = readouts
+        self.step = step
+    }
+
+    public func input(named n: String) -> InputDecl? { inputs.first { $0.name == n } }
+    public func neuron(named n: String) -> NeuronDecl? { neurons.first { $0.name == n } }
+    public func array(named n: String) -> ArrayDecl? { arrays.first { $0.name == n } }
+}
+
+/// An input population: `size` event channels, each a 1-bit spike per timestep.
+public struct InputDecl: Equatable, Sendable {
+    public var name: String
+    public var size: Int
+    public init(name: String, size: Int) { self.name = name; self.size = size }
+}
+
+/// How a neuron resets after a spike.
+public enum ResetMode: String, CaseIterable, Sendable {
+    /// Membrane set to 0.
+    case zero
+    /// Threshold subtracted from the membrane (result fitted with the membrane's overflow rule).
+    case subtract
+}
+
+/// How the membrane is compared with the threshold.
+public enum Compare: String, CaseIterable, Sendable {
+    /// spike = v > threshold (the reference LSM's rule).
+    case gt
+    /// spike = v >= threshold.
+    case ge
+}
+
+/// A population of digital LIF neuron units. All parameters are integers in membrane LSBs.
+public struct NeuronDecl: Equatable, Sendable {
+    public var name: String
+    public var size: Int
+    /// Membrane state type (for example i24) and its overflow rule.
+    public var memType: IntType
+    public var memOverflow: Overflow
+    /// Decay: m' = round(m * decayMul / 2^decayShift).
+    public var decayMul: Int64
+    public var decayShift: Int
+    public var decayRounding: Rounding
+    /// Threshold, in membrane LSBs.
+    public var threshold: Int64
+    public var compare: Compare
+    public var reset: ResetMode
+    /// Steps a neuron stays silent (input ignored, membrane held at its post-reset value) after a spike.
+    public var refractory: Int
+    /// Constant added every step, in membrane LSBs.
+    public var bias: Int64
+    /// Refractory counter type (fits `refractory`).
+    public var refractoryType: IntType
+    /// Spike-count register type (saturating) used by readouts.
+    public var countType: IntType
+
+    public init(name: String, size: Int, memType: IntType, memOverflow: Overflow, decayMul: Int64, decayShift: Int,
+                decayRounding: Rounding, threshold: Int64, compare: Compare, reset: ResetMode, refractory: Int,
+                bias: Int64, refractoryType: IntType, countType: IntType) {
+        self.name = name
+        self.size = size
+        self.memType = memType
+        self.memOverflow = memOverflow
+        self.decayMul = decayMul
+        self.decayShift = decayShift
+        self.decayRounding = decayRounding
+        self.threshold = threshold
+        self.compare = compare
+        self.reset = reset
+        self.refractory = refractory
+        self.bias = bias
+        self.refractoryType = refractoryType
+        self.countType = countType
+    }
+}
+
+/// One physical crossbar array: `rows x cols` cells holding unsigned conductance codes.
+/// A code c means conductance c * gUnitNS nanosiemens (the device model may perturb the realised value).
+public struct ArrayDecl: Equatable, Sendable {
+    public var name: String
+    /// Which macro and which array inside it this is.
+    public var macro: Int
+    public var index: Int
+    public var rows: Int
+    public var cols: Int
+    /// Conductance code unit in nS.
+    public var gUnitNS: Double
+    /// Type of one cell's code.
+    public var codeType: IntType
+    /// Row-major programmed codes, rows * cols entries.
+    public var codes: [Int32]
+
+    public init(name: String, macro: Int, index: Int, rows: Int, cols: Int, gUnitNS: Double, codeType: IntType,
+                codes: [Int32]) {
+        self.name = name
+        self.macro = macro
+        self.index = index
+        self.rows = rows
+        self.cols = cols
+        self.gUnitNS = gUnitNS
+        self.codeType = codeType
+        self.codes = codes
+    }
+
+    public func code(_ r: Int, _ c: Int) -> Int32 { codes[r * cols + c] }
+}
+
+/// A digital readout: y[k] = fit_acc(sum_j W[k][j] * count[j] + bias[k]) after the last timestep,
+/// where count[j] is the population's spike count over the sample.
+public struct ReadoutDecl: Equatable, Sendable {
+    public var name: String
+    public var source: String
+    public var classes: Int
+    public var weightType: IntType
+    public var accType: IntType
+    public var accOverflow: Overflow
+    /// Row-major classes x source.size.
+    public var weights: [Int32]
+    public var bias: [Int32]
+    /// Real value of one accumulator LSB (for reporting real-valued outputs).
+    public var scale: Double
+
+    public init(name: String, source: String, classes: Int, weightType: IntType, accType: IntType,
+                accOverflow: Overflow, weights: [Int32], bias: [Int32], scale: Double) {
+        self.name = name
+        self.source = source
+        self.classes = classes
+        self.weightType = weightType
+        self.accType = accType
+        self.accOverflow = accOverflow
+        self.weights = weights
+        self.bias = bias
+        self.scale = scale
+    }
+}
+
+/// Which input or neuron spikes drive a block of an array's rows, and with what delay.
+/// Rows [rowStart, rowStart+count) are driven by source[srcStart ..< srcStart+count] at step t - delay.
+public struct RowSource: Equatable, Sendable {
+    public var rowStart: Int
+    public var source: String
+    public var srcStart: Int
+    public var count: Int
+    /// 0 = this step's spikes (inputs, or a neuron population updated earlier in the step); 1 = previous step's.
+    public var delay: Int
+
+    public init(rowStart: Int, source: String, srcStart: Int, count: Int, delay: Int) {
+        self.rowStart = rowStart
+        self.source = source
+        self.srcStart = srcStart
+        self.count = count
+        self.delay = delay
+    }
+}
+
+/// One op of the timestep program. Its result is a vector `type[length]` named `result`.
+public struct Op: Equatable, Sendable {
+    public var result: String
+    public var type: IntType
+    public var length: Int
+    public var kind: OpKind
+
+    public init(result: String, type: IntType, length: Int, kind: OpKind) {
+        self.result = result
+        self.type = type
+        self.length = length
+        self.kind = kind
+    }
+}
+
+/// The operations of the IR (semantics in docs/ir.md).
+public enum OpKind: Equatable, Sendable {
+    /// Analog read of columns [colStart, colStart+length) of an array with 1-bit row drive:
+    /// out[j] = sum over driven rows r of G[r][colStart+j] (exact; the type must hold the worst case).
+    /// Read voltage and pulse width are recorded for the energy model.
+    /// `cellsPerWeight` columns make one synapse (2 x slices): synaptic ops = driven rows x length / cellsPerWeight.
+    case read(array: String, rows: [RowSource], colStart: Int, cellsPerWeight: Int, vReadMV: Double, tReadNS: Double)
+    /// Column current to ADC code: out = clamp(round((x - offset) / lsb)) to the result type (unsigned or signed).
+    /// Conversions happen only when the operand read drove at least one row (otherwise the op yields the code of
+    /// zero current without a conversion).
+    case adc(operand: String, bits: Int, lsb: Int64, offset: Int64, rounding: Rounding)
+    /// out[i] = x[start + i * stride].
+    case slice(operand: String, start: Int, stride: Int)
+    /// out = concatenation of operands.
+    case concat(operands: [String])
+    /// out = fit(a + b).
+    case add(a: String, b: String, overflow: Overflow)
+    /// out = fit(a - b).
+    case sub(a: String, b: String, overflow: Overflow)
+    /// out = fit(round(x * mul / 2^shift)).
+    case scale(operand: String, mul: Int64, shift: Int, rounding: Rounding, overflow: Overflow)
+    /// LIF update of a neuron population with this step's input current; out = spikes (u1).
+    case lif(population: String, input: String)
+
+    /// Names of the values this op reads.
+    public var operands: [String] {
+        switch self {
+        case .read: return []
+        case let .adc(o, _, _, _, _): return [o]
+        case let .slice(o, _, _): return [o]
+        case let .concat(os): return os
+        case let .add(a, b, _), let .sub(a, b, _): return [a, b]
+        case let .scale(o, _, _, _, _): return [o]
+        case let .lif(_, i): return [i]
+        }
+    }
+
+    /// The mnemonic in the text form.
+    public var mnemonic: String {
+        switch self {
+        case .read: return "read"
+        case .adc: return "adc"
+        case .slice: return "slice"
+        case .concat: return "concat"
+        case .add: return "add"
+        case .sub: return "sub"
+        case .scale: return "scale"
+        case .lif: return "lif"
+        }
+    }
+}

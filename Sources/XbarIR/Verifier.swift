@@ -1,0 +1,166 @@
+import XbarCore
+
+/// Checks a program against the static rules of docs/ir.md (names, shapes, types, bounds that keep every native
+/// intermediate inside 62 bits). Errors name the file and the declaration or op.
+public enum IRVerifier {
+    static let bound: Int64 = Int64(1) << 62
+
+    public static func verify(_ p: Program, file: String = "<ir>") throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
+        guard p.version == irVersion else { throw fail("version", "expected \(irVersion), found \(p.version)") }
+        guard p.timesteps >= 1 else { throw fail("timesteps", "expected >= 1, found \(p.timesteps)") }
+
+        var popNames = Set<String>()
+        for i in p.inputs {
+            guard popNames.insert(i.name).inserted else { throw fail("input @\(i.name)", "name declared twice") }
+            guard i.size >= 1 else { throw fail("input @\(i.name)", "size must be >= 1") }
+        }
+        for n in p.neurons {
+            let f = "neuron @\(n.name)"
+            guard popNames.insert(n.name).inserted else { throw fail(f, "name declared twice") }
+            guard n.size >= 1 else { throw fail(f, "size must be >= 1") }
+            guard n.memType.signed, n.memType.bits <= 40 else { throw fail(f, "mem type must be signed, at most 40 bits") }
+            guard n.memType.contains(n.threshold) else { throw fail(f, "threshold \(n.threshold) does not fit \(n.memType)") }
+            guard n.memType.contains(n.bias) else { throw fail(f, "bias \(n.bias) does not fit \(n.memType)") }
+            guard n.decayMul >= 0, n.decayMul <= (Int64(1) << n.decayShift) else {
+                throw fail(f, "decay multiplier must be in 0...2^shift (\(Int64(1) << n.decayShift)), found \(n.decayMul)")
+            }
+            guard n.decayShift <= 20 else { throw fail(f, "decay shift must be <= 20") }
+            guard !n.refractoryType.signed, Int64(n.refractory) <= n.refractoryType.max else {
+                throw fail(f, "refractory \(n.refractory) does not fit unsigned \(n.refractoryType)")
+            }
+            guard !n.countType.signed, n.countType.bits <= 31 else { throw fail(f, "count type must be unsigned, <= 31 bits") }
+        }
+        var arrayNames = Set<String>()
+        var places = Set<[Int]>()
+        for a in p.arrays {
+            let f = "array %\(a.name)"
+            guard arrayNames.insert(a.name).inserted else { throw fail(f, "name declared twice") }
+            guard places.insert([a.macro, a.index]).inserted else {
+                throw fail(f, "macro \(a.macro) index \(a.index) already holds another array")
+            }
+            guard a.rows >= 1, a.cols >= 1, a.codes.count == a.rows * a.cols else {
+                throw fail(f, "expected \(a.rows)x\(a.cols) codes, found \(a.codes.count)")
+            }
+            guard !a.codeType.signed, a.codeType.bits <= 31 else { throw fail(f, "code type must be unsigned, <= 31 bits") }
+            guard a.gUnitNS > 0 else { throw fail(f, "gunit_ns must be > 0") }
+            if let bad = a.codes.firstIndex(where: { $0 < 0 || Int64($0) > a.codeType.max }) {
+                throw fail(f, "code at row \(bad / a.cols) col \(bad % a.cols) does not fit \(a.codeType)")
+            }
+        }
+        var readoutNames = Set<String>()
+        for r in p.readouts {
+            let f = "readout @\(r.name)"
+            guard readoutNames.insert(r.name).inserted else { throw fail(f, "name declared twice") }
+            guard let src = p.neuron(named: r.source) else { throw fail(f, "source @\(r.source) is not a neuron population") }
+            guard r.classes >= 1 else { throw fail(f, "classes must be >= 1") }
+            guard r.weights.count == r.classes * src.size else {
+                throw fail(f, "expected \(r.classes)x\(src.size) weights, found \(r.weights.count)")
+            }
+            guard r.bias.count == r.classes else { throw fail(f, "expected \(r.classes) biases, found \(r.bias.count)") }
+            guard r.weightType.signed, r.weightType.bits <= 16 else { throw fail(f, "weight type must be signed, <= 16 bits") }
+            guard r.accType.signed, r.accType.bits <= 48 else { throw fail(f, "acc type must be signed, <= 48 bits") }
+            if let bad = r.weights.firstIndex(where: { !r.weightType.contains(Int64($0)) }) {
+                throw fail(f, "weight [\(bad / src.size)][\(bad % src.size)] = \(r.weights[bad]) does not fit \(r.weightType)")
+            }
+            if let bad = r.bias.firstIndex(where: { !r.accType.contains(Int64($0)) }) {
+                throw fail(f, "bias [\(bad)] does not fit \(r.accType)")
+            }
+        }
+
+        // Ops: value ranges are tracked as the min/max of each result's type.
+        var values: [String: Op] = [:]
+        var updated = Set<String>()
+        for (k, op) in p.step.enumerated() {
+            let f = "step op \(k) (%\(op.result))"
+            guard values[op.result] == nil, !op.result.isEmpty else { throw fail(f, "result name defined twice") }
+            guard op.length >= 1 else { throw fail(f, "length must be >= 1") }
+            guard op.type.bits <= 48 || op.type == .u(1) else { throw fail(f, "result type \(op.type) wider than 48 bits") }
+            var ins: [Op] = []
+            for o in op.kind.operands {
+                guard let v = values[o] else { throw fail(f, "operand %\(o) is not defined before this op") }
+                ins.append(v)
+            }
+            switch op.kind {
+            case let .read(arrayName, rows, colStart, k, v, t):
+                guard let a = p.array(named: arrayName) else { throw fail(f, "array %\(arrayName) is not declared") }
+                guard k >= 1, op.length % k == 0 else { throw fail(f, "length \(op.length) is not a multiple of cells_per_weight \(k)") }
+                guard colStart + op.length <= a.cols else {
+                    throw fail(f, "columns \(colStart)..<\(colStart + op.length) exceed array's \(a.cols)")
+                }
+                guard v > 0, t > 0 else { throw fail(f, "vread_mv and tread_ns must be > 0") }
+                var used = [Bool](repeating: false, count: a.rows)
+                var driven = 0
+                for rs in rows {
+                    guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
+                        throw fail(f, "row source @\(rs.source) rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
+                    }
+                    let size: Int
+                    if let i = p.input(named: rs.source) { size = i.size }
+                    else if let n = p.neuron(named: rs.source) {
+                        size = n.size
+                        if rs.delay == 0 && !updated.contains(n.name) {
+                            throw fail(f, "row source @\(n.name)@0 reads this step's spikes before its lif op")
+                        }
+                    } else { throw fail(f, "row source @\(rs.source) is not an input or neuron population") }
+                    guard rs.delay <= 1 else { throw fail(f, "row source @\(rs.source): delay must be 0 or 1") }
+                    guard rs.srcStart + rs.count <= size else {
+                        throw fail(f, "row source @\(rs.source)[\(rs.srcStart):\(rs.count)] exceeds its size \(size)")
+                    }
+                    for r in rs.rowStart..<(rs.rowStart + rs.count) {
+                        guard !used[r] else { throw fail(f, "row \(r) is driven by two sources") }
+                        used[r] = true
+                    }
+                    driven += rs.count
+                }
+                let worst = Int64(driven) * a.codeType.max
+                guard !op.type.signed, op.type.contains(worst) else {
+                    throw fail(f, "read result type must be unsigned and hold \(driven) rows x \(a.codeType.max) = \(worst)")
+                }
+            case let .adc(_, bits, lsb, _, _):
+                guard case .read = ins[0].kind else { throw fail(f, "adc operand must be a read result") }
+                guard op.type == .u(bits) else { throw fail(f, "adc result type must be u\(bits)") }
+                guard op.length == ins[0].length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
+                guard lsb >= 1 else { throw fail(f, "lsb must be >= 1") }
+            case let .slice(_, start, stride):
+                guard start + (op.length - 1) * stride < ins[0].length else {
+                    throw fail(f, "slice start \(start) stride \(stride) x \(op.length) exceeds operand length \(ins[0].length)")
+                }
+                guard op.type == ins[0].type else { throw fail(f, "slice type must equal operand type \(ins[0].type)") }
+            case .concat:
+                guard ins.reduce(0, { $0 + $1.length }) == op.length else {
+                    throw fail(f, "length must be the sum of operand lengths \(ins.reduce(0) { $0 + $1.length })")
+                }
+                for i in ins where !(op.type.contains(i.type.min) && op.type.contains(i.type.max)) {
+                    throw fail(f, "type \(op.type) cannot hold operand %\(i.result) of type \(i.type)")
+                }
+            case .add, .sub:
+                guard ins[0].length == op.length, ins[1].length == op.length else {
+                    throw fail(f, "operand lengths \(ins[0].length), \(ins[1].length) must equal \(op.length)")
+                }
+            case let .scale(_, mul, shift, _, _):
+                guard ins[0].length == op.length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
+                let m = max(abs(ins[0].type.min), abs(ins[0].type.max))
+                guard m.multipliedReportingOverflow(by: abs(mul)).partialValue < bound,
+                      !m.multipliedReportingOverflow(by: abs(mul)).overflow else {
+                    throw fail(f, "operand range x mul \(mul) exceeds 2^62")
+                }
+                _ = shift
+            case let .lif(pop, _):
+                guard let n = p.neuron(named: pop) else { throw fail(f, "population @\(pop) is not a neuron population") }
+                guard updated.insert(pop).inserted else { throw fail(f, "population @\(pop) updated twice in one step") }
+                guard ins[0].length == n.size, op.length == n.size else {
+                    throw fail(f, "input and result length must equal population size \(n.size)")
+                }
+                guard op.type == .u(1) else { throw fail(f, "lif result type must be u1") }
+                guard ins[0].type.signed || ins[0].type.bits <= 40, ins[0].type.bits <= 41 else {
+                    throw fail(f, "lif input type \(ins[0].type) wider than 40 bits")
+                }
+            }
+            values[op.result] = op
+        }
+        for n in p.neurons where !updated.contains(n.name) {
+            throw fail("neuron @\(n.name)", "never updated: no lif op in the step block")
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import TOMLKit
+import XbarCore
+
+/// Reads target TOML files, strictly: unknown keys, missing keys, wrong types and out-of-range values are errors
+/// naming the file and the dotted key.
+public enum TargetLoader {
+    public static func load(_ path: String) throws -> Target {
+        try parse(try AtomicFile.readText(path), file: path)
+    }
+
+    /// Resolves a name like `ideal` to `targets/ideal.toml` (searching `searchDirs`), or loads a path.
+    public static func resolve(_ nameOrPath: String, searchDirs: [String]) throws -> Target {
+        if nameOrPath.hasSuffix(".toml") || nameOrPath.contains("/") { return try load(nameOrPath) }
+        for d in searchDirs {
+            let p = (d as NSString).appendingPathComponent(nameOrPath + ".toml")
+            if FileManager.default.fileExists(atPath: p) { return try load(p) }
+        }
+        throw XbarError(file: nameOrPath, field: "target", "no such target (looked in \(searchDirs.joined(separator: ", ")))")
+    }
+
+    public static func parse(_ text: String, file: String) throws -> Target {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw XbarError(file: file, field: "line \(e.source.begin.line)", "TOML syntax: \(e.description)")
+        } catch {
+            throw XbarError(file: file, field: "", "TOML syntax error")
+        }
+        let r = TableReader(table: root, path: "", file: file)
+        let t = try r.table("target")
+        let m = try r.table("macro")
+        let c = try r.table("cell")
+        let rd = try r.table("read")
+        let a = try r.table("adc")
+        let n = try r.table("neuron")
+        let ro = try r.table("readout")
+        let mp = try r.table("mapping")
+        let ck = try r.table("clock")
+
+        let cell = CellSpec(gMinUS: try c.double("g_min_us", min: 0, max: 1e4),
+                            gMaxUS: try c.double("g_max_us", min: 0, max: 1e4),
+                            levels: try c.int("levels", min: 2, max: 1 << 16),
+                            gUnitNS: try c.double("g_unit_ns", min: 1e-6, max: 1e6),
+                            unusedUS: try c.double("unused_us", min: 0, max: 1e4))
+        guard cell.gMaxUS > cell.gMinUS else {
+            throw XbarError(file: file, field: "cell.g_max_us", "must be greater than cell.g_min_us (\(cell.gMinUS))")
+        }
+        let adc = ADCSpec(bits: try a.int("bits", min: 1, max: 24),
+                          lsbUS: try a.optionalDouble("lsb_us", min: 1e-9, max: 1e6),
+                          fullScaleUS: try a.optionalDouble("full_scale_us", min: 1e-9, max: 1e9),
+                          offsetUS: try a.optionalDouble("offset_us", min: -1e6, max: 1e6) ?? 0,
+                          rounding: try a.enumValue("rounding", Rounding.self))
+        guard (adc.lsbUS == nil) != (adc.fullScaleUS == nil) else {
+            throw XbarError(file: file, field: "adc", "give exactly one of lsb_us or full_scale_us")
+        }
+        let target = Target(
+            name: try t.string("name"),
+            description: try t.optionalString("description") ?? "",
+            technologyNM: try t.int("technology_nm", min: 1, max: 10_000),
+            macro: MacroSpec(count: try m.int("count", min: 1, max: 1 << 16), arrays: try m.int("arrays", min: 1, max: 1 << 16),
+                             rows: try m.int("rows", min: 1, max: 1 << 14), cols: try m.int("cols", min: 2, max: 1 << 14)),
+            cell: cell,
+            read: ReadSpec(vReadMV: try rd.double("v_read_mv", min: 1e-3, max: 1e4),
+                           tReadNS: try rd.double("t_read_ns", min: 1e-3, max: 1e9)),
+            adc: adc,
+            neuron: NeuronSpec(memBits: try n.int("mem_bits", min: 4, max: 40), fracBits: try n.int("frac_bits", min: 0, max: 24),
+                               decayBits: try n.int("decay_bits", min: 1, max: 20),
+                               decayRounding: try n.enumValue("decay_rounding", Rounding.self),
+                               memOverflow: try n.enumValue("overflow", Overflow.self),
+                               countBits: try n.int("count_bits", min: 1, max: 31),
+                               refractoryBits: try n.int("refractory_bits", min: 1, max: 16)),
+            readout: ReadoutSpec(weightBits: try ro.int("weight_bits", min: 2, max: 16), accBits: try ro.int("acc_bits", min: 8, max: 48)),
+            mapping: MappingSpec(slices: try mp.int("slices", min: 1, max: 8),
+                                 weightRounding: try mp.enumValue("weight_rounding", Rounding.self),
+                                 scaleRounding: try mp.enumValue("scale_rounding", Rounding.self)),
+            clockMHz: try ck.double("mhz", min: 1e-3, max: 1e5))
+        guard target.macro.cols % (2 * target.mapping.slices) == 0 else {
+            throw XbarError(file: file, field: "macro.cols", "must be a multiple of 2 x mapping.slices")
+        }
+        for tr in [r, t, m, c, rd, a, n, ro, mp, ck] { try tr.rejectUnknown() }
+        return target
+    }
+}
+
+/// Typed access to one TOML table that remembers which keys were read, so unknown keys can be refused.
+final class TableReader {
+    let table: TOMLTable
+    let path: String
+    let file: String
+    var seen = Set<String>()
+
+    init(table: TOMLTable, path: String, file: String) {
+        self.table = table
+        self.path = path
+        self.file = file
+    }
+
+    func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+    func fail(_ k: String, _ m: String) -> XbarError { XbarError(file: file, field: key(k), m) }
+
+    func value(_ k: String) throws -> TOMLValueConvertible {
+        seen.insert(k)
+        guard let v = table[k] else { throw fail(k, "missing (required)") }
+        return v
+    }
+
+    func table(_ k: String) throws -> TableReader {
+        guard let t = try value(k).table else { throw fail(k, "expected a table [\(key(k))]") }
+        return TableReader(table: t, path: key(k), file: file)
+    }
+
+    func int(_ k: String, min: Int, max: Int) throws -> Int {
+        guard let v = try value(k).int else { throw fail(k, "expected an integer") }
+        guard v >= min && v <= max else { throw fail(k, "\(v) out of range \(min)...\(max)") }
+        return v
+    }
+
+    func double(_ k: String, min: Double, max: Double) throws -> Double {
+        let raw = try value(k)
+        guard let v = raw.double ?? raw.int.map(Double.init) else { throw fail(k, "expected a number") }
+        guard v.isFinite, v >= min && v <= max else { throw fail(k, "\(v) out of range \(min)...\(max)") }
+        return v
+    }
+
+    func optionalDouble(_ k: String, min: Double, max: Double) throws -> Double? {
+        seen.insert(k)
+        return table[k] == nil ? nil : try double(k, min: min, max: max)
+    }
+
+    func string(_ k: String) throws -> String {
+        guard let s = try value(k).string else { throw fail(k, "expected a string") }
+        return s
+    }
+
+    func optionalString(_ k: String) throws -> String? {
+        seen.insert(k)
+        return table[k] == nil ? nil : try string(k)
+    }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ k: String, _ e: E.Type) throws -> E where E.RawValue == String {
+        let s = try string(k)
+        guard let v = E(rawValue: s) else {
+            throw fail(k, "expected one of \(E.allCases.map { $0.rawValue }.joined(separator: ", ")), found \"\(s)\"")
+        }
+        return v
+    }
+
+    func rejectUnknown() throws {
+        for k in table.keys.sorted() where !seen.contains(k) {
+            throw fail(k, "unknown key")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import XbarCompiler
+import XbarCore
+import XbarEmulator
+import XbarEvents
+import XbarGraph
+import XbarTarget
+
+/// `xbar bench`: the documented throughput workloads (docs/bench.md). Speed goals live here, not in tests.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure emulation throughput on the documented workloads.")
+
+    @Option(help: "Samples per workload.") var samples: Int = 400
+    @Option(help: "Thread counts to measure, comma separated (0 = all cores).") var threads: String = "1,0"
+    @Option(help: "Repetitions; the best is reported.") var repeats: Int = 3
+    @Flag(help: "JSON output.") var json = false
+
+    /// A synthetic event set: each channel spikes with probability `rate` per step (Philox, seed 7).
+    static func synthetic(channels: Int, timesteps: Int, samples: Int, rate: Double) -> EventDataset {
+        let rng = Philox(seed: 7)
+        var out = EventDataset(channels: channels, timesteps: timesteps, samples: [])
+        for s in 0..<samples {
+            var active = [[Int32]](repeating: [], count: timesteps)
+            for t in 0..<timesteps {
+                for c in 0..<channels where rng.uniform(purpose: RandomPurpose.eventEncoding.rawValue, UInt32(s), UInt32(c), UInt32(t)) < rate {
+                    active[t].append(Int32(c))
+                }
+            }
+            out.samples.append(SpikeRaster(channels: channels, timesteps: timesteps, label: nil, active: active))
+        }
+        return out
+    }
+
+    func run() throws {
+        try reportingErrors {
+            guard samples >= 1, samples <= 1_000_000 else { throw XbarError(file: "<command line>", field: "--samples", "expected 1...1000000") }
+            let dirs = targetSearchDirs()
+            let t40 = try TargetLoader.resolve("rram-40nm-256kb", searchDirs: dirs)
+            let paper = try Compiler.compile(LSMBuilder.paper(.init()), target: t40)
+            let nalsm = try Compiler.compile(LSMBuilder.nalsm(.init()), target: t40, options: CompileOptions(replicateMacros: true))
+            let workloads: [(String, Compiled, EventDataset)] = [
+                ("paper-lsm 256->200 (rram-40nm-256kb, 1 array)", paper,
+                 BenchCommand.synthetic(channels: 256, timesteps: 50, samples: samples, rate: 0.08)),
+                ("nalsm 2312->1000 (rram-40nm-256kb x28 arrays)", nalsm,
+                 BenchCommand.synthetic(channels: 2312, timesteps: 50, samples: samples, rate: 0.02)),
+            ]
+            var rows: [JSONValue] = []
+            for (name, c, data) in workloads {
+                for th in threads.split(separator: ",").compactMap({ Int($0) }) {
+                    let chip = Chip(program: c.program, seed: 1)
+                    var best = Double.infinity
+                    var outcome: Runner.Outcome? = nil
+                    for _ in 0..<max(1, repeats) {
+                        let o = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: th)).run(data, file: "<bench>")
+                        if o.wallSeconds < best { best = o.wallSeconds; outcome = o }
+                    }
+                    let o = outcome!
+                    let sps = Double(data.samples.count) / best
+                    let evs = Double(o.totals.synapticEvents) / best
+                    let eff = Runner.effectiveThreads(th)
+                    rows.append(.object([("workload", .string(name)), ("threads", .int(Int64(eff))), ("samples", .int(Int64(data.samples.count))),
+                                         ("seconds", .double(best)), ("samples_per_second", .double(sps)),
+                                         ("synaptic_events_per_second", .double(evs)),
+                                         ("cell_reads_per_second", .double(Double(o.totals.cellReads) / best))]))
+                    if !json {
+                        print(String(format: "%@  threads %d: %8.1f samples/s  %.3g synaptic events/s  %.3g cell reads/s", name, eff, sps, evs,
+                                     Double(o.totals.cellReads) / best))
+                    }
+                }
+            }
+            if json { print(JSONValue.object([("tool", .string("neuroxbar")), ("version", .string(toolVersion)), ("results", .array(rows))]).serialized()) }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import XbarCompiler
+import XbarCore
+import XbarEmulator
+import XbarEvents
+import XbarGraph
+import XbarIR
+
+/// Options shared by `run` and `emulate`.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Engine: fast (native, event-driven) or exact (GMP oracle, reports saturations).")
+    var engine: EngineKind = .fast
+    @Option(help: "Seed of the chip instance (device randomness).") var seed: UInt64 = 1
+    @Option(help: "Threads (0 = OMP_NUM_THREADS or all cores).") var threads: Int = 0
+    @Option(help: "Run only the first N samples of the input.") var samples: Int?
+    @Flag(help: "Print the report as JSON (deterministic except the `timing` object).") var json = false
+    @Option(help: "Write the spike raster of every sample as CSV (sample,population,step,neuron).") var raster: String?
+    @Option(help: "Write the JSON report to this file as well.") var report: String?
+}
+
+extension EngineKind: ExpressibleByArgument {}
+
+/// `xbar run PROG --input EVENTS`
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a compiled IR program on event input.")
+
+    @Argument(help: "IR program file.") var program: String
+    @Option(name: .shortAndLong, help: "Event input (.xev).") var input: String
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        try reportingErrors {
+            let p = try IRParser.parse(try AtomicFile.readText(program), file: program)
+            try IRVerifier.verify(p, file: program)
+            try Emulation.execute(program: p, inputPath: input, options: engineOptions, stats: nil)
+        }
+    }
+}
+
+/// `xbar emulate GRAPH [--input EVENTS]`: compile and run; without --input, the graph's bundled example.
+struct EmulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "emulate", abstract: "Compile a graph and run it on event input (default: its bundled example).")
+
+    @Argument(help: "Graph JSON file.") var graph: String
+    @Option(name: .shortAndLong, help: "Event input (.xev); default: the graph's example_input.") var input: String?
+    @OptionGroup var targetOptions: TargetOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        try reportingErrors {
+            let g = try GraphJSON.load(graph)
+            let t = try targetOptions.load()
+            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros), file: graph)
+            var path = input
+            if path == nil, let ex = g.exampleInput {
+                path = URL(fileURLWithPath: graph).deletingLastPathComponent().appendingPathComponent(ex).path
+            }
+            guard let inputPath = path else {
+                throw XbarError(file: graph, field: "example_input", "no --input given and the graph has no example_input")
+            }
+            try Emulation.execute(program: c.program, inputPath: inputPath, options: engineOptions, stats: c.stats)
+        }
+    }
+}
+
+/// Loads input, runs, prints the report.
+enum Emulation {
+    static func execute(program p: Program, inputPath: String, options o: EngineOptions, stats: CompileStats?) throws {
+        var data = try EventFile.read(inputPath)
+        if let n = o.samples {
+            guard n >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
+            data.samples = Array(data.samples.prefix(n))
+        }
+        let chip = Chip(program: p, seed: o.seed)
+        let runner = Runner(chip: chip, engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
+        let outcome = try runner.run(data, file: inputPath, progress: progressLine("emulating"))
+        let report = EmulationReport.json(program: p, input: inputPath, data: data, outcome: outcome, options: o)
+        if let r = o.report { try AtomicFile.write(report.serialized() + "\n", to: r) }
+        if let r = o.raster { try AtomicFile.write(EmulationReport.rasterCSV(outcome), to: r) }
+        if o.json {
+            print(report.serialized())
+        } else {
+            print(EmulationReport.table(program: p, input: inputPath, data: data, outcome: outcome, options: o, stats: stats))
+        }
+    }
+}
