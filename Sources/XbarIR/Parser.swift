@@ -47,9 +47,12 @@ public struct IRParser {
                 if i < s.endIndex { i = s.index(after: i) }
                 out.append(s[start..<i])
             } else if s[i] == "[" {
-                // A bracketed group is one token (row-source lists contain spaces).
-                while i < s.endIndex && s[i] != "]" { i = s.index(after: i) }
-                if i < s.endIndex { i = s.index(after: i) }
+                // A bracketed group is one token (row-source lists contain spaces and nested `[START:COUNT]`).
+                var depth = 0
+                repeat {
+                    if s[i] == "[" { depth += 1 } else if s[i] == "]" { depth -= 1 }
+                    i = s.index(after: i)
+                } while i < s.endIndex && depth > 0
                 out.append(s[start..<i])
             } else {
                 while i < s.endIndex && s[i] != " " && s[i] != "\t" && s[i] != "\r" { i = s.index(after: i) }

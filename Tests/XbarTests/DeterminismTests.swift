@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+@testable import XbarCompiler
+@testable import XbarEmulator
+import XbarEvents
+import XbarGraph
+
+/// Same seed -> byte-identical results whatever the engine or thread count; the CLI's JSON is stable.
+final class DeterminismTests: XCTestCase {
+    func bundled(_ targetName: String) throws -> (Compiled, EventDataset) {
+        let g = try GraphJSON.load(Repo.path("examples/lsm-paper/lsm-paper.json"))
+        let c = try Compiler.compile(g, target: try Repo.target(targetName), options: CompileOptions(replicateMacros: true))
+        var d = try EventFile.read(Repo.path("examples/digits/digits-test.xev"))
+        d.samples = Array(d.samples.prefix(12))
+        return (c, d)
+    }
+
+    func testFastEqualsExactOnBundledExample() throws {
+        for t in ["rram-40nm-256kb", "ideal", "neurram-130nm"] {
+            let (c, d) = try bundled(t)
+            let chip = Chip(program: c.program, seed: 3)
+            let binding = try InputBinding(program: c.program, channels: d.channels, file: "x")
+            let fast = FastEngine(chip: chip), exact = ExactEngine(chip: chip)
+            var spikes = 0
+            for s in d.samples {
+                let a = fast.run(s, binding: binding, trace: true)
+                let (b, _) = exact.run(s, binding: binding, trace: true)
+                XCTAssertEqual(a, b, "target \(t)")
+                spikes += a.spikes.values.reduce(0) { $0 + $1.count }
+            }
+            XCTAssertGreaterThan(spikes, 1000, "the example must actually spike on \(t)")
+        }
+    }
+
+    func testThreadCountDoesNotChangeResults() throws {
+        let (c, d) = try bundled("rram-40nm-256kb")
+        let chip = Chip(program: c.program, seed: 1)
+        let r1 = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: 1)).run(d, file: "x")
+        for th in [2, 8] {
+            let r = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: th)).run(d, file: "x")
+            XCTAssertEqual(r.samples, r1.samples)
+            XCTAssertEqual(r.totals, r1.totals)
+        }
+        let rx = try Runner(chip: chip, engine: .exact, options: RunOptions(threads: 2)).run(d, file: "x")
+        XCTAssertEqual(rx.samples, r1.samples)
+        // A single sample runs the OpenMP kernel multi-threaded: still identical.
+        var one = d
+        one.samples = [d.samples[0]]
+        let k1 = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: 1)).run(one, file: "x")
+        let k8 = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: 8)).run(one, file: "x")
+        XCTAssertEqual(k1.samples, k8.samples)
+        XCTAssertEqual(k1.samples[0], r1.samples[0])
+    }
+
+    static func dropTiming(_ s: String) -> String {
+        guard let r = s.range(of: "\"timing\"") else { return s }
+        return String(s[..<r.lowerBound])
+    }
+
+    func testCLIJSONIsByteIdenticalAcrossThreadsAndEngines() throws {
+        let args = ["emulate", "examples/lsm-paper/lsm-paper.json", "--samples", "6", "--json"]
+        let (s1, o1, e1) = try Repo.run(args + ["--threads", "1"])
+        XCTAssertEqual(s1, 0, e1)
+        XCTAssertTrue(o1.contains("\"timing\""))
+        let (_, o2, _) = try Repo.run(args + ["--threads", "2"])
+        let (_, o8, _) = try Repo.run(args, env: ["OMP_NUM_THREADS": "8"])
+        let (_, ox, _) = try Repo.run(args + ["--engine", "exact", "--threads", "2"])
+        XCTAssertEqual(Self.dropTiming(o1), Self.dropTiming(o2))
+        XCTAssertEqual(Self.dropTiming(o1), Self.dropTiming(o8))
+        // The exact report adds only its overflow count.
+        XCTAssertEqual(Self.dropTiming(o1).replacingOccurrences(of: "\"engine\": \"fast\"", with: "\"engine\": \"exact\""),
+                       Self.dropTiming(ox).replacingOccurrences(of: "  \"overflow_events\": 0,\n", with: ""))
+        let json = try JSONSerialization.jsonObject(with: Data(o1.utf8)) as! [String: Any]
+        XCTAssertEqual(json["samples"] as? Int, 6)
+        let counters = json["counters"] as! [String: Any]
+        XCTAssertEqual(counters["timesteps"] as? Int, 300)
+        XCTAssertEqual(counters["neuron_updates"] as? Int, 6 * 50 * 200)
+        XCTAssertEqual(counters["adc_conversions"] as? [String: Int], ["8_bit": 6 * 50 * 400])
+    }
+}
