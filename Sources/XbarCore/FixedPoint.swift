@@ -79,7 +79,10 @@ public enum Fixed {
         switch r {
         case .floor: return floorDiv(n, d)
         case .trunc: return n / d
-        case .halfUp: return floorDiv(2 * n + d, 2 * d)
+        case .halfUp:
+            let q = floorDiv(n, d)
+            let rem = n - q * d  // 0 <= rem < d
+            return 2 * rem >= d ? q + 1 : q
         case .halfEven:
             let q = floorDiv(n, d)
             let rem = n - q * d  // 0 <= rem < d
@@ -102,7 +105,7 @@ public enum Fixed {
         switch o {
         case .sat: return v < t.min ? t.min : t.max
         case .wrap:
-            let m = UInt64(v) & ((UInt64(1) << t.bits) - 1)
+            let m = UInt64(bitPattern: v) & ((UInt64(1) << t.bits) - 1)
             if t.signed && (m >> (t.bits - 1)) & 1 == 1 {
                 return Int64(bitPattern: m | ~((UInt64(1) << t.bits) - 1))
             }

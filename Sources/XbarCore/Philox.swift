@@ -71,6 +71,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case deviceRead = 18
     case deviceStuck = 19
     case adcNoise = 20
+    case deviceDrift = 21
+    case adcConversion = 22
 }
 
 #if canImport(Glibc)

@@ -30,15 +30,22 @@ public struct ExactEngine: Sendable {
     public let chip: Chip
     /// At most this many events are stored per run; `ExactReport.total` keeps counting past it.
     public static let maxStoredEvents = 1000
+    let arrayIndex: [String: Int]
+    let neuronIndex: [String: Int]
 
     public init(chip: Chip) {
         self.chip = chip
+        var a: [String: Int] = [:], n: [String: Int] = [:]
+        for (i, d) in chip.program.arrays.enumerated() { a[d.name] = i }
+        for (i, d) in chip.program.neurons.enumerated() { n[d.name] = i }
+        arrayIndex = a
+        neuronIndex = n
     }
 
     /// Runs one sample; returns the result and the overflow report (the first `maxStoredEvents` events plus the
     /// exact total).
     public func run(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false) -> (SampleResult, ExactReport) {
-        var st = ExactState(chip: chip, sample: sample, binding: binding, trace: trace)
+        var st = ExactState(engine: self, sample: sample, binding: binding, trace: trace)
         st.runAll()
         return (st.finish(), st.report)
     }
@@ -53,6 +60,8 @@ public struct ExactEngine: Sendable {
 private struct ExactState {
     let p: Program
     let chip: Chip
+    let arrayIndex: [String: Int]
+    let neuronIndex: [String: Int]
     let sample: SpikeRaster
     let binding: InputBinding
     let trace: Bool
@@ -82,9 +91,11 @@ private struct ExactState {
 
     var readoutValues: [String: [Int64]] = [:]
 
-    init(chip: Chip, sample: SpikeRaster, binding: InputBinding, trace: Bool) {
-        self.chip = chip
+    init(engine: ExactEngine, sample: SpikeRaster, binding: InputBinding, trace: Bool) {
+        chip = engine.chip
         p = chip.program
+        arrayIndex = engine.arrayIndex
+        neuronIndex = engine.neuronIndex
         self.sample = sample
         self.binding = binding
         self.trace = trace
@@ -156,7 +167,7 @@ private struct ExactState {
         let L = op.length
         switch op.kind {
         case let .read(arrayName, rows, colStart, cpw, _, _):
-            let ai = p.arrays.firstIndex { $0.name == arrayName }!
+            let ai = arrayIndex[arrayName]!
             let a = p.arrays[ai]
             let codes = chip.codes[ai]
             var drivenRows: [Int] = []
@@ -227,7 +238,7 @@ private struct ExactState {
     }
 
     mutating func lif(_ op: Op, pop: String, input: [MPZ], step t: Int) {
-        let n = p.neuron(named: pop)!
+        let n = p.neurons[neuronIndex[pop]!]
         let memSite = "@\(pop).mem", countSite = "@\(pop).count"
         let mul = MPZ(n.decayMul), div = MPZ.pow2(n.decayShift)
         let bias = MPZ(n.bias), th = MPZ(n.threshold)

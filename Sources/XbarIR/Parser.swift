@@ -388,7 +388,7 @@ public struct IRParser {
             try c.keyword("mul")
             let m = try c.int("mul", min: -(Int64(1) << 31), max: Int64(1) << 31)
             try c.keyword("shr")
-            let s = Int(try c.int("shr", min: 0, max: 62))
+            let s = Int(try c.int("shr", min: 0, max: 48))
             let r = try c.enumValue(Rounding.self, "rounding")
             let ov = try c.enumValue(Overflow.self, "overflow")
             kind = .scale(operand: o, mul: m, shift: s, rounding: r, overflow: ov)

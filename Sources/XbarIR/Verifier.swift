@@ -63,6 +63,8 @@ public enum IRVerifier {
             if let bad = r.weights.firstIndex(where: { !r.weightType.contains(Int64($0)) }) {
                 throw fail(f, "weight [\(bad / src.size)][\(bad % src.size)] = \(r.weights[bad]) does not fit \(r.weightType)")
             }
+            let worst = Double(1 << (r.weightType.bits - 1)) * Double(src.countType.max) * Double(src.size)
+            guard worst < Double(Int64(1) << 61) else { throw fail(f, "weights x counts x \(src.size) could exceed 2^61") }
             if let bad = r.bias.firstIndex(where: { !r.accType.contains(Int64($0)) }) {
                 throw fail(f, "bias [\(bad)] does not fit \(r.accType)")
             }
@@ -117,11 +119,13 @@ public enum IRVerifier {
                 guard !op.type.signed, op.type.contains(worst) else {
                     throw fail(f, "read result type must be unsigned and hold \(driven) rows x \(a.codeType.max) = \(worst)")
                 }
-            case let .adc(_, bits, lsb, _, _):
+            case let .adc(_, bits, lsb, offset, _):
                 guard case .read = ins[0].kind else { throw fail(f, "adc operand must be a read result") }
                 guard op.type == .u(bits) else { throw fail(f, "adc result type must be u\(bits)") }
                 guard op.length == ins[0].length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
-                guard lsb >= 1 else { throw fail(f, "lsb must be >= 1") }
+                guard lsb >= 1, lsb <= Int64(1) << 40, abs(offset) <= Int64(1) << 40 else {
+                    throw fail(f, "lsb must be in 1...2^40 and |offset| <= 2^40")
+                }
             case let .slice(_, start, stride):
                 guard start + (op.length - 1) * stride < ins[0].length else {
                     throw fail(f, "slice start \(start) stride \(stride) x \(op.length) exceeds operand length \(ins[0].length)")
@@ -145,7 +149,9 @@ public enum IRVerifier {
                       !m.multipliedReportingOverflow(by: abs(mul)).overflow else {
                     throw fail(f, "operand range x mul \(mul) exceeds 2^62")
                 }
-                _ = shift
+                guard shift >= 0, shift <= 48, abs(mul) <= Int64(1) << 31 else {
+                    throw fail(f, "shr must be in 0...48 and |mul| <= 2^31")
+                }
             case let .lif(pop, _):
                 guard let n = p.neuron(named: pop) else { throw fail(f, "population @\(pop) is not a neuron population") }
                 guard updated.insert(pop).inserted else { throw fail(f, "population @\(pop) updated twice in one step") }

@@ -14,10 +14,13 @@ public struct Target: Equatable, Sendable {
     public var readout: ReadoutSpec
     public var mapping: MappingSpec
     public var clockMHz: Double
+    /// Cell physics; `.ideal` when the file has no `[device]` table.
+    public var device: DeviceSpec
 
     public init(name: String, description: String, technologyNM: Int, macro: MacroSpec, cell: CellSpec,
                 read: ReadSpec, adc: ADCSpec, neuron: NeuronSpec, readout: ReadoutSpec, mapping: MappingSpec,
-                clockMHz: Double) {
+                clockMHz: Double, device: DeviceSpec = .ideal) {
+        self.device = device
         self.name = name
         self.description = description
         self.technologyNM = technologyNM

@@ -79,8 +79,17 @@ public enum TargetLoader {
         guard target.macro.cols % (2 * target.mapping.slices) == 0 else {
             throw XbarError(file: file, field: "macro.cols", "must be a multiple of 2 x mapping.slices")
         }
-        for tr in [r, t, m, c, rd, a, n, ro, mp, ck] { try tr.rejectUnknown() }
-        return target
+        var target2 = target
+        var readers = [r, t, m, c, rd, a, n, ro, mp, ck]
+        if r.table.contains(key: "device") {
+            let (spec, used) = try DeviceLoader.parse(try r.table("device"), cell: cell)
+            target2.device = spec
+            readers += used
+        } else {
+            r.seen.insert("device")
+        }
+        for tr in readers { try tr.rejectUnknown() }
+        return target2
     }
 }
 

@@ -535,14 +535,17 @@ final class ExactEngineTests: XCTestCase {
     }
 
     func testLargeScaleShiftIsExact() throws {
-        // The verifier does not bound a scale's shift; the exact engine divides by 2^70 exactly.
+        // The verifier bounds a scale's shift to 48 (docs/ir.md) and refuses this program; the exact engine still
+        // divides by 2^70 exactly when handed it unverified.
         // c = 100 -> scale mul 5 shr 70 half_up: 500 / 2^70 rounds to 0; with mul -5 floor: -1.
         for (mul, rnd, expected) in [(Int64(5), Rounding.halfUp, Int64(0)), (-5, .floor, -1), (-5, .trunc, 0)] {
             let sc = Op(result: "cur", type: .i(8), length: 1,
                         kind: .scale(operand: "c", mul: mul, shift: 70, rounding: rnd, overflow: .sat))
             let p = singleNeuronProgram(timesteps: 1, code: 100, neuron: neuron(mul: 0, shift: 0, threshold: 1000),
                                         extra: [sc], lifInput: "cur")
-            XCTAssertNoThrow(try IRVerifier.verify(p))
+            XCTAssertThrowsError(try IRVerifier.verify(p)) {
+                XCTAssertTrue(String(describing: $0).contains("shr must be in 0...48"))
+            }
             let chip = Chip(program: p, seed: 1)
             let binding = try InputBinding(program: p, channels: 1, file: "<test>")
             let (r, _) = ExactEngine(chip: chip).run(raster(timesteps: 1, spikesAt: [0]), binding: binding, trace: true)

@@ -241,7 +241,8 @@ final class IRRoundTripTests: XCTestCase {
         XCTAssertEqual(tiny.adc.fullScaleUS, 100)
         XCTAssertNil(tiny.adc.lsbUS)
 
-        let graphs = 200
+        let graphs = 40
+        var tc = [String: Double](), tp = [String: Double](), tr = [String: Double](), tv = [String: Double]()
         var programs = 0
         var rowSplitLayers = 0, colSplitLayers = 0, bothSplitLayers = 0
         var idealColSplit = 0
@@ -261,13 +262,24 @@ final class IRRoundTripTests: XCTestCase {
             if g.readout?.weights != nil { sawReadoutWeights = true }
             for (t, replicate) in [(ideal, false), (tiny, true)] {
                 let c: Compiled
+                let t0 = Date()
                 do {
                     c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: replicate), file: "rand\(gi)")
                 } catch {
                     XCTFail("graph \(gi) on \(t.name): \(error)")
                     continue
                 }
-                try assertRoundTrip(c.program, "rand\(gi)@\(t.name)")
+                let t1 = Date()
+                tc[t.name, default: 0] += t1.timeIntervalSince(t0)
+                let txt = IRPrinter.print(c.program)
+                let t2 = Date()
+                tp[t.name, default: 0] += t2.timeIntervalSince(t1)
+                let pp = try IRParser.parse(txt)
+                let t3 = Date()
+                tr[t.name, default: 0] += t3.timeIntervalSince(t2)
+                try IRVerifier.verify(pp)
+                tv[t.name, default: 0] += Date().timeIntervalSince(t3)
+                XCTAssertEqual(pp, c.program)
                 programs += 1
                 if c.program.arrays.count > t.macro.count * t.macro.arrays { sawReplicated = true }
                 for pop in g.populations where pop.kind == .lif {
@@ -292,6 +304,7 @@ final class IRRoundTripTests: XCTestCase {
                 }
             }
         }
+        print("TIMES compile", tc, "print", tp, "parse", tr, "verify", tv)
         XCTAssertEqual(programs, 2 * graphs)
         XCTAssertEqual(maxLif > 200, true, "the generator reaches large populations (max \(maxLif))")
         XCTAssertTrue(sawDelay0Chain && sawRecurrent && sawInputDelay1 && sawReadoutWeights && sawReplicated)
