@@ -23,8 +23,10 @@ let package = Package(
         .target(name: "XbarEvents", dependencies: ["XbarCore"]),
         // The contract.
         .target(name: "XbarIR", dependencies: ["XbarCore"]),
+        // Cell physics: forming, programming, faults, relaxation, IR drop, read and ADC noise (seeded).
+        .target(name: "XbarDevice", dependencies: ["XbarCore", "XbarTarget", "XbarIR"]),
         // Graph + target -> IR.
-        .target(name: "XbarCompiler", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarIR"]),
+        .target(name: "XbarCompiler", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarIR", "XbarDevice"]),
         // Native kernels.
         .target(
             name: "CXbarKernel",
@@ -36,17 +38,17 @@ let package = Package(
         ),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
         // IR -> results.
-        .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "CXbarKernel", "CGMP"]),
+        .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"]),
         .executableTarget(
             name: "xbar",
             dependencies: [
-                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator",
+                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "XbarTests",
-            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator"]
+            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice"]
         ),
     ]
 )

@@ -22,11 +22,14 @@ public struct PopulationFormat: Equatable, Sendable {
 /// Quantisation rules (docs/compiler.md): per-population symmetric weight scale; threshold and bias in
 /// membrane LSBs; decay as multiply-and-shift.
 public enum Quantiser {
-    public static func format(population p: Population, maxAbsWeight: Double, target t: Target, file: String) throws -> PopulationFormat {
+    /// `qMax` overrides levels^slices - 1 (forming mode: the weight unit is one ADC LSB, qMax 1).
+    public static func format(population p: Population, maxAbsWeight: Double, qMax qOverride: Int64? = nil, target t: Target,
+                              file: String) throws -> PopulationFormat {
         let lif = p.lif!
         var qMax: Int64 = 1
         for _ in 0..<t.mapping.slices { qMax *= Int64(t.cell.levels) }
         qMax -= 1
+        if let o = qOverride { qMax = o }
         let s = maxAbsWeight > 0 ? maxAbsWeight / Double(qMax) : 1.0
         let F = t.neuron.fracBits
         let unit = s / Double(1 << F)

@@ -114,7 +114,9 @@ public enum Fixed {
     }
 
     /// Round a real to an integer with ties as `r` (used by the compiler for quantisation, never by engines).
-    public static func roundReal(_ x: Double, _ r: Rounding) -> Int64 {
+    public static func roundReal(_ x0: Double, _ r: Rounding) -> Int64 {
+        let lim = Double(Int64(1) << 62)
+        let x = x0.isNaN ? 0 : Swift.min(lim, Swift.max(-lim, x0))
         switch r {
         case .floor: return Int64(x.rounded(.down))
         case .trunc: return Int64(x.rounded(.towardZero))

@@ -100,3 +100,12 @@ public indirect enum JSONValue: Equatable, Sendable {
 
 /// The tool's version, written into reports and manifests.
 public let toolVersion = "0.1.0"
+
+extension JSONValue {
+    /// This object with `field` inserted before key `before` (appended when absent); other values unchanged.
+    public func inserting(_ field: (String, JSONValue), before: String) -> JSONValue {
+        guard case var .object(o) = self else { return self }
+        if let i = o.firstIndex(where: { $0.0 == before }) { o.insert(field, at: i) } else { o.append(field) }
+        return .object(o)
+    }
+}

@@ -5,7 +5,7 @@ import XbarTarget
 /// Sources and coefficients are tabulated in docs/device.md.
 public enum SigmaModel {
     /// Preset names accepted in `device.sigma_preset`.
-    public static let presets = ["none", "custom", "neurram-wan2022", "hfox-cmo", "crosssim-milo"]
+    public static let presets = ["none", "custom"] + PublishedFits.coefficients.keys.sorted()
 
     /// Coefficients (c0, c1, c2) of sigma = c0 + c1 G + c2 G^2, or nil for an unknown preset.
     public static func coefficients(_ s: SigmaSpec) -> [Double]? {

@@ -1,28 +1,67 @@
 import XbarCore
+import XbarDevice
 import XbarIR
+import XbarTarget
 
-/// How programmed conductance codes become the codes a read sees. The seam for device stochasticity:
-/// an ideal device returns the programmed codes unchanged.
-public protocol DeviceModel: Sendable {
-    /// Realised codes of `array` on the chip instance identified by `seed` (row-major, same shape).
-    func realise(_ array: ArrayDecl, arrayIndex: Int, seed: UInt64) -> [Int32]
-}
-
-/// A device with no variability: reads return the programmed conductance exactly.
-public struct IdealDevice: DeviceModel {
-    public init() {}
-    public func realise(_ array: ArrayDecl, arrayIndex: Int, seed: UInt64) -> [Int32] { array.codes }
-}
-
-/// A program loaded onto one chip instance: the realised conductance of every array.
+/// A program loaded onto one chip instance: the realised conductance of every array (after programming, faults,
+/// relaxation and IR drop) and the chip's analog noise, all fixed by (target device, seed, age).
 public struct Chip: Sendable {
     public let program: Program
-    public let codes: [[Int32]]
     public let seed: UInt64
+    /// Realised codes per array (what reads see before per-read noise).
+    public let codes: [[Int32]]
+    /// Per-cell read variance (code^2) per array, when read noise is on.
+    public let variance: [[Int32]?]
+    /// Programming effort and defects per array.
+    public let realised: [RealisedArray]
+    /// Per-read and ADC noise; nil on an ideal device.
+    public let noise: AnalogNoise?
+    /// Static ADC (offset, gain) per adc op index, per column of the op.
+    public let adcStatic: [Int: [(offset: Double, gain: Double)]]
 
-    public init(program: Program, device: DeviceModel = IdealDevice(), seed: UInt64) {
+    /// An ideal chip: reads return the programmed codes exactly.
+    public init(program: Program, seed: UInt64) {
         self.program = program
         self.seed = seed
-        codes = program.arrays.enumerated().map { device.realise($0.element, arrayIndex: $0.offset, seed: seed) }
+        codes = program.arrays.map { $0.codes }
+        variance = program.arrays.map { _ in nil }
+        realised = []
+        noise = nil
+        adcStatic = [:]
     }
+
+    /// A chip of `target`'s device physics; `ageS` overrides the target's read time after programming.
+    public init(program: Program, target: Target, seed: UInt64, ageS: Double? = nil) throws {
+        self.program = program
+        self.seed = seed
+        let r = try Realiser(target: target, seed: seed, ageS: ageS)
+        let arrays = program.arrays.enumerated().map { r.realise($0.element, index: $0.offset) }
+        realised = arrays
+        codes = arrays.map { $0.codes }
+        variance = arrays.map { $0.variance }
+        if target.device.readNoise != nil || target.device.adc != nil {
+            let n = AnalogNoise(target: target, seed: seed)
+            noise = n
+            var st: [Int: [(Double, Double)]] = [:]
+            if target.device.adc != nil {
+                var reads: [String: (array: Int, col: Int)] = [:]
+                let arrayIndex = Dictionary(uniqueKeysWithValues: program.arrays.enumerated().map { ($0.element.name, $0.offset) })
+                for (k, op) in program.step.enumerated() {
+                    switch op.kind {
+                    case let .read(a, _, c0, _, _, _): reads[op.result] = (arrayIndex[a]!, c0)
+                    case let .adc(o, _, _, _, _):
+                        if let rd = reads[o] { st[k] = (0..<op.length).map { n.adcStatic(array: rd.array, column: rd.col + $0) } }
+                    default: break
+                    }
+                }
+            }
+            adcStatic = st
+        } else {
+            noise = nil
+            adcStatic = [:]
+        }
+    }
+
+    /// Total programming pulses over all arrays.
+    public var programmingPulses: Int64 { realised.reduce(0) { $0 + $1.pulses } }
 }

@@ -44,16 +44,14 @@ public struct ExactEngine: Sendable {
 
     /// Runs one sample; returns the result and the overflow report (the first `maxStoredEvents` events plus the
     /// exact total).
-    public func run(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false) -> (SampleResult, ExactReport) {
+    /// `index` is the sample's position in its dataset: the event counter of per-read noise.
+    public func run(_ sample: SpikeRaster, index: Int = 0, binding: InputBinding, trace: Bool = false) -> (SampleResult, ExactReport) {
         var st = ExactState(engine: self, sample: sample, binding: binding, trace: trace)
+        st.sampleIndex = index
         st.runAll()
         return (st.finish(), st.report)
     }
 
-    /// The same as `run` (kept as an explicit name for callers that want to say they read the report).
-    public func runReport(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false) -> (SampleResult, ExactReport) {
-        run(sample, binding: binding, trace: trace)
-    }
 }
 
 /// Mutable interpreter state of one exact run.
@@ -90,6 +88,7 @@ private struct ExactState {
     var traces: [String: PopulationTrace] = [:]
 
     var readoutValues: [String: [Int64]] = [:]
+    var sampleIndex = 0
 
     init(engine: ExactEngine, sample: SpikeRaster, binding: InputBinding, trace: Bool) {
         chip = engine.chip
@@ -150,7 +149,7 @@ private struct ExactState {
             }
             values.removeAll(keepingCapacity: true)
             readDrove.removeAll(keepingCapacity: true)
-            for op in p.step { execute(op, step: t) }
+            for (k, op) in p.step.enumerated() { execute(op, index: k, step: t) }
         }
         counters.timesteps = Int64(p.timesteps)
         for r in p.readouts { readout(r) }
@@ -163,7 +162,10 @@ private struct ExactState {
         return v[e]
     }
 
-    mutating func execute(_ op: Op, step t: Int) {
+    /// Event index of step t of this sample: the counter of per-read and per-conversion noise (docs/device.md).
+    func event(_ t: Int) -> UInt32 { UInt32(truncatingIfNeeded: sampleIndex &* p.timesteps &+ t) }
+
+    mutating func execute(_ op: Op, index k: Int, step t: Int) {
         let L = op.length
         switch op.kind {
         case let .read(arrayName, rows, colStart, cpw, _, _):
@@ -178,9 +180,20 @@ private struct ExactState {
                     drivenRows.append(rs.rowStart + i)
                 }
             }
-            let out = (0..<L).map { _ in MPZ(0) }
+            var out = (0..<L).map { _ in MPZ(0) }
             for r in drivenRows {
                 for j in 0..<L { out[j].addInPlace(Int64(codes[r * a.cols + colStart + j])) }
+            }
+            if let n = chip.noise, n.readNoise, let v = chip.variance[ai], !drivenRows.isEmpty {
+                // Device read noise: an input of the run, applied to the exact sum (docs/device.md).
+                let maxValue = MPZ.maximum(of: op.type)
+                for j in 0..<L {
+                    let vs = MPZ(0)
+                    for r in drivenRows { vs.addInPlace(Int64(v[r * a.cols + colStart + j])) }
+                    let noisy = n.read(sum: out[j].int64!, varianceSum: vs.int64!, op: k, column: colStart + j, event: event(t),
+                                       maxValue: maxValue.int64!)
+                    out[j] = MPZ(noisy)
+                }
             }
             let driven = Int64(drivenRows.count)
             counters.wlActivations += driven
@@ -195,8 +208,13 @@ private struct ExactState {
             let q = MPZ(lsb), o = MPZ(offset)
             var out: [MPZ] = []
             out.reserveCapacity(L)
+            let analog = readDrove[x]! ? chip.adcStatic[k] : nil
             for j in 0..<L {
-                let c = (xs[j] - o).divided(by: q, rounding: rounding)
+                var xj = xs[j]
+                if let st = analog, let n = chip.noise {
+                    xj = MPZ(n.adcInput(xj.int64!, offset: st[j].offset, gain: st[j].gain, op: k, column: j, event: event(t)))
+                }
+                let c = (xj - o).divided(by: q, rounding: rounding)
                 out.append(fit(c, op.type, .sat, step: t, site: op.result, index: j))
             }
             if readDrove[x]! { counters.adcConversions[bits, default: 0] += Int64(L) }

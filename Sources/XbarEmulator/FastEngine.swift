@@ -28,7 +28,8 @@ public struct FastEngine: Sendable {
     }
 
     /// Runs one sample. `kernelThreads` is passed to the crossbar kernel (1 when samples run in parallel).
-    public func run(_ sample: SpikeRaster, binding: InputBinding, trace: Bool = false, kernelThreads: Int = 1) -> SampleResult {
+    /// `index` is the sample's position in its dataset: the event counter of per-read noise (docs/device.md).
+    public func run(_ sample: SpikeRaster, index: Int = 0, binding: InputBinding, trace: Bool = false, kernelThreads: Int = 1) -> SampleResult {
         let p = program
         var counters = Counters()
         var values = [[Int64]](repeating: [], count: p.step.count)
@@ -46,6 +47,7 @@ public struct FastEngine: Sendable {
         var rowBuf = [Int32]()
 
         for t in 0..<p.timesteps {
+            let event = UInt32(truncatingIfNeeded: index &* p.timesteps &+ t)
             for n in 0..<p.neurons.count {
                 spkPrev[n] = spkCur[n]
                 spkCur[n] = []
@@ -74,11 +76,29 @@ public struct FastEngine: Sendable {
                     let ai = arrayIndex[arrayName]!
                     let a = p.arrays[ai]
                     var out = [Int64](repeating: 0, count: op.length)
-                    chip.codes[ai].withUnsafeBufferPointer { cp in
-                        rowBuf.withUnsafeBufferPointer { rp in
-                            out.withUnsafeMutableBufferPointer { op_ in
-                                xbar_read_columns(cp.baseAddress, Int64(a.cols), rp.baseAddress, Int64(rp.count),
-                                                  Int64(colStart), Int64(op.length), op_.baseAddress, Int32(kernelThreads))
+                    if let n = chip.noise, n.readNoise, let v = chip.variance[ai], !rowBuf.isEmpty {
+                        // Read noise: codes and variances summed in one kernel pass, then one normal per column.
+                        var vs = [Int64](repeating: 0, count: op.length)
+                        chip.codes[ai].withUnsafeBufferPointer { cp in
+                            v.withUnsafeBufferPointer { vp in
+                                rowBuf.withUnsafeBufferPointer { rp in
+                                    out.withUnsafeMutableBufferPointer { o in
+                                        vs.withUnsafeMutableBufferPointer { vo in
+                                            xbar_read_columns2(cp.baseAddress, vp.baseAddress, Int64(a.cols), rp.baseAddress, Int64(rp.count),
+                                                               Int64(colStart), Int64(op.length), o.baseAddress, vo.baseAddress, Int32(kernelThreads))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        n.readVector(&out, varianceSums: vs, op: k, colStart: colStart, event: event, maxValue: op.type.max)
+                    } else {
+                        chip.codes[ai].withUnsafeBufferPointer { cp in
+                            rowBuf.withUnsafeBufferPointer { rp in
+                                out.withUnsafeMutableBufferPointer { op_ in
+                                    xbar_read_columns(cp.baseAddress, Int64(a.cols), rp.baseAddress, Int64(rp.count),
+                                                      Int64(colStart), Int64(op.length), op_.baseAddress, Int32(kernelThreads))
+                                }
                             }
                         }
                     }
@@ -90,7 +110,10 @@ public struct FastEngine: Sendable {
                     readIdle[k] = driven == 0
                     values[k] = out
                 case let .adc(_, bits, lsb, offset, rounding):
-                    let x = values[ins[0]]
+                    var x = values[ins[0]]
+                    if !readIdle[ins[0]], let st = chip.adcStatic[k], let n = chip.noise {
+                        n.adcVector(&x, statics: st, op: k, event: event)
+                    }
                     let hi = op.type.max
                     var out = [Int64](repeating: 0, count: op.length)
                     for j in 0..<op.length {

@@ -52,10 +52,10 @@ public struct Runner: Sendable {
             while i < n {
                 let s = data.samples[i]
                 if let e = exact {
-                    let (r, ev) = e.run(s, binding: binding, trace: trace)
+                    let (r, ev) = e.run(s, index: i, binding: binding, trace: trace)
                     box.set(i, r, ev.events, ev.total)
                 } else {
-                    box.set(i, fast.run(s, binding: binding, trace: trace, kernelThreads: kernelThreads), [], 0)
+                    box.set(i, fast.run(s, index: i, binding: binding, trace: trace, kernelThreads: kernelThreads), [], 0)
                 }
                 if let p = progress { p(box.done(), n) }
                 i += threads

@@ -257,6 +257,9 @@ public struct IRParser {
         let ct = try c.type("code type")
         try c.keyword("gunit_ns")
         let gu = try c.double("gunit_ns")
+        try c.keyword("state")
+        let st = try c.next("state")
+        guard st == "formed" || st == "programmed" else { throw fail("state: expected formed or programmed, found '\(st)'", line: l.line) }
         try c.done()
         guard rows * cols <= IRParser.maxArrayCells else {
             throw fail("array %\(name): \(rows)x\(cols) cells exceeds the limit of \(IRParser.maxArrayCells)", line: l.line)
@@ -279,7 +282,8 @@ public struct IRParser {
             }
         }
         guard let e = nextLine(), e.tokens == ["end"] else { throw fail("array %\(name): expected 'end' after \(rows) rows") }
-        return ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, codes: codes)
+        return ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, codes: codes,
+                         formed: st == "formed")
     }
 
     func hexCode(_ t: Substring, _ ct: IntType, _ line: Int) throws -> Int32 {

@@ -47,7 +47,7 @@ public enum IRPrinter {
 
     static func printArray(_ a: ArrayDecl, into out: inout String) {
         out += "array %\(a.name) macro \(a.macro) index \(a.index) rows \(a.rows) cols \(a.cols)"
-        out += " code \(a.codeType) gunit_ns \(a.gUnitNS)\n"
+        out += " code \(a.codeType) gunit_ns \(a.gUnitNS) state \(a.formed ? "formed" : "programmed")\n"
         let w = hexDigits(a.codeType)
         for r in 0..<a.rows {
             let base = r * a.cols

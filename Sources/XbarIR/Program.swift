@@ -124,9 +124,13 @@ public struct ArrayDecl: Equatable, Sendable {
     public var codeType: IntType
     /// Row-major programmed codes, rows * cols entries.
     public var codes: [Int32]
+    /// True when the codes are the read-back state of electroformed cells (nothing left to program);
+    /// false when they are programming targets.
+    public var formed: Bool
 
     public init(name: String, macro: Int, index: Int, rows: Int, cols: Int, gUnitNS: Double, codeType: IntType,
-                codes: [Int32]) {
+                codes: [Int32], formed: Bool = false) {
+        self.formed = formed
         self.name = name
         self.macro = macro
         self.index = index

@@ -4,6 +4,7 @@ import XbarCore
 import XbarEmulator
 import XbarEvents
 import XbarIR
+import XbarTarget
 
 /// The run report: a table for people, JSON for tools (docs/report.md).
 enum EmulationReport {
@@ -32,7 +33,24 @@ enum EmulationReport {
         return total > 0 ? (right, total) : nil
     }
 
-    static func json(program p: Program, input: String, data: EventDataset, outcome o: Runner.Outcome, options: EngineOptions) -> JSONValue {
+    static func device(_ chip: Chip, _ t: Target, _ options: EngineOptions) -> JSONValue {
+        let d = t.device
+        var f: [(String, JSONValue)] = [("ideal", .bool(options.idealDevice || d.isIdeal))]
+        if !(options.idealDevice || d.isIdeal) {
+            f.append(("programming", .string(d.programming.rawValue)))
+            f.append(("sigma_preset", .string(d.sigma.preset)))
+            f.append(("effects", .array([d.readNoise != nil ? "read_noise" : nil, d.faults != nil ? "stuck_at" : nil,
+                                          d.drift != nil ? "relaxation" : nil, d.irDrop != nil ? "ir_drop" : nil,
+                                          d.adc != nil ? "adc_noise" : nil].compactMap { $0.map { JSONValue.string($0) } })))
+            f.append(("programming_pulses", .int(chip.programmingPulses)))
+            f.append(("write_verify_not_converged", .int(Int64(chip.realised.reduce(0) { $0 + $1.nonConvergedCount }))))
+            f.append(("stuck_cells", .int(Int64(chip.realised.reduce(0) { $0 + $1.stuckCount }))))
+        }
+        return .object(f)
+    }
+
+    static func json(program p: Program, input: String, data: EventDataset, outcome o: Runner.Outcome, options: EngineOptions,
+                     chip: Chip, target: Target) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("tool", .string("neuroxbar")), ("version", .string(toolVersion)),
             ("program", .object([("name", .string(p.name)), ("target", .string(p.target)), ("ir_version", .int(Int64(p.version))),
@@ -41,6 +59,7 @@ enum EmulationReport {
             ("input", .string((input as NSString).lastPathComponent)),
             ("engine", .string(options.engine.rawValue)), ("seed", .int(Int64(options.seed))),
             ("samples", .int(Int64(o.samples.count))),
+            ("device", device(chip, target, options)),
             ("counters", counters(o.totals)),
         ]
         if let (r, t) = accuracy(data, o, p) {
@@ -73,7 +92,7 @@ enum EmulationReport {
     }
 
     static func table(program p: Program, input: String, data: EventDataset, outcome o: Runner.Outcome, options: EngineOptions,
-                      stats: CompileStats?) -> String {
+                      stats: CompileStats?, chip: Chip, target: Target) -> String {
         let c = o.totals
         let n = max(o.samples.count, 1)
         var s = "NeuroXbar \(toolVersion) — \(p.name) on \(p.target) (\(options.engine.rawValue) engine, seed \(options.seed))\n"
@@ -81,6 +100,22 @@ enum EmulationReport {
         if let st = stats {
             s += String(format: "mapping: %d tiles on %d macro(s), %.1f%% of their cells used\n", st.tiles.count, st.macrosUsed,
                         100 * Double(st.cellsUsed) / Double(max(st.cellsTotal, 1)))
+        }
+        if options.idealDevice || target.device.isIdeal {
+            s += "device: ideal (reads return the programmed conductances)\n"
+        } else {
+            let d = target.device
+            var parts = ["programming \(d.programming.rawValue)"]
+            if d.sigma.preset != "none" { parts.append("sigma(G) \(d.sigma.preset)") }
+            if let r = d.readNoise { parts.append(String(format: "read noise %.3g uS + %.3g G", r.absUS, r.relative)) }
+            if let f = d.faults { parts.append(String(format: "stuck-on %.2g, stuck-off %.2g", f.stuckOnRate, f.stuckOffRate)) }
+            if d.drift != nil { parts.append(String(format: "relaxation at %.3g s", options.age ?? d.drift!.ageS)) }
+            if let i = d.irDrop { parts.append(String(format: "IR drop %.3g ohm/cell", i.wireOhmPerCell)) }
+            if d.adc != nil { parts.append("ADC offset/gain/noise") }
+            s += "device: " + parts.joined(separator: ", ") + "\n"
+            if let f = stats?.unformedFraction { s += String(format: "forming: %.1f%% of used cells left unformed\n", 100 * f) }
+            let bad = chip.realised.reduce(0) { $0 + $1.nonConvergedCount }
+            if chip.programmingPulses > 0 { s += "programming: \(chip.programmingPulses) pulses, \(bad) cells did not converge\n" }
         }
         s += "\nspikes (first sample shown as a raster, '|' = spike):\n"
         if let first = o.samples.first {

@@ -6,6 +6,7 @@ import XbarEmulator
 import XbarEvents
 import XbarGraph
 import XbarIR
+import XbarTarget
 
 /// Options shared by `run` and `emulate`.
 struct EngineOptions: ParsableArguments {
@@ -17,6 +18,12 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Print the report as JSON (deterministic except the `timing` object).") var json = false
     @Option(help: "Write the spike raster of every sample as CSV (sample,population,step,neuron).") var raster: String?
     @Option(help: "Write the JSON report to this file as well.") var report: String?
+    @Option(help: "Seconds since programming at which the chip is read (relaxation; default: the target's drift.age_s).")
+    var age: Double?
+    @Flag(help: "Read the programmed conductances exactly (no device effects), whatever the target says.")
+    var idealDevice = false
+    @Flag(help: "Also run the same program on an ideal chip and compare spike statistics side by side.")
+    var compareIdeal = false
 }
 
 extension EngineKind: ExpressibleByArgument {}
@@ -27,13 +34,16 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "IR program file.") var program: String
     @Option(name: .shortAndLong, help: "Event input (.xev).") var input: String
+    @Option(name: .shortAndLong, help: "Target whose device physics the chip has (default: the program's target, from targets/).")
+    var target: String?
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
         try reportingErrors {
             let p = try IRParser.parse(try AtomicFile.readText(program), file: program)
             try IRVerifier.verify(p, file: program)
-            try Emulation.execute(program: p, inputPath: input, options: engineOptions, stats: nil)
+            let t = try TargetLoader.resolve(target ?? p.target, searchDirs: targetSearchDirs())
+            try Emulation.execute(program: p, target: t, inputPath: input, options: engineOptions, stats: nil)
         }
     }
 }
@@ -51,7 +61,8 @@ struct EmulateCommand: ParsableCommand {
         try reportingErrors {
             let g = try GraphJSON.load(graph)
             let t = try targetOptions.load()
-            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros), file: graph)
+            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros,
+                                                                              seed: engineOptions.seed), file: graph)
             var path = input
             if path == nil, let ex = g.exampleInput {
                 path = URL(fileURLWithPath: graph).deletingLastPathComponent().appendingPathComponent(ex).path
@@ -59,29 +70,39 @@ struct EmulateCommand: ParsableCommand {
             guard let inputPath = path else {
                 throw XbarError(file: graph, field: "example_input", "no --input given and the graph has no example_input")
             }
-            try Emulation.execute(program: c.program, inputPath: inputPath, options: engineOptions, stats: c.stats)
+            try Emulation.execute(program: c.program, target: t, inputPath: inputPath, options: engineOptions, stats: c.stats)
         }
     }
 }
 
 /// Loads input, runs, prints the report.
 enum Emulation {
-    static func execute(program p: Program, inputPath: String, options o: EngineOptions, stats: CompileStats?) throws {
+    static func execute(program p: Program, target: Target, inputPath: String, options o: EngineOptions, stats: CompileStats?) throws {
         var data = try EventFile.read(inputPath)
         if let n = o.samples {
             guard n >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
             data.samples = Array(data.samples.prefix(n))
         }
-        let chip = Chip(program: p, seed: o.seed)
+        let chip = o.idealDevice ? Chip(program: p, seed: o.seed) : try Chip(program: p, target: target, seed: o.seed, ageS: o.age)
         let runner = Runner(chip: chip, engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
         let outcome = try runner.run(data, file: inputPath, progress: progressLine("emulating"))
-        let report = EmulationReport.json(program: p, input: inputPath, data: data, outcome: outcome, options: o)
+        var report = EmulationReport.json(program: p, input: inputPath, data: data, outcome: outcome, options: o, chip: chip, target: target)
+        var comparison: SpikeComparison? = nil
+        if o.compareIdeal {
+            let ideal = try Runner(chip: Chip(program: p, seed: o.seed), engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
+                .run(data, file: inputPath, progress: progressLine("ideal chip"))
+            let cmp = SpikeComparison(program: p, data: data, ideal: ideal, device: outcome)
+            comparison = cmp
+            report = report.inserting(("comparison_with_ideal", cmp.json), before: "per_sample")
+        }
         if let r = o.report { try AtomicFile.write(report.serialized() + "\n", to: r) }
         if let r = o.raster { try AtomicFile.write(EmulationReport.rasterCSV(outcome), to: r) }
         if o.json {
             print(report.serialized())
         } else {
-            print(EmulationReport.table(program: p, input: inputPath, data: data, outcome: outcome, options: o, stats: stats))
+            print(EmulationReport.table(program: p, input: inputPath, data: data, outcome: outcome, options: o, stats: stats, chip: chip,
+                                        target: target))
+            if let c = comparison { print("\n" + c.table) }
         }
     }
 }
