@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// OpenMP from Debian's libomp-dev (llvm-14); see docs/build.md.
+// OpenMP from Debian's libomp-dev (llvm-14); scripts/setup.sh installs it.
 let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
 let ompLib = "/usr/lib/llvm-14/lib"
 

@@ -129,7 +129,8 @@ struct Lowering {
                 for (r, si) in rows.enumerated() {
                     let sr = stacked[si]
                     for (j, n) in cols.enumerated() {
-                        if let ph = physics {
+                        if let ph = physics, blocks[sr.block].weights[sr.index * post + n] != 0 {
+                            // Absent synapses (density mask, no_self) are not pulsed: both cells stay pristine.
                             let gp = ph.form(array: k, row: r, col: j * 2)
                             let gn = ph.form(array: k, row: r, col: j * 2 + 1)
                             let cp = Int32(Fixed.roundReal(gp.gUS * perUS, .halfEven)), cn = Int32(Fixed.roundReal(gn.gUS * perUS, .halfEven))
@@ -139,7 +140,7 @@ struct Lowering {
                             unformedCells += (gp.formed ? 0 : 1) + (gn.formed ? 0 : 1)
                             let d = Double(cp - cn) / perUS
                             diffSum[sr.block] += d; diffSq[sr.block] += d * d; diffN[sr.block] += 1
-                        } else {
+                        } else if physics == nil {
                             let cells = map.cells(q[sr.block][sr.index * post + n])
                             for (c, code) in cells.enumerated() { codes[r * t.macro.cols + j * cpw + c] = code }
                         }
@@ -182,7 +183,7 @@ struct Lowering {
             }
         }
         formats.append(fmt)
-        let scales = factor.map { $0.map { Quantiser.multiplier($0) } }
+        let scales = try factor.map { try $0.map { try Quantiser.multiplier($0) } }
 
         // 3. Ops. Programmed arrays are read once per row tile (all blocks share one scale); formed arrays once per
         //    block run, so each block gets its own digital scale.

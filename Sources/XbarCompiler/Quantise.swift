@@ -39,6 +39,10 @@ public enum Quantiser {
             throw XbarError(file: file, field: "populations.\(p.name).threshold",
                             "\(lif.threshold) quantises to \(th) membrane LSBs, outside \(mem) (weight step \(s)); lower neuron.frac_bits or raise neuron.mem_bits")
         }
+        guard th >= 1 else {
+            throw XbarError(file: file, field: "populations.\(p.name).threshold",
+                            "\(lif.threshold) quantises to \(th) membrane LSBs (weight step \(s)); raise neuron.frac_bits")
+        }
         let b = Fixed.roundReal(lif.bias / unit, .halfEven)
         guard mem.contains(b) else {
             throw XbarError(file: file, field: "populations.\(p.name).bias", "\(lif.bias) quantises to \(b), outside \(mem)")
@@ -57,7 +61,7 @@ public enum Quantiser {
 
     /// Multiplier and shift with mul / 2^shift ≈ factor: the smallest shift giving relative error < 2^-16
     /// (exact when factor is an integer), mul within ±2^31.
-    public static func multiplier(_ factor: Double) -> (mul: Int64, shift: Int) {
+    public static func multiplier(_ factor: Double) throws -> (mul: Int64, shift: Int) {
         for s in 0...40 {
             let m = (factor * Double(Int64(1) << s)).rounded()
             if abs(m) > Double(Int64(1) << 31) { break }
@@ -67,7 +71,6 @@ public enum Quantiser {
                 return (mm, ss)
             }
         }
-        let s = 30
-        return (Int64((factor * Double(Int64(1) << s)).rounded()), s)
+        throw XbarError(file: "<target>", field: "adc", "ADC-to-membrane factor \(factor) cannot be written as mul / 2^shift with |mul| <= 2^31; adjust adc.lsb_us or neuron.frac_bits")
     }
 }

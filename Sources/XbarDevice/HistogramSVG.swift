@@ -36,8 +36,8 @@ public struct Histogram: Equatable, Sendable {
 /// When one or two bins tower over the rest (for example the unformed cells of a forming target), the y axis is
 /// cut so the remaining shape stays visible, and each cut bin is labelled with its count.
 public enum HistogramSVG {
-    static let width = 960.0, height = 560.0
-    static let left = 90.0, right = 30.0, top = 78.0, bottom = 72.0
+    static let width = 960.0, height = 600.0
+    static let left = 90.0, right = 30.0, bottom = 72.0
 
     /// The SVG text. `xLabel` names the x quantity with its unit; every series shares one set of bins spanning
     /// all values.
@@ -50,7 +50,12 @@ public enum HistogramSVG {
         let xs = niceTicks(lo, hi, target: 8)
         lo = Swift.min(lo, xs.first!)
         hi = Swift.max(hi, xs.last!)
-        let hists = series.map { Histogram(values: $0.values, lo: lo, hi: hi, bins: bins) }
+        // Bin width: a round number (1, 2, 2.5 or 5 x 10^k) giving about `bins` bins that tile [lo, hi] exactly.
+        let raw = (hi - lo) / Double(Swift.max(1, bins))
+        let mag = pow(10, log10(raw).rounded(.down))
+        let nb = [1.0, 2, 2.5, 5, 10, 20].map { $0 * mag }.filter { $0 >= raw * 0.999 }.map { (hi - lo) / $0 }
+            .first { abs($0 - $0.rounded()) < 1e-6 }.map { Int($0.rounded()) } ?? bins
+        let hists = series.map { Histogram(values: $0.values, lo: lo, hi: hi, bins: nb) }
 
         // y range: the largest count, unless the top two bins of some series dwarf the rest.
         let peak = hists.flatMap { $0.counts }.max() ?? 1
@@ -64,6 +69,7 @@ public enum HistogramSVG {
         let ys = niceTicks(0, Swift.max(1, yData), target: 6)
         let yMax = ys.last!
 
+        let top = 70 + 22 * Double(series.count)
         let pw = width - left - right, ph = height - top - bottom
         func px(_ x: Double) -> Double { left + (x - lo) / (hi - lo) * pw }
         func py(_ y: Double) -> Double { top + ph - Swift.min(y, yMax) / yMax * ph }
@@ -113,21 +119,17 @@ public enum HistogramSVG {
                     while placed.contains(where: { abs($0 - y) < 1 }) { y += 15 }
                     placed.append(y)
                     let anchor = x > left + pw - 90 ? "end" : "start"
-                    o += "<text x=\"\(f(x + (anchor == "end" ? -6 : 6)))\" y=\"\(f(y))\" font-size=\"12\" fill=\"\(esc(s.color))\" text-anchor=\"\(anchor)\">\u{2191} \(c) cells (axis cut)</text>\n"
+                    o += "<text x=\"\(f(x + (anchor == "end" ? -6 : 6)))\" y=\"\(f(y))\" font-size=\"12\" fill=\"\(esc(s.color))\" text-anchor=\"\(anchor)\">\u{2191} \(label(Double(c))) cells in \(label(lo + Double(k) * h.width))\u{2013}\(label(lo + Double(k + 1) * h.width)) \(esc(unit(xLabel))) (axis cut)</text>\n"
                 }
             }
         }
         // Axes frame.
         o += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#222\" stroke-width=\"1\"/>\n"
-        // Legend (top right, on a white box).
-        let lh = 22.0
-        let lw = Swift.min(pw - 20, 7.2 * Double(series.map { $0.label.count }.max() ?? 10) + 60)
-        let lx = left + pw - lw - 12, ly = top + (clipped ? 36 : 12)
-        o += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(lw))\" height=\"\(f(lh * Double(series.count) + 10))\" fill=\"white\" fill-opacity=\"0.9\" stroke=\"#999\"/>\n"
+        // Legend: one row per series between the subtitle and the plot, so it never hides data.
         for (i, s) in series.enumerated() {
-            let y = ly + 5 + lh * Double(i) + lh / 2
-            o += "<rect x=\"\(f(lx + 10))\" y=\"\(f(y - 7))\" width=\"28\" height=\"14\" fill=\"\(esc(s.color))\" fill-opacity=\"0.14\" stroke=\"\(esc(s.color))\" stroke-width=\"1.8\"/>\n"
-            o += "<text x=\"\(f(lx + 46))\" y=\"\(f(y + 5))\" font-size=\"13\">\(esc(s.label))</text>\n"
+            let y = 70 + 22 * Double(i)
+            o += "<rect x=\"\(f(left))\" y=\"\(f(y - 7))\" width=\"28\" height=\"14\" fill=\"\(esc(s.color))\" fill-opacity=\"0.14\" stroke=\"\(esc(s.color))\" stroke-width=\"1.8\"/>\n"
+            o += "<text x=\"\(f(left + 36))\" y=\"\(f(y + 5))\" font-size=\"13\">\(esc(s.label))</text>\n"
         }
         o += "</svg>\n"
         return o

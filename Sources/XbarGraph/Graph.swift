@@ -136,8 +136,8 @@ public struct RandomWeights: Equatable, Sendable {
     }
 }
 
-/// NALSM / Maass-2002 style reservoir connectivity: neurons on a grid (index = x + X*(y + Y*z)), the first
-/// round(N * (1 - inhibitoryFraction))... type chosen by a seeded draw per neuron; P(i->j) = C[type(i)type(j)] *
+/// NALSM / Maass-2002 style reservoir connectivity: neurons on a grid (index = x + X*(y + Y*z)); each neuron is
+/// inhibitory with probability `inhibitoryFraction` (an independent seeded draw); P(i->j) = C[type(i)type(j)] *
 /// exp(-(D(i,j)/lambda)^2); weight = sign(i) * W[type(i)type(j)] * gain.
 public struct SpatialWeights: Equatable, Sendable {
     public var grid: [Int]

@@ -24,16 +24,16 @@ public enum GraphJSON {
         var pops: [Population] = []
         for p in try root.field("populations").array() { pops.append(try population(p)) }
         var projs: [Projection] = []
-        for p in try root.field("projections").array() { projs.append(try projection(p)) }
+        let sizes = Dictionary(pops.map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
+        for p in try root.field("projections").array() { projs.append(try projection(p, sizes: sizes)) }
         var readout: Readout? = nil
         if let r = try root.optionalField("readout") {
             try r.onlyKeys(["from", "classes", "weights", "bias"])
             let classes = try r.field("classes").int(min: 1, max: 1 << 16)
             var w: [Double]? = nil
             if let wr = try r.optionalField("weights") {
-                var flat: [Double] = []
-                for row in try wr.array() { flat += try row.doubles() }
-                w = flat
+                let width = sizes[try r.field("from").string()]
+                w = try matrix(wr, rows: classes, cols: width, what: "classes")
             }
             readout = Readout(from: try r.field("from").string(), classes: classes, weights: w,
                               bias: try r.optionalField("bias")?.doubles())
@@ -67,31 +67,37 @@ public enum GraphJSON {
         }
     }
 
-    static func projection(_ p: JSONReader) throws -> Projection {
+    /// A matrix given as rows; refuses a wrong row count or row width (catches transposed matrices).
+    static func matrix(_ m: JSONReader, rows: Int?, cols: Int?, what: String) throws -> [Double] {
+        let rs = try m.array()
+        if let n = rows, rs.count != n { throw m.fail("expected \(n) rows (one per \(what)), found \(rs.count)") }
+        var flat: [Double] = []
+        for row in rs {
+            let r = try row.doubles()
+            if let c = cols, r.count != c { throw row.fail("row has \(r.count) values, expected \(c)") }
+            if let first = rs.first, cols == nil, r.count != (try first.doubles()).count { throw row.fail("rows differ in length") }
+            flat += r
+        }
+        return flat
+    }
+
+    static func projection(_ p: JSONReader, sizes: [String: Int]) throws -> Projection {
         try p.onlyKeys(["name", "from", "to", "delay", "weights"])
         let from = try p.field("from").string()
         let to = try p.field("to").string()
         let name = try p.optionalField("name")?.string() ?? "\(from)->\(to)"
         return Projection(name: name, from: from, to: to, delay: try p.optionalField("delay")?.int(min: 0, max: 1) ?? 0,
-                          weights: try weights(try p.field("weights")))
+                          weights: try weights(try p.field("weights"), pre: sizes[from], post: sizes[to]))
     }
 
     static func seed(_ r: JSONReader) throws -> UInt64 { UInt64(try r.int(min: 0, max: 1 << 53)) }
 
-    static func weights(_ w: JSONReader) throws -> WeightSpec {
+    static func weights(_ w: JSONReader, pre: Int?, post: Int?) throws -> WeightSpec {
         let kind = try w.field("kind").string()
         switch kind {
         case "dense":
             try w.onlyKeys(["kind", "values"])
-            var flat: [Double] = []
-            var width: Int? = nil
-            for row in try w.field("values").array() {
-                let r = try row.doubles()
-                if let wd = width, wd != r.count { throw row.fail("row has \(r.count) values, expected \(wd)") }
-                width = r.count
-                flat += r
-            }
-            return .dense(flat)
+            return .dense(try matrix(try w.field("values"), rows: pre, cols: post, what: "presynaptic neuron"))
         case "sparse":
             try w.onlyKeys(["kind", "entries"])
             var entries: [SparseEntry] = []
@@ -123,8 +129,11 @@ public enum GraphJSON {
         case "spatial":
             try w.onlyKeys(["kind", "grid", "lambda", "c", "w", "inhibitory_fraction", "gain", "seed"])
             let gridR = try w.field("grid")
-            let grid = try gridR.doubles(maxCount: 3).map { Int($0) }
-            guard grid.count == 3, grid.allSatisfy({ $0 >= 1 && $0 <= 1 << 10 }) else { throw gridR.fail("expected [X, Y, Z] of positive integers") }
+            let g3 = try gridR.doubles(maxCount: 3)
+            guard g3.count == 3, g3.allSatisfy({ $0 >= 1 && $0 <= 1024 && $0 == $0.rounded() }) else {
+                throw gridR.fail("expected [X, Y, Z] of integers in 1...1024")
+            }
+            let grid = g3.map { Int($0) }
             func quad(_ k: String, _ lo: Double, _ hi: Double) throws -> [Double] {
                 let r = try w.field(k)
                 try r.onlyKeys(["ee", "ei", "ie", "ii"])

@@ -76,6 +76,9 @@ public enum TargetLoader {
                                  weightRounding: try mp.enumValue("weight_rounding", Rounding.self),
                                  scaleRounding: try mp.enumValue("scale_rounding", Rounding.self)),
             clockMHz: try ck.double("mhz", min: 1e-3, max: 1e5))
+        guard pow(Double(target.cell.levels), Double(target.mapping.slices)) <= Double(1 << 24) else {
+            throw XbarError(file: file, field: "mapping.slices", "cell.levels ^ slices must be <= 2^24")
+        }
         guard target.macro.cols % (2 * target.mapping.slices) == 0 else {
             throw XbarError(file: file, field: "macro.cols", "must be a multiple of 2 x mapping.slices")
         }

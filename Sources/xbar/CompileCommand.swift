@@ -25,12 +25,14 @@ struct CompileCommand: ParsableCommand {
     @OptionGroup var targetOptions: TargetOptions
     @Option(name: .shortAndLong, help: "Output IR file (default: stdout).") var output: String?
     @Flag(help: "Print tiles, utilisation and formats.") var stats = false
+    @Option(help: "Chip instance whose cells are electroformed (forming targets).") var seed: UInt64 = 1
 
     func run() throws {
         try reportingErrors {
             let g = try GraphJSON.load(graph)
             let t = try targetOptions.load()
-            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros), file: graph)
+            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros, seed: seed),
+                                         file: graph)
             let text = IRPrinter.print(c.program)
             if let o = output { try AtomicFile.write(text, to: o) } else if !stats { print(text, terminator: "") }
             if stats { print(StatsReport.text(c, target: t)) }
@@ -79,9 +81,17 @@ enum StatsReport {
                         tile.neurons.upperBound, tile.utilisation * 100)
         }
         o += String(format: "cells used: %d of %d (%.1f%%)\n", s.cellsUsed, s.cellsTotal, 100 * Double(s.cellsUsed) / Double(max(s.cellsTotal, 1)))
-        o += "conductance levels (codes of \(t.cell.gUnitNS) nS): \(s.conductanceCodes.map(String.init).joined(separator: " "))\n"
+        if let u = s.unformedFraction {
+            o += String(format: "electroformed cells (seed-dependent): %.2f%% of used cells left unformed\n", 100 * u)
+        } else {
+            o += "conductance levels (codes of \(t.cell.gUnitNS) nS): \(s.conductanceCodes.map(String.init).joined(separator: " "))\n"
+        }
         o += "ADC: \(t.adc.bits) bits, LSB \(s.adcLSBCodes) codes (\(Double(s.adcLSBCodes) * t.cell.gUnitNS / 1000) uS)\n"
-        for f in s.formats {
+        for f in s.formats where s.unformedFraction != nil {
+            o += String(format: "population %@: real weight per uS of G+ - G- %.6g, membrane i%d with %d fraction bits, threshold %lld, bias %lld, decay %lld/2^%d\n",
+                        f.population, f.weightScale, t.neuron.memBits, f.fracBits, f.threshold, f.bias, f.decayMul, f.decayShift)
+        }
+        for f in s.formats where s.unformedFraction == nil {
             o += String(format: "population %@: weight step %.6g (|q| <= %lld, max error %.3f%% of max|w|), membrane i%d with %d fraction bits, threshold %lld, bias %lld, decay %lld/2^%d\n",
                         f.population, f.weightScale, f.qMax, f.maxWeightError * 100, t.neuron.memBits, f.fracBits, f.threshold,
                         f.bias, f.decayMul, f.decayShift)

@@ -12,7 +12,10 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(out.contains("readout @readout (10 classes"))
         XCTAssertTrue(out.contains("accuracy: "))
         XCTAssertTrue(out.contains("synaptic ops (dense ANN)           4560000.0"), out)
-        XCTAssertTrue(out.contains("ADC conversions (8-bit)              20000.0"), out)
+        // Formed target: input and recurrent rows are read separately (own digital scales): 2 x 400 columns per
+        // step, minus the recurrent read at t = 0 that drives no row.
+        XCTAssertTrue(out.contains("ADC conversions (10-bit)             39600.0"), out)
+        XCTAssertTrue(out.contains("device: programming forming"), out)
     }
 
     func testCompileWritesParsableProgramAndInspectVerifies() throws {

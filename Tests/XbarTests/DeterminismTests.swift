@@ -4,6 +4,7 @@ import XCTest
 @testable import XbarEmulator
 import XbarEvents
 import XbarGraph
+import XbarTarget
 
 /// Same seed -> byte-identical results whatever the engine or thread count; the CLI's JSON is stable.
 final class DeterminismTests: XCTestCase {
@@ -75,6 +76,77 @@ final class DeterminismTests: XCTestCase {
         let counters = json["counters"] as! [String: Any]
         XCTAssertEqual(counters["timesteps"] as? Int, 300)
         XCTAssertEqual(counters["neuron_updates"] as? Int, 6 * 50 * 200)
-        XCTAssertEqual(counters["adc_conversions"] as? [String: Int], ["8_bit": 6 * 50 * 400])
+        XCTAssertEqual(counters["adc_conversions"] as? [String: Int], ["10_bit": 6 * (50 * 800 - 400)])
+    }
+}
+
+/// Every device effect on: still byte-identical across engines and thread counts.
+final class NoisyDeterminismTests: XCTestCase {
+    /// The ideal target with every device effect switched on (one-shot programming with a published sigma(G)).
+    static func noisyTarget() throws -> Target {
+        var text = try String(contentsOfFile: Repo.path("targets/ideal.toml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "g_unit_ns = 1000.0", with: "g_unit_ns = 10.0")
+        text = text.replacingOccurrences(of: "lsb_us = 1.0", with: "lsb_us = 0.5")
+        text = text.replacingOccurrences(of: "bits = 24", with: "bits = 12")
+        text += """
+
+        [device]
+        programming = "one_shot"
+        sigma_preset = "neurram-wan2022"
+        [device.read_noise]
+        relative = 0.05
+        abs_us = 0.2
+        [device.faults]
+        stuck_on_rate = 0.01
+        stuck_off_rate = 0.01
+        stuck_on_us = 15.0
+        [device.drift]
+        nu = 0.01
+        t0_s = 1.0
+        relax_relative = 0.02
+        relax_abs_us = 0.1
+        age_s = 1000.0
+        [device.ir_drop]
+        wire_ohm_per_cell = 2.0
+        [device.adc_noise]
+        offset_sigma_us = 0.5
+        gain_sigma = 0.01
+        noise_sigma_us = 0.5
+        """
+        return try TargetLoader.parse(text, file: "noisy.toml")
+    }
+
+    func check(_ t: Target, samples: Int) throws {
+        let g = try GraphJSON.load(Repo.path("examples/lsm-paper/lsm-paper.json"))
+        let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: true, seed: 5))
+        var d = try EventFile.read(Repo.path("examples/digits/digits-test.xev"))
+        d.samples = Array(d.samples.prefix(samples))
+        let chip = try Chip(program: c.program, target: t, seed: 5)
+        let ideal = Chip(program: c.program, seed: 5)
+        let r1 = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: 1)).run(d, file: "x")
+        for th in [2, 8] {
+            XCTAssertEqual(try Runner(chip: chip, engine: .fast, options: RunOptions(threads: th)).run(d, file: "x").samples, r1.samples)
+        }
+        XCTAssertEqual(try Runner(chip: chip, engine: .exact, options: RunOptions(threads: 2)).run(d, file: "x").samples, r1.samples)
+        // A rebuilt chip with the same seed is the same chip; another seed is another chip.
+        let again = try Chip(program: c.program, target: t, seed: 5)
+        XCTAssertEqual(again.codes, chip.codes)
+        XCTAssertEqual(try Runner(chip: again, engine: .fast, options: RunOptions(threads: 2)).run(d, file: "x").samples, r1.samples)
+        let other = try Chip(program: c.program, target: t, seed: 6)
+        XCTAssertNotEqual(other.codes, chip.codes)
+        // The noise really acts: spikes differ from the ideal chip's.
+        let ri = try Runner(chip: ideal, engine: .fast, options: RunOptions(threads: 2)).run(d, file: "x")
+        XCTAssertNotEqual(ri.samples.map { $0.spikes }, r1.samples.map { $0.spikes })
+        XCTAssertEqual(ri.totals.neuronUpdates, r1.totals.neuronUpdates)
+    }
+
+    func testEveryNoiseSourceOnIsDeterministic() throws {
+        let t = try Self.noisyTarget()
+        XCTAssertFalse(t.device.isIdeal)
+        try check(t, samples: 6)
+    }
+
+    func testFormedChipIsDeterministic() throws {
+        try check(try Repo.target("rram-40nm-256kb"), samples: 6)
     }
 }

@@ -13,6 +13,15 @@ private let lbRepoRoot = URL(fileURLWithPath: #filePath)
 private func lbPath(_ relative: String) -> String { lbRepoRoot.appendingPathComponent(relative).path }
 
 /// The default NALSM graph and its recurrent matrix, built once (materialising 1000 x 1000 takes a while in debug).
+/// rram-40nm-256kb with its `[device]` tables removed: the same macro geometry, ADC and formats, but weights are
+/// programmed (the shipped target electroforms them, which only "random" projections allow).
+private func lbProgrammedRRAM() throws -> Target {
+    let text = try String(contentsOfFile: lbPath("targets/rram-40nm-256kb.toml"), encoding: .utf8)
+    let parts = text.components(separatedBy: "\n[device]")
+    XCTAssertEqual(parts.count, 2, "expected one [device] table")
+    return try TargetLoader.parse(parts[0], file: "rram-40nm-256kb-programmed.toml")
+}
+
 private let lbNALSM: (graph: Graph, spatial: SpatialWeights, weights: [Double], inhibitory: [Bool]) = {
     let g = LSMBuilder.nalsm(LSMBuilder.NALSMOptions())
     let rec = g.projections.first { $0.name == "w_rec" }!
@@ -45,13 +54,24 @@ final class LSMBuilderTests: XCTestCase {
         XCTAssertEqual(c.stats.macrosUsed, 1)
         XCTAssertEqual(c.program.arrays.count, 1)
         XCTAssertEqual(c.program.readouts.count, 0, "untrained readout")
-        // One [x; h] read per step: 256 input rows at delay 0, then 200 recurrent rows at delay 1.
+        XCTAssertEqual(c.program.arrays.first?.formed, true, "rram-40nm-256kb electroforms its cells")
+        // The [x; h] rows: 256 input rows at delay 0, then 200 recurrent rows at delay 1 (one read per block when formed).
         let reads = c.program.step.compactMap { op -> [RowSource]? in
             if case let .read(_, rows, _, _, _, _) = op.kind { return rows }
             return nil
         }
-        XCTAssertEqual(reads, [[RowSource(rowStart: 0, source: "in", srcStart: 0, count: 256, delay: 0),
-                                RowSource(rowStart: 256, source: "lsm", srcStart: 0, count: 200, delay: 1)]])
+        XCTAssertEqual(reads, [[RowSource(rowStart: 0, source: "in", srcStart: 0, count: 256, delay: 0)],
+                               [RowSource(rowStart: 256, source: "lsm", srcStart: 0, count: 200, delay: 1)]])
+        // Programmed on the same geometry: one tile, one read of both blocks.
+        let cp = try Compiler.compile(g, target: try lbProgrammedRRAM())
+        XCTAssertEqual(cp.stats.tiles.map { [$0.rowsUsed, $0.colsUsed] }, [[456, 400]])
+        XCTAssertEqual(cp.program.arrays.first?.formed, false)
+        let preads = cp.program.step.compactMap { op -> [RowSource]? in
+            if case let .read(_, rows, _, _, _, _) = op.kind { return rows }
+            return nil
+        }
+        XCTAssertEqual(preads, [[RowSource(rowStart: 0, source: "in", srcStart: 0, count: 256, delay: 0),
+                                 RowSource(rowStart: 256, source: "lsm", srcStart: 0, count: 200, delay: 1)]])
         // No self connections in the recurrent matrix.
         let rec = Materialize.weights(g.projections[1], pre: 200, post: 200)
         XCTAssertEqual((0..<200).filter { rec[$0 * 200 + $0] != 0 }.count, 0)
@@ -133,21 +153,47 @@ final class LSMBuilderTests: XCTestCase {
     }
 
     func testNALSMOnRRAM40nmNeedsReplication() throws {
-        let rram = try TargetLoader.load(lbPath("targets/rram-40nm-256kb.toml"))
         let g = lbNALSM.graph
+        // The shipped (forming) target: one array, so the reservoir does not fit.
+        let rram = try TargetLoader.load(lbPath("targets/rram-40nm-256kb.toml"))
         XCTAssertThrowsError(try Compiler.compile(g, target: rram, file: "nalsm.json")) { e in
             XCTAssertEqual((e as? XbarError)?.field, "populations.res")
+            XCTAssertTrue("\(e)".contains("use --replicate-macros to allow more macros"), "\(e)")
+        }
+        // Same geometry with programmed weights: refused without replication, 7 row x 4 column tiles with it.
+        let programmed = try lbProgrammedRRAM()
+        XCTAssertEqual([programmed.macro.count, programmed.macro.arrays, programmed.macro.rows, programmed.macro.cols], [1, 1, 512, 512])
+        XCTAssertEqual(programmed.mapping.slices, 1)
+        XCTAssertThrowsError(try Compiler.compile(g, target: programmed, file: "nalsm.json")) { e in
+            XCTAssertEqual((e as? XbarError)?.field, "populations.res")
+            XCTAssertTrue("\(e)".contains("needs more than the 1 arrays of target rram-40nm-256kb"), "\(e)")
             XCTAssertTrue("\(e)".contains("--replicate-macros"), "\(e)")
         }
-        let c = try Compiler.compile(g, target: rram, options: CompileOptions(replicateMacros: true), file: "nalsm.json")
+        let c = try Compiler.compile(g, target: programmed, options: CompileOptions(replicateMacros: true), file: "nalsm.json")
         // Rows: 2312 + 1000 = 3312 -> 7 tiles of 512; columns: 1000 neurons x 2 cells / 512 -> 4 tiles of 256 neurons.
         XCTAssertEqual(c.program.arrays.count, 28)
         XCTAssertEqual(c.stats.tiles.count, 28)
         XCTAssertEqual(Set(c.stats.tiles.map { $0.neurons }), [0..<256, 256..<512, 512..<768, 768..<1000])
         XCTAssertEqual(c.stats.tiles.filter { $0.neurons == 0..<256 }.map { $0.rowsUsed }, [512, 512, 512, 512, 512, 512, 240])
         XCTAssertEqual(c.stats.tiles.filter { $0.neurons == 768..<1000 }.map { $0.colsUsed }, [464, 464, 464, 464, 464, 464, 464])
+        XCTAssertEqual(c.program.arrays.map { $0.macro }, Array(0..<28))
         XCTAssertEqual(c.stats.macrosUsed, 28)
         XCTAssertEqual(c.stats.arraysAvailable, 1)
+    }
+
+    /// A forming target maps only random projections: the NALSM's spatial reservoir is refused by name.
+    func testSmallNALSMRefusedByFormingTarget() throws {
+        var o = LSMBuilder.NALSMOptions()
+        o.neurons = 64
+        o.inputs = 16
+        let g = LSMBuilder.nalsm(o)
+        let rram = try TargetLoader.load(lbPath("targets/rram-40nm-256kb.toml"))
+        XCTAssertThrowsError(try Compiler.compile(g, target: rram, file: "small.json")) { e in
+            XCTAssertEqual((e as? XbarError)?.field, "projections.w_rec.weights")
+            XCTAssertTrue("\(e)".contains("electroforms its weights: only \"random\" projections can be mapped"), "\(e)")
+        }
+        let c = try Compiler.compile(g, target: try lbProgrammedRRAM())
+        XCTAssertEqual(c.stats.tiles.map { [$0.rowsUsed, $0.colsUsed] }, [[80, 128]])
     }
 
     func testWriterRoundTrip() throws {
