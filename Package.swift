@@ -37,18 +37,22 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
+        // LAPACK/BLAS (Debian liblapacke-dev, liblapack-dev, libblas-dev) for readout training.
+        .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
         // IR -> results.
         .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"]),
+        // Readout training, float twins of the LSM, saccade event data, the experiment driver (docs/experiment.md).
+        .target(name: "XbarLearn", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "CLAPACK"]),
         .executableTarget(
             name: "xbar",
             dependencies: [
-                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice",
+                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "XbarTests",
-            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice"]
+            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn"]
         ),
     ]
 )

@@ -18,10 +18,13 @@ public struct Chip: Sendable {
     public let noise: AnalogNoise?
     /// Static ADC (offset, gain) per adc op index, per column of the op.
     public let adcStatic: [Int: [(offset: Double, gain: Double)]]
+    /// The macro's timing model.
+    public let timing: TimingModel
 
     /// An ideal chip: reads return the programmed codes exactly.
-    public init(program: Program, seed: UInt64) {
+    public init(program: Program, seed: UInt64, timing spec: TimingSpec = TimingSpec()) {
         self.program = program
+        timing = TimingModel(program: program, spec: spec)
         self.seed = seed
         codes = program.arrays.map { $0.codes }
         variance = program.arrays.map { _ in nil }
@@ -33,6 +36,7 @@ public struct Chip: Sendable {
     /// A chip of `target`'s device physics; `ageS` overrides the target's read time after programming.
     public init(program: Program, target: Target, seed: UInt64, ageS: Double? = nil) throws {
         self.program = program
+        timing = TimingModel(program: program, spec: target.timing)
         self.seed = seed
         let r = try Realiser(target: target, seed: seed, ageS: ageS)
         let arrays = program.arrays.enumerated().map { r.realise($0.element, index: $0.offset) }

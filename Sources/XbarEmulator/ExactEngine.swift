@@ -89,6 +89,8 @@ private struct ExactState {
 
     var readoutValues: [String: [Int64]] = [:]
     var sampleIndex = 0
+    /// What the timing model needs about the current step.
+    var activity = StepActivity(ops: 0)
 
     init(engine: ExactEngine, sample: SpikeRaster, binding: InputBinding, trace: Bool) {
         chip = engine.chip
@@ -149,9 +151,12 @@ private struct ExactState {
             }
             values.removeAll(keepingCapacity: true)
             readDrove.removeAll(keepingCapacity: true)
+            activity = StepActivity(ops: p.step.count)
             for (k, op) in p.step.enumerated() { execute(op, index: k, step: t) }
+            counters.cycles += chip.timing.stepCycles(activity)
         }
         counters.timesteps = Int64(p.timesteps)
+        counters.cycles += chip.timing.readoutCycles()
         for r in p.readouts { readout(r) }
     }
 
@@ -184,6 +189,8 @@ private struct ExactState {
             for r in drivenRows {
                 for j in 0..<L { out[j].addInPlace(Int64(codes[r * a.cols + colStart + j])) }
             }
+            let codeSum = MPZ(0)
+            for j in 0..<L { codeSum.addInPlace(out[j]) }
             if let n = chip.noise, n.readNoise, let v = chip.variance[ai], !drivenRows.isEmpty {
                 // Device read noise: an input of the run, applied to the exact sum (docs/device.md).
                 let maxValue = MPZ.maximum(of: op.type)
@@ -196,6 +203,11 @@ private struct ExactState {
                 }
             }
             let driven = Int64(drivenRows.count)
+            activity.driven[k] = drivenRows.count
+            if driven > 0 {
+                counters.columnIntegrations += Int64(L)
+                counters.readCodeSums[k, default: 0] += codeSum.int64!
+            }
             counters.wlActivations += driven
             counters.cellReads += driven * Int64(L)
             counters.synapticEvents += driven * Int64(L) / Int64(cpw)
@@ -231,6 +243,7 @@ private struct ExactState {
             let isAdd: Bool
             if case .add = op.kind { isAdd = true } else { isAdd = false }
             let xa = values[a]!, xb = values[b]!
+            counters.digitalOps += Int64(L)
             var out: [MPZ] = []
             out.reserveCapacity(L)
             for i in 0..<L {
@@ -242,6 +255,7 @@ private struct ExactState {
         case let .scale(x, mul, shift, rounding, ovf):
             let xs = values[x]!
             let m = MPZ(mul), d = MPZ.pow2(shift)
+            counters.digitalOps += Int64(L)
             var out: [MPZ] = []
             out.reserveCapacity(L)
             for i in 0..<L {
@@ -251,11 +265,11 @@ private struct ExactState {
             values[op.result] = out
 
         case let .lif(pop, input):
-            lif(op, pop: pop, input: values[input]!, step: t)
+            lif(op, index: k, pop: pop, input: values[input]!, step: t)
         }
     }
 
-    mutating func lif(_ op: Op, pop: String, input: [MPZ], step t: Int) {
+    mutating func lif(_ op: Op, index k: Int, pop: String, input: [MPZ], step t: Int) {
         let n = p.neurons[neuronIndex[pop]!]
         let memSite = "@\(pop).mem", countSite = "@\(pop).count"
         let mul = MPZ(n.decayMul), div = MPZ.pow2(n.decayShift)
@@ -296,6 +310,9 @@ private struct ExactState {
         spk[pop] = s
         counters.neuronUpdates += Int64(n.size)
         counters.spikes += Int64(fired)
+        var groups = [Int](repeating: 0, count: (n.size + chip.timing.spec.neuronUnits - 1) / chip.timing.spec.neuronUnits)
+        for i in 0..<n.size where s[i] { groups[i / chip.timing.spec.neuronUnits] += 1 }
+        activity.spikesPerGroup[k] = groups
         if trace {
             traces[pop]!.preActivation.append(input.map { $0.int64! })
             traces[pop]!.membrane.append(trV)

@@ -48,6 +48,7 @@ public struct FastEngine: Sendable {
 
         for t in 0..<p.timesteps {
             let event = UInt32(truncatingIfNeeded: index &* p.timesteps &+ t)
+            var activity = StepActivity(ops: p.step.count)
             for n in 0..<p.neurons.count {
                 spkPrev[n] = spkCur[n]
                 spkCur[n] = []
@@ -76,6 +77,7 @@ public struct FastEngine: Sendable {
                     let ai = arrayIndex[arrayName]!
                     let a = p.arrays[ai]
                     var out = [Int64](repeating: 0, count: op.length)
+                    var codeSum: Int64 = 0
                     if let n = chip.noise, n.readNoise, let v = chip.variance[ai], !rowBuf.isEmpty {
                         // Read noise: codes and variances summed in one kernel pass, then one normal per column.
                         var vs = [Int64](repeating: 0, count: op.length)
@@ -91,6 +93,7 @@ public struct FastEngine: Sendable {
                                 }
                             }
                         }
+                        codeSum = out.reduce(0, +)
                         n.readVector(&out, varianceSums: vs, op: k, colStart: colStart, event: event, maxValue: op.type.max)
                     } else {
                         chip.codes[ai].withUnsafeBufferPointer { cp in
@@ -101,8 +104,14 @@ public struct FastEngine: Sendable {
                                 }
                             }
                         }
+                        codeSum = out.reduce(0, +)
                     }
                     let driven = Int64(rowBuf.count)
+                    activity.driven[k] = rowBuf.count
+                    if driven > 0 {
+                        counters.columnIntegrations += Int64(op.length)
+                        counters.readCodeSums[k, default: 0] += codeSum
+                    }
                     counters.wlActivations += driven
                     counters.cellReads += driven * Int64(op.length)
                     counters.synapticEvents += driven * Int64(op.length / cpw)
@@ -128,12 +137,15 @@ public struct FastEngine: Sendable {
                 case .concat:
                     values[k] = ins.flatMap { values[$0] }
                 case let .add(_, _, ovf):
+                    counters.digitalOps += Int64(op.length)
                     let a = values[ins[0]], b = values[ins[1]]
                     values[k] = (0..<op.length).map { Fixed.fit(a[$0] + b[$0], op.type, ovf) }
                 case let .sub(_, _, ovf):
+                    counters.digitalOps += Int64(op.length)
                     let a = values[ins[0]], b = values[ins[1]]
                     values[k] = (0..<op.length).map { Fixed.fit(a[$0] - b[$0], op.type, ovf) }
                 case let .scale(_, mul, shift, rounding, ovf):
+                    counters.digitalOps += Int64(op.length)
                     let x = values[ins[0]]
                     values[k] = (0..<op.length).map { Fixed.fit(Fixed.shiftRight(x[$0] * mul, shift, rounding), op.type, ovf) }
                 case let .lif(pop, _):
@@ -164,6 +176,7 @@ public struct FastEngine: Sendable {
                         count[ni][i] = Fixed.fit(count[ni][i] + out[i], n.countType, .sat)
                     }
                     counters.neuronUpdates += Int64(n.size)
+                    activity.spikesPerGroup[k] = chip.timing.groups(spkCur[ni], size: n.size)
                     counters.spikes += Int64(spkCur[ni].count)
                     if trace {
                         traces[ni].preActivation.append(input)
@@ -172,8 +185,10 @@ public struct FastEngine: Sendable {
                     values[k] = out
                 }
             }
+            counters.cycles += chip.timing.stepCycles(activity)
         }
         counters.timesteps = Int64(p.timesteps)
+        counters.cycles += chip.timing.readoutCycles()
         var result = SampleResult()
         for (ni, n) in p.neurons.enumerated() {
             result.spikes[n.name] = spikes[ni]

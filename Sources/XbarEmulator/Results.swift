@@ -13,6 +13,15 @@ public struct Counters: Equatable, Sendable {
     public var synapticEvents: Int64 = 0
     public var denseSynapticOps: Int64 = 0
     public var readoutMACs: Int64 = 0
+    /// Clock cycles (timesteps plus readout), from the timing model of docs/timing.md.
+    public var cycles: Int64 = 0
+    /// Columns integrated by fired reads (sense/integrator activations).
+    public var columnIntegrations: Int64 = 0
+    /// Elements processed by the digital shift-add unit (sub, add, scale).
+    public var digitalOps: Int64 = 0
+    /// Per read op (index in the step): sum of the realised conductance codes of every cell read (before read
+    /// noise) — the physics of the analog read energy.
+    public var readCodeSums: [Int: Int64] = [:]
 
     public init() {}
 
@@ -28,6 +37,10 @@ public struct Counters: Equatable, Sendable {
         synapticEvents += o.synapticEvents
         denseSynapticOps += o.denseSynapticOps
         readoutMACs += o.readoutMACs
+        cycles += o.cycles
+        columnIntegrations += o.columnIntegrations
+        digitalOps += o.digitalOps
+        for (k, v) in o.readCodeSums { readCodeSums[k, default: 0] += v }
     }
 }
 

@@ -16,6 +16,10 @@ public struct Target: Equatable, Sendable {
     public var clockMHz: Double
     /// Cell physics; `.ideal` when the file has no `[device]` table.
     public var device: DeviceSpec
+    /// Microarchitecture timing, energy per action, area (defaults: unconstrained, zero cost).
+    public var timing = TimingSpec()
+    public var energy = EnergySpec()
+    public var area = AreaSpec()
 
     public init(name: String, description: String, technologyNM: Int, macro: MacroSpec, cell: CellSpec,
                 read: ReadSpec, adc: ADCSpec, neuron: NeuronSpec, readout: ReadoutSpec, mapping: MappingSpec,

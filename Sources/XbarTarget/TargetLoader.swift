@@ -91,6 +91,56 @@ public enum TargetLoader {
         } else {
             r.seen.insert("device")
         }
+        if let tm = try r.optionalTable("timing") {
+            readers.append(tm)
+            var x = TimingSpec()
+            x.maxRowsDriven = try tm.int("max_rows_driven", min: 1, max: 1 << 16)
+            x.colsPerADC = try tm.int("cols_per_adc", min: 1, max: 1 << 14)
+            x.adcKind = try tm.enumValue("adc_kind", TimingSpec.ADCKind.self)
+            x.adcCyclesPerBit = try tm.int("adc_cycles_per_bit", min: 1, max: 1 << 10)
+            x.adcOverheadCycles = try tm.int("adc_overhead_cycles", min: 0, max: 1 << 16)
+            x.settleCycles = try tm.int("settle_cycles", min: 0, max: 1 << 16)
+            x.integrateCycles = try tm.int("integrate_cycles", min: 1, max: 1 << 16)
+            x.digitalLanes = try tm.int("digital_lanes", min: 1, max: 1 << 16)
+            x.neuronUnits = try tm.int("neuron_units", min: 1, max: 1 << 16)
+            x.neuronPipeline = try tm.int("neuron_pipeline", min: 1, max: 1 << 10)
+            x.routerQueue = try tm.int("router_queue", min: 1, max: 1 << 20)
+            x.routerSpikesPerCycle = try tm.int("router_spikes_per_cycle", min: 1, max: 1 << 16)
+            x.readoutMACs = try tm.int("readout_macs", min: 1, max: 1 << 16)
+            guard x.routerQueue >= x.neuronUnits else {
+                throw XbarError(file: file, field: "timing.router_queue", "must be >= timing.neuron_units (\(x.neuronUnits)): one pipeline group must fit")
+            }
+            target2.timing = x
+        }
+        if let en = try r.optionalTable("energy") {
+            readers.append(en)
+            var e = EnergySpec()
+            func v(_ k: String) throws -> Double { try en.optionalDouble(k, min: 0, max: 1e9) ?? 0 }
+            e.wlActivationPJ = try v("wl_activation_pj")
+            e.inputPulsePJ = try v("input_pulse_pj")
+            e.adcFixedFJ = try v("adc_fixed_fj")
+            e.adcPerStepFJ = try v("adc_per_step_fj")
+            e.columnReadPJ = try v("column_read_pj")
+            e.shiftAddPJ = try v("shift_add_pj")
+            e.neuronUpdatePJ = try v("neuron_update_pj")
+            e.spikeRoutePJ = try v("spike_route_pj")
+            e.sramAccessPJ = try v("sram_access_pj")
+            e.cellWritePJ = try v("cell_write_pj")
+            e.verifyPJ = try v("verify_pj")
+            e.leakageMW = try v("leakage_mw")
+            target2.energy = e
+        }
+        if let ar = try r.optionalTable("area") {
+            readers.append(ar)
+            var a = AreaSpec()
+            func v(_ k: String) throws -> Double { try ar.optionalDouble(k, min: 0, max: 1e6) ?? 0 }
+            a.arrayMM2 = try v("array_mm2")
+            a.adcMM2 = try v("adc_mm2")
+            a.neuronUnitMM2 = try v("neuron_unit_mm2")
+            a.routerMM2 = try v("router_mm2")
+            a.digitalMM2 = try v("digital_mm2")
+            target2.area = a
+        }
         for tr in readers { try tr.rejectUnknown() }
         return target2
     }

@@ -142,7 +142,7 @@ enum DeviceReport {
 
     static func json(_ s: DeviceStatistics, target t: Target) -> JSONValue {
         var o: [(String, JSONValue)] = [
-            ("target", .string(t.name)), ("seed", .int(Int64(bitPattern: s.seed))), ("cells", .int(Int64(s.cells))),
+            ("target", .string(t.name)), ("seed", s.seed <= UInt64(Int64.max) ? .int(Int64(s.seed)) : .string(String(s.seed))), ("cells", .int(Int64(s.cells))),
             ("programming", .string(s.programming.rawValue)), ("sigma_preset", .string(t.device.sigma.preset)),
             ("age_s", .double(s.ageS)),
         ]

@@ -116,7 +116,10 @@ final class MalformedInputTests: XCTestCase {
 
     func testGraphProjections() {
         assertGraph("[[1, 2, 3], [4, 5, 6]]", "[[1, 2, 3], [4, 5, 6], [7, 8, 9]]", field: "projections[0].weights.values",
-                    message: "expected 2 rows of 3 values, found 9 values")
+                    message: "expected 2 rows (one per presynaptic neuron), found 3")
+        // A transposed matrix (same total) is caught by its row count.
+        assertGraph("[[1, 2, 3], [4, 5, 6]]", "[[1, 4], [2, 5], [3, 6]]", field: "projections[0].weights.values",
+                    message: "expected 2 rows (one per presynaptic neuron), found 3")
         assertGraph("[[1, 2, 3], [4, 5, 6]]", "[[1, 2, 3], [4, 5]]", field: "projections[0].weights.values[1]",
                     message: "row has 2 values, expected 3")
         assertGraph("[[1, 2, 3], [4, 5, 6]]", "[[1, 2, 3], [4, true, 6]]", field: "projections[0].weights.values[1][1]",
@@ -125,7 +128,7 @@ final class MalformedInputTests: XCTestCase {
         assertGraph("[2, 1, -0.5]", "[2, 2, -0.5]", field: "projections[1].weights.entries[1]", message: "index (2, 2) outside 3x2")
         assertGraph("[2, 1, -0.5]", "[2, 1]", field: "projections[1].weights.entries[1]",
                     message: "expected [pre, post, weight] with non-negative integer indices")
-        assertGraph("\"from\": \"in\", \"to\": \"a\"", "\"from\": \"a\", \"to\": \"in\"", field: "projections[0].to",
+        assertGraph("\"from\": \"a\", \"to\": \"b\"", "\"from\": \"a\", \"to\": \"in\"", field: "projections[1].to",
                     message: "\"in\" is an input population; projections must end on lif")
         assertGraph("\"from\": \"in\", \"to\": \"a\"", "\"from\": \"x\", \"to\": \"a\"", field: "projections[0].from",
                     message: "no population \"x\"")
@@ -143,15 +146,51 @@ final class MalformedInputTests: XCTestCase {
                     field: "projections", message: "delay-0 projections form a cycle through \"a\"; give one edge of the cycle delay 1")
         // The same edge with delay 1 is fine.
         XCTAssertNoThrow(try graph(miReplace(Self.graph, selfLoop, "{\"name\": \"back\", \"from\": \"b\", \"to\": \"a\", \"delay\": 1, \"weights\": {\"kind\": \"random\", \"distribution\": \"normal\", \"seed\": 3}},\n    " + selfLoop)))
-        assertGraph("[[1, 2], [3, 4], [5, 6]]", "[[1, 2, 3], [4, 5, 6], [7, 8, 9]]", field: "readout.weights",
-                    message: "expected 3 rows of 2 values, found 9 values")
-        assertGraph("[[1, 2], [3, 4], [5, 6]]", "[[1, 2], [3, 4], [5]]", field: "readout.weights",
-                    message: "expected 3 rows of 2 values, found 5 values")
+        assertGraph("[[1, 2], [3, 4], [5, 6]]", "[[1, 2, 3], [4, 5, 6], [7, 8, 9]]", field: "readout.weights[0]",
+                    message: "row has 3 values, expected 2")
+        assertGraph("[[1, 2], [3, 4], [5, 6]]", "[[1, 2], [3, 4], [5]]", field: "readout.weights[2]",
+                    message: "row has 1 values, expected 2")
         assertGraph("[[1, 2], [3, 4], [5, 6]]", "[[1, 2], [3, 4]]", field: "readout.weights",
-                    message: "expected 3 rows of 2 values, found 4 values")
+                    message: "expected 3 rows (one per classes), found 2")
+        assertGraph("[[1, 2], [3, 4], [5, 6]]", "[[1, 3, 5], [2, 4, 6]]", field: "readout.weights",
+                    message: "expected 3 rows (one per classes), found 2")
         assertGraph("[0.1, 0.2, 0.3]", "[0.1, 0.2]", field: "readout.bias", message: "expected 3 values, found 2")
         assertGraph("\"readout\": {\"from\": \"b\"", "\"readout\": {\"from\": \"in\"", field: "readout.from",
                     message: "expected a lif population, found \"in\"")
+    }
+
+    /// Graphs built in code (the builders, tests) get the same checks from the validator.
+    func testValidatorOnProgrammaticGraphs() throws {
+        let base = try graph(Self.graph)
+        var g = base
+        g.projections[0].weights = .dense([1, 2, 3, 4, 5])
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "projections[0].weights.values",
+                      message: "expected 2 rows of 3 values, found 5 values")
+        g = base
+        g.readout?.weights = [1, 2, 3]
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "readout.weights",
+                      message: "expected 3 rows of 2 values, found 3 values")
+        g = base
+        g.readout?.weights = nil
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "readout.bias", message: "bias given without weights")
+        g = base
+        g.populations[1].size = 0
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "populations[1].size", message: "expected 1...4194304")
+        g = base
+        g.populations[2].lif = nil
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "populations[2]",
+                      message: "lif population without parameters")
+        g = base
+        g.projections.append(Projection(name: "p0", from: "a", to: "b", delay: 1, weights: .dense([0, 0, 0, 0, 0, 0])))
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "projections[2].name", message: "\"p0\" declared twice")
+        g = base
+        g.projections.append(Projection(name: "big", from: "b", to: "a", delay: 1,
+                                        weights: .random(RandomWeights(distribution: .normal, a: 0, b: 1, gain: 1, density: 1, seed: 1))))
+        g.populations[2].size = 1 << 22
+        g.populations[1].size = 1 << 22
+        g.projections.removeFirst(2)
+        miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "projections[0]",
+                      message: "4194304x4194304 synapses exceeds the limit 268435456")
     }
 
     // MARK: - Target TOML

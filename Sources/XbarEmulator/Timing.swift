@@ -1,0 +1,153 @@
+import XbarIR
+import XbarTarget
+
+/// What the timing model needs to know about one timestep: rows driven by each read and spikes of each neuron
+/// group of each lif op (indexed by op position in the step).
+public struct StepActivity: Sendable {
+    public var driven: [Int]
+    /// spikesPerGroup[k][g]: spikes of neuron group g (neurons g*U ..< (g+1)*U) of the lif op at index k.
+    public var spikesPerGroup: [[Int]]
+    public init(ops: Int) {
+        driven = [Int](repeating: 0, count: ops)
+        spikesPerGroup = [[Int]](repeating: [], count: ops)
+    }
+}
+
+/// The closed-form timing of docs/timing.md: in-order issue per resource, operand dependencies, neuron pipeline
+/// with fill and drain, spike router with back-pressure. The cycle engine steps the same machine cycle by cycle.
+public struct TimingModel: Sendable {
+    /// Resource of an op: an array peripheral (index), the digital unit, the neuron unit, or none.
+    public enum Resource: Hashable, Sendable {
+        case array(Int)
+        case digital
+        case neuron
+        case none
+    }
+
+    public let program: Program
+    public let spec: TimingSpec
+    public let resource: [Resource]
+    public let operands: [[Int]]
+    /// For reads: lif op indices whose spikes (delay 0) the read needs delivered first.
+    public let waitsFor: [[Int]]
+    /// For adc ops: conversion rounds (columns per ADC actually used).
+    public let adcRounds: [Int]
+
+    public init(program p: Program, spec: TimingSpec) {
+        program = p
+        self.spec = spec
+        var idx: [String: Int] = [:]
+        var lifOf: [String: Int] = [:]
+        var res: [Resource] = [], ops: [[Int]] = [], waits: [[Int]] = [], rounds: [Int] = []
+        let arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
+        for (k, op) in p.step.enumerated() {
+            let ins = op.kind.operands.map { idx[$0]! }
+            ops.append(ins)
+            var w: [Int] = []
+            var r = 0
+            switch op.kind {
+            case let .read(a, rows, _, _, _, _):
+                res.append(.array(arrayIndex[a]!))
+                for rs in rows where rs.delay == 0 { if let l = lifOf[rs.source] { w.append(l) } }
+            case .adc:
+                guard case let .read(_, _, c0, _, _, _) = p.step[ins[0]].kind else { fatalError("verified program") }
+                res.append(res[ins[0]])
+                var perADC: [Int: Int] = [:]
+                for c in c0..<(c0 + op.length) { perADC[c / spec.colsPerADC, default: 0] += 1 }
+                r = perADC.values.max() ?? 0
+            case .slice, .concat: res.append(.none)
+            case .add, .sub, .scale: res.append(.digital)
+            case let .lif(pop, _):
+                res.append(.neuron)
+                lifOf[pop] = k
+            }
+            waits.append(w)
+            rounds.append(r)
+            idx[op.result] = k
+        }
+        resource = res
+        operands = ops
+        waitsFor = waits
+        adcRounds = rounds
+    }
+
+    /// Duration of op k (lif excluded: its time comes from the pipeline/router recurrence).
+    public func duration(_ k: Int, _ a: StepActivity, fired: [Bool]) -> Int64 {
+        let op = program.step[k]
+        switch op.kind {
+        case .read: return a.driven[k] > 0 ? Int64(spec.settleCycles + spec.integrateCycles) : 0
+        case let .adc(_, bits, _, _, _): return fired[operands[k][0]] ? Int64(adcRounds[k] * spec.conversionCycles(bits: bits)) : 0
+        case .slice, .concat: return 0
+        case .add, .sub, .scale: return Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
+        case .lif: return 0
+        }
+    }
+
+    /// Result of the lif pipeline/router recurrence started at `start`: the cycle after the last group leaves the
+    /// pipeline (`finish`), and the cycle after the last spike is delivered (`delivered`).
+    public func lifTiming(start: Int64, spikesPerGroup s: [Int]) -> (finish: Int64, delivered: Int64) {
+        let P = Int64(spec.neuronPipeline), Q = spec.routerQueue, R = Int64(spec.routerSpikesPerCycle)
+        var x: Int64 = start + P - 1  // exit cycle of the previous group (before the first: fill)
+        var tau: Int64 = start        // time of the last queue update
+        var occ = 0                   // occupancy after the update at tau
+        for (g, sg) in s.enumerated() {
+            var c = g == 0 ? start + P - 1 : x + 1
+            // Occupancy at cycle c, after that cycle's deliveries: max(0, occ - R * (c - tau)).
+            let need = occ - (Q - sg)
+            if need > 0 { c = max(c, tau + (Int64(need) + R - 1) / R) }
+            occ = max(0, occ - Int(R * (c - tau))) + sg
+            tau = c
+            x = c
+        }
+        let finish = x + 1
+        let delivered = occ > 0 ? tau + (Int64(occ) + R - 1) / R + 1 : finish
+        return (finish, max(finish, delivered))
+    }
+
+    /// Cycles of one timestep, by list scheduling (docs/timing.md).
+    public func stepCycles(_ a: StepActivity) -> Int64 {
+        let n = program.step.count
+        var finish = [Int64](repeating: 0, count: n)
+        var delivered = [Int64](repeating: 0, count: n)
+        var fired = [Bool](repeating: false, count: n)
+        var free: [Resource: Int64] = [:]
+        var end: Int64 = 0
+        for k in 0..<n {
+            var ready: Int64 = 0
+            for o in operands[k] { ready = max(ready, finish[o]) }
+            for l in waitsFor[k] { ready = max(ready, delivered[l]) }
+            let r = resource[k]
+            let start = r == .none ? ready : max(ready, free[r] ?? 0)
+            if case .read = program.step[k].kind { fired[k] = a.driven[k] > 0 }
+            if case .lif = program.step[k].kind {
+                let t = lifTiming(start: start, spikesPerGroup: a.spikesPerGroup[k])
+                finish[k] = t.finish
+                delivered[k] = t.delivered
+                free[r] = t.finish
+                end = max(end, t.delivered)
+            } else {
+                let d = duration(k, a, fired: fired)
+                finish[k] = start + d
+                delivered[k] = finish[k]
+                if d > 0 { free[r] = finish[k] }
+            }
+            end = max(end, finish[k])
+        }
+        return end
+    }
+
+    /// Cycles of the readouts after the last step.
+    public func readoutCycles() -> Int64 {
+        program.readouts.reduce(0) { acc, r in
+            let n = program.neuron(named: r.source)?.size ?? 0
+            return acc + Int64((r.classes * n + spec.readoutMACs - 1) / spec.readoutMACs)
+        }
+    }
+
+    /// Spike counts per group of `spikes` (sorted neuron indices) for a population of `size`.
+    public func groups(_ spikes: [Int32], size: Int) -> [Int] {
+        var s = [Int](repeating: 0, count: (size + spec.neuronUnits - 1) / spec.neuronUnits)
+        for i in spikes { s[Int(i) / spec.neuronUnits] += 1 }
+        return s
+    }
+}
