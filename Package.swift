@@ -41,18 +41,20 @@ let package = Package(
         .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
         // IR -> results.
         .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"]),
+        // Energy, latency, throughput and area from action counts (docs/energy.md).
+        .target(name: "XbarCost", dependencies: ["XbarIR", "XbarTarget", "XbarEmulator"]),
         // Readout training, float twins of the LSM, saccade event data, the experiment driver (docs/experiment.md).
         .target(name: "XbarLearn", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "CLAPACK"]),
         .executableTarget(
             name: "xbar",
             dependencies: [
-                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn",
+                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "XbarTests",
-            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn"]
+            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost"]
         ),
     ]
 )

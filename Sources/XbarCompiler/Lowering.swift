@@ -202,11 +202,29 @@ struct Lowering {
                     sources.append((RowSource(rowStart: r, source: blk.source, srcStart: sr.index, count: 1, delay: blk.delay), sr.block))
                 }
             }
-            if forming {
-                for s in sources { reads.append((rt, [s.0], s.1)) }
-            } else {
-                reads.append((rt, sources.map { $0.0 }, 0))
+            // Row groups: one read (one analog phase) drives at most timing.max_rows_driven rows.
+            let limit = t.timing.maxRowsDriven
+            var group: [RowSource] = [], groupBlock = -1, inGroup = 0
+            func flush() {
+                if !group.isEmpty { reads.append((rt, group, forming ? groupBlock : 0)) }
+                group = []
+                inGroup = 0
             }
+            for (src, b) in sources {
+                if forming && b != groupBlock { flush() }
+                groupBlock = b
+                var s = src
+                while s.count > 0 {
+                    if inGroup == limit { flush(); groupBlock = b }
+                    let take = Swift.min(s.count, limit - inGroup)
+                    group.append(RowSource(rowStart: s.rowStart, source: s.source, srcStart: s.srcStart, count: take, delay: s.delay))
+                    inGroup += take
+                    s.rowStart += take
+                    s.srcStart += take
+                    s.count -= take
+                }
+            }
+            flush()
         }
         var bound: Int64 = 0
         for rd in reads { for s in 0..<slices { bound += (adcType.max * abs(scales[rd.block][s].mul)) >> scales[rd.block][s].shift + 1 } }
@@ -217,7 +235,7 @@ struct Lowering {
             let nn = cols.count
             for (ri, rd) in reads.enumerated() {
                 let aname = program.arrays[firstArray + ct * rowTiles.count + rd.rt].name
-                let base = forming ? "\(popName).r\(rd.rt)c\(ct).g\(ri)" : "\(popName).r\(rd.rt)c\(ct)"
+                let base = reads.count > rowTiles.count ? "\(popName).r\(rd.rt)c\(ct).g\(ri)" : "\(popName).r\(rd.rt)c\(ct)"
                 let driven = rd.sources.reduce(0) { $0 + $1.count }
                 let codeMax = program.arrays[firstArray + ct * rowTiles.count + rd.rt].codeType.max
                 program.step.append(Op(result: "\(base).read", type: .unsignedFitting(Int64(driven) * codeMax), length: nn * cpw,

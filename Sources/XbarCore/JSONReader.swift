@@ -19,12 +19,14 @@ public struct JSONReader {
             throw XbarError(file: file, field: "", "file is \(data.count) bytes, over the \(maxBytes)-byte limit")
         }
         do {
-            let v = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return JSONReader(value: v, file: file)
+            // JSONDecoder parses numbers exactly (JSONSerialization on Linux can be off by one ulp).
+            let tree = try JSONDecoder().decode(JSONTree.self, from: data)
+            return JSONReader(value: tree.foundation, file: file)
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let under = (ctx.underlyingError as NSError?)?.userInfo["NSDebugDescription"] as? String
+            throw XbarError(file: file, field: "", "invalid JSON: \(under ?? ctx.debugDescription)")
         } catch {
-            let ns = error as NSError
-            let detail = (ns.userInfo["NSDebugDescription"] as? String) ?? "malformed JSON"
-            throw XbarError(file: file, field: "", "invalid JSON: \(detail)")
+            throw XbarError(file: file, field: "", "invalid JSON: \(error)")
         }
     }
 
@@ -120,6 +122,33 @@ public struct JSONReader {
             out.append(n.doubleValue)
         }
         return out
+    }
+}
+
+/// A parsed JSON document, decoded exactly by JSONDecoder; `foundation` turns it into the Any tree JSONReader walks
+/// (numbers as NSNumber(Double), booleans as NSNumber(Bool), NSNull).
+enum JSONTree: Decodable {
+    case null, bool(Bool), number(Double), string(String), array([JSONTree]), object([String: JSONTree])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONTree].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONTree].self)) }
+    }
+
+    var foundation: Any {
+        switch self {
+        case .null: return NSNull()
+        case let .bool(b): return NSNumber(value: b)
+        case let .number(d): return NSNumber(value: d)
+        case let .string(s): return s
+        case let .array(a): return a.map { $0.foundation }
+        case let .object(o): return o.mapValues { $0.foundation }
+        }
     }
 }
 

@@ -118,4 +118,5 @@ public struct RunOptions: Sendable {
 public enum EngineKind: String, CaseIterable, Sendable {
     case fast
     case exact
+    case cycle
 }

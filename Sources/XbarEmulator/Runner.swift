@@ -45,13 +45,16 @@ public struct Runner: Sendable {
         let box = ResultBox(n)
         let fast = FastEngine(chip: chip)
         let exact = engine == .exact ? ExactEngine(chip: chip) : nil
+        let cycle = engine == .cycle ? CycleEngine(chip: chip) : nil
         let kernelThreads = n == 1 ? threads : 1
         let trace = options.trace
         DispatchQueue.concurrentPerform(iterations: threads) { w in
             var i = w
             while i < n {
                 let s = data.samples[i]
-                if let e = exact {
+                if let y = cycle {
+                    box.set(i, y.run(s, index: i, binding: binding, trace: trace).0, [], 0)
+                } else if let e = exact {
                     let (r, ev) = e.run(s, index: i, binding: binding, trace: trace)
                     box.set(i, r, ev.events, ev.total)
                 } else {

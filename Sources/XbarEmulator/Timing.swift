@@ -32,6 +32,8 @@ public struct TimingModel: Sendable {
     public let waitsFor: [[Int]]
     /// For adc ops: conversion rounds (columns per ADC actually used).
     public let adcRounds: [Int]
+    /// Op index by result name.
+    public let index: [String: Int]
 
     public init(program p: Program, spec: TimingSpec) {
         program = p
@@ -66,6 +68,7 @@ public struct TimingModel: Sendable {
             idx[op.result] = k
         }
         resource = res
+        index = idx
         operands = ops
         waitsFor = waits
         adcRounds = rounds
@@ -129,7 +132,8 @@ public struct TimingModel: Sendable {
                 let d = duration(k, a, fired: fired)
                 finish[k] = start + d
                 delivered[k] = finish[k]
-                if d > 0 { free[r] = finish[k] }
+                // In-order issue: a later op on this resource never starts before this one did.
+                if d > 0 { free[r] = finish[k] } else if r != .none { free[r] = max(free[r] ?? 0, start) }
             }
             end = max(end, finish[k])
         }

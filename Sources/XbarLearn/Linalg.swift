@@ -60,8 +60,8 @@ public enum Linalg {
         guard d > 0 else { return ([], []) }
         let info = a.withUnsafeMutableBufferPointer { ap in
             w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")), lapack_int(d), ap.baseAddress,
-                               lapack_int(d), wp.baseAddress)
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")), Int32(d), ap.baseAddress,
+                               Int32(d), wp.baseAddress)
             }
         }
         guard info == 0 else {
@@ -78,8 +78,8 @@ public enum Linalg {
         guard d > 0, k > 0 else { return x }
         let info = m.withUnsafeMutableBufferPointer { mp in
             x.withUnsafeMutableBufferPointer { xp in
-                LAPACKE_dposv(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), lapack_int(d), lapack_int(k), mp.baseAddress, lapack_int(d),
-                              xp.baseAddress, lapack_int(k))
+                LAPACKE_dposv(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(d), Int32(k), mp.baseAddress, Int32(d),
+                              xp.baseAddress, Int32(k))
             }
         }
         guard info == 0 else {

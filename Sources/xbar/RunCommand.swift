@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import XbarCompiler
 import XbarCore
+import XbarCost
 import XbarEmulator
 import XbarEvents
 import XbarGraph
@@ -10,14 +11,17 @@ import XbarTarget
 
 /// Options shared by `run` and `emulate`.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Engine: fast (native, event-driven) or exact (GMP oracle, reports saturations).")
+    @Option(help: "Engine: fast (native, event-driven), exact (GMP oracle, reports saturations) or cycle (steps every clock cycle).")
     var engine: EngineKind = .fast
     @Option(help: "Seed of the chip instance (device randomness).") var seed: UInt64 = 1
     @Option(help: "Threads (0 = OMP_NUM_THREADS or all cores).") var threads: Int = 0
     @Option(help: "Run only the first N samples of the input.") var samples: Int?
     @Flag(help: "Print the report as JSON (deterministic except the `timing` object).") var json = false
     @Option(help: "Write the spike raster of every sample as CSV (sample,population,step,neuron).") var raster: String?
-    @Option(help: "Write the JSON report to this file as well.") var report: String?
+    @Option(help: "Write the JSON report to this file as well.") var jsonOut: String?
+    @Option(help: "Extra report sections in the table: energy (per component, per sample and per step, latency, TOPS/W, area).")
+    var report: [ReportSection] = []
+    @Option(help: "Write Accelergy-style action counts (YAML) to this file.") var actions: String?
     @Option(help: "Seconds since programming at which the chip is read (relaxation; default: the target's drift.age_s).")
     var age: Double?
     @Flag(help: "Read the programmed conductances exactly (no device effects), whatever the target says.")
@@ -27,6 +31,11 @@ struct EngineOptions: ParsableArguments {
 }
 
 extension EngineKind: ExpressibleByArgument {}
+
+/// Optional sections of the table report.
+enum ReportSection: String, ExpressibleByArgument, CaseIterable {
+    case energy
+}
 
 /// `xbar run PROG --input EVENTS`
 struct RunCommand: ParsableCommand {
@@ -95,13 +104,20 @@ enum Emulation {
             comparison = cmp
             report = report.inserting(("comparison_with_ideal", cmp.json), before: "per_sample")
         }
-        if let r = o.report { try AtomicFile.write(report.serialized() + "\n", to: r) }
+        let cost = CostModel.report(counters: outcome.totals, program: p, target: target, samples: outcome.samples.count,
+                                    programmingPulses: chip.programmingPulses)
+        report = report.inserting(("energy", EnergyReport.json(cost)), before: "per_sample")
+        if let a = o.actions {
+            try AtomicFile.write(AccelergyExport.yaml(counters: outcome.totals, program: p, target: target, samples: outcome.samples.count), to: a)
+        }
+        if let r = o.jsonOut { try AtomicFile.write(report.serialized() + "\n", to: r) }
         if let r = o.raster { try AtomicFile.write(EmulationReport.rasterCSV(outcome), to: r) }
         if o.json {
             print(report.serialized())
         } else {
             print(EmulationReport.table(program: p, input: inputPath, data: data, outcome: outcome, options: o, stats: stats, chip: chip,
                                         target: target))
+            if o.report.contains(.energy) { print("\n" + EnergyReport.table(cost, target: target)) }
             if let c = comparison { print("\n" + c.table) }
         }
     }

@@ -33,7 +33,7 @@ private let fastWrapOfNegativeTraps: Bool = {
 }()
 
 /// A deterministic random stream over Philox (counter-based: draw n is a pure function of seed, stream and n).
-private struct TestRandom {
+struct TestRandom {
     let philox: Philox
     let stream: UInt32
     var counter: UInt32 = 0
@@ -95,7 +95,7 @@ private func raster(timesteps: Int, spikesAt steps: Set<Int>) -> SpikeRaster {
 
 /// Builds small random programs that obey every verifier rule, with narrow types so that saturation and wrap
 /// happen often.
-private struct ProgramGenerator {
+struct ProgramGenerator {
     var rng: TestRandom
     var ops: [Op] = []
     var names = 0

@@ -1,0 +1,193 @@
+import XbarCore
+import XbarEvents
+import XbarGraph
+import XbarIR
+
+/// A spiking network simulated in Double precision: the software counterpart of a chip run.
+///
+/// Per step t, for each LIF population in schedule order: I = sum over incoming edges of the rows of W for the source
+/// spikes at t - delay; v = decay * m + I + bias; spike when v > threshold (>= for `ge`); then reset (to 0 or by
+/// subtracting the threshold) and `refractory` silent steps (membrane held). Inputs are the channels of the event
+/// sample, split over the input populations in declaration order (as the emulator binds them).
+public struct FloatNetwork: Sendable {
+    public struct Neurons: Sendable {
+        public var name: String
+        public var size: Int
+        public var decay: Double
+        public var threshold: Double
+        public var bias: Double
+        public var subtract: Bool
+        public var ge: Bool
+        public var refractory: Int
+    }
+
+    public struct Edge: Sendable {
+        /// Index into `sources` (inputs first, then neuron populations).
+        public var source: Int
+        public var delay: Int
+        /// Row-major source.size x post.
+        public var weights: [Double]
+    }
+
+    /// Input populations (name, size), in channel order.
+    public var inputs: [(name: String, size: Int)]
+    /// LIF populations in update order, with their incoming edges.
+    public var neurons: [Neurons]
+    public var incoming: [[Edge]]
+
+    var sourceCount: Int { inputs.count + neurons.count }
+
+    /// The graph's own weights (Materialize: the seeded Gaussian or spatial draws) in real units: the paper's software LSM.
+    public init(graph g: Graph, file: String = "<graph>") throws {
+        let order = try Schedule.order(g, file: file)
+        inputs = g.populations.filter { $0.kind == .input }.map { ($0.name, $0.size) }
+        var ns: [Neurons] = []
+        for name in order {
+            let p = g.population(named: name)!
+            let l = p.lif!
+            ns.append(Neurons(name: name, size: p.size, decay: l.decay, threshold: l.threshold, bias: l.bias,
+                              subtract: l.reset == .subtract, ge: l.compare == .ge, refractory: l.refractory))
+        }
+        neurons = ns
+        let names = inputs.map(\.name) + order
+        incoming = ns.map { n in
+            g.projections.filter { $0.to == n.name }.map { pr in
+                let src = g.population(named: pr.from)!
+                return Edge(source: names.firstIndex(of: pr.from)!, delay: pr.delay,
+                            weights: Materialize.weights(pr, pre: src.size, post: n.size))
+            }
+        }
+    }
+
+    /// The chip's realised conductances as float weights: every read of the program is treated as exact and linear
+    /// (no read or ADC noise, no ADC rounding or clipping, no fixed-point rounding), so W[source row][neuron] =
+    /// sum over the program's paths read -> adc (1/lsb) -> slice -> sub/add -> scale (mul / 2^shift) of the cell codes
+    /// in `codes` (one array per program array, e.g. `Chip.codes`). Units are membrane LSBs; thresholds, decays and
+    /// biases come from the program's neuron declarations. This is "the same sampled weights in floating point".
+    public init(program p: Program, codes: [[Int32]]) throws {
+        inputs = p.inputs.map { ($0.name, $0.size) }
+        // Schedule order = order of lif ops in the step.
+        var order: [String] = []
+        for op in p.step { if case let .lif(pop, _) = op.kind { order.append(pop) } }
+        neurons = order.map { name in
+            let n = p.neuron(named: name)!
+            return Neurons(name: name, size: n.size, decay: Double(n.decayMul) / Double(Int64(1) << n.decayShift),
+                           threshold: Double(n.threshold), bias: Double(n.bias), subtract: n.reset == .subtract, ge: n.compare == .ge,
+                           refractory: n.refractory)
+        }
+        let names = inputs.map(\.name) + order
+        let sizes = inputs.map(\.size) + neurons.map(\.size)
+        let arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
+        typealias Term = (read: Int, col: Int, coef: Double)
+        var terms: [String: [[Term]]] = [:]
+        var edges: [String: [String: Int]] = [:]  // pop -> "source/delay" -> edge index
+        var inc: [[Edge]] = Array(repeating: [], count: order.count)
+        for (k, op) in p.step.enumerated() {
+            switch op.kind {
+            case .read:
+                terms[op.result] = (0..<op.length).map { [(k, $0, 1.0)] }
+            case let .adc(o, _, lsb, _, _):
+                terms[op.result] = terms[o]!.map { $0.map { ($0.read, $0.col, $0.coef / Double(lsb)) } }
+            case let .slice(o, start, stride):
+                let x = terms[o]!
+                terms[op.result] = (0..<op.length).map { x[start + $0 * stride] }
+            case let .concat(os):
+                terms[op.result] = os.flatMap { terms[$0]! }
+            case let .add(a, b, _):
+                let x = terms[a]!, y = terms[b]!
+                terms[op.result] = (0..<op.length).map { x[$0] + y[$0] }
+            case let .sub(a, b, _):
+                let x = terms[a]!, y = terms[b]!
+                terms[op.result] = (0..<op.length).map { x[$0] + y[$0].map { ($0.read, $0.col, -$0.coef) } }
+            case let .scale(o, mul, shift, _, _):
+                let f = Double(mul) / Double(Int64(1) << shift)
+                terms[op.result] = terms[o]!.map { $0.map { ($0.read, $0.col, $0.coef * f) } }
+            case let .lif(pop, input):
+                let ni = order.firstIndex(of: pop)!
+                let post = neurons[ni].size
+                for (i, ts) in terms[input]!.enumerated() {
+                    for t in ts {
+                        guard case let .read(arrayName, rows, colStart, _, _, _) = p.step[t.read].kind else { continue }
+                        let ai = arrayIndex[arrayName]!
+                        let cols = p.arrays[ai].cols
+                        for rs in rows {
+                            let key = "\(rs.source)/\(rs.delay)"
+                            var e = edges[pop]?[key]
+                            if e == nil {
+                                let si = names.firstIndex(of: rs.source)!
+                                inc[ni].append(Edge(source: si, delay: rs.delay, weights: [Double](repeating: 0, count: sizes[si] * post)))
+                                e = inc[ni].count - 1
+                                edges[pop, default: [:]][key] = e
+                            }
+                            for r in 0..<rs.count {
+                                let g = Double(codes[ai][(rs.rowStart + r) * cols + colStart + t.col])
+                                inc[ni][e!].weights[(rs.srcStart + r) * post + i] += t.coef * g
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        incoming = inc
+    }
+
+    /// Spike counts per LIF population (update order) for one sample, and the synaptic operations done
+    /// (source spikes x fan-out, the event-driven op count).
+    public func run(_ s: SpikeRaster) -> (counts: [[Int64]], synapticOps: Int64) {
+        var ops: Int64 = 0
+        let maxDelay = incoming.flatMap { $0.map(\.delay) }.max() ?? 0
+        let depth = maxDelay + 1
+        // history[source][t % depth] = active indices of that source at step t.
+        var history = [[[Int32]]](repeating: [[Int32]](repeating: [], count: depth), count: sourceCount)
+        var mem = neurons.map { [Double](repeating: 0, count: $0.size) }
+        var refr = neurons.map { [Int](repeating: 0, count: $0.size) }
+        var counts = neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var offsets: [Int] = []
+        var o = 0
+        for i in inputs { offsets.append(o); o += i.size }
+        var current = [Double]()
+        for t in 0..<s.timesteps {
+            let slot = t % depth
+            for (k, inp) in inputs.enumerated() {
+                let lo = Int32(offsets[k]), hi = Int32(offsets[k] + inp.size)
+                history[k][slot] = t < s.active.count ? s.active[t].compactMap { $0 >= lo && $0 < hi ? $0 - lo : nil } : []
+            }
+            for (ni, n) in neurons.enumerated() {
+                current = [Double](repeating: 0, count: n.size)
+                for e in incoming[ni] where t - e.delay >= 0 {
+                    let act = history[e.source][(t - e.delay) % depth]
+                    ops += Int64(act.count * n.size)
+                    e.weights.withUnsafeBufferPointer { w in
+                        current.withUnsafeMutableBufferPointer { c in
+                            for a in act {
+                                let base = Int(a) * n.size
+                                for j in 0..<n.size { c[j] += w[base + j] }
+                            }
+                        }
+                    }
+                }
+                var spk: [Int32] = []
+                for i in 0..<n.size {
+                    if refr[ni][i] > 0 {
+                        refr[ni][i] -= 1
+                        continue
+                    }
+                    let v = n.decay * mem[ni][i] + current[i] + n.bias
+                    if n.ge ? v >= n.threshold : v > n.threshold {
+                        mem[ni][i] = n.subtract ? v - n.threshold : 0
+                        refr[ni][i] = n.refractory
+                        spk.append(Int32(i))
+                        counts[ni][i] += 1
+                    } else {
+                        mem[ni][i] = v
+                    }
+                }
+                history[inputs.count + ni][slot] = spk
+            }
+        }
+        return (counts, ops)
+    }
+
+    /// Index of a LIF population in `neurons`.
+    public func neuronIndex(_ name: String) -> Int? { neurons.firstIndex { $0.name == name } }
+}
