@@ -24,6 +24,9 @@ public struct CycleEngine: Sendable {
     let arrayIndex: [String: Int]
     let neuronIndex: [String: Int]
     let resourceQueues: [TimingModel.Resource: [Int]]
+    /// Dense resource ids (arrays, then digital, then neuron; -1 = none) and each resource's ops in program order.
+    let rid: [Int]
+    let queues: [[Int]]
 
     public init(chip: Chip) {
         self.chip = chip
@@ -34,6 +37,18 @@ public struct CycleEngine: Sendable {
         var q: [TimingModel.Resource: [Int]] = [:]
         for (k, r) in tm.resource.enumerated() where r != .none { q[r, default: []].append(k) }
         resourceQueues = q
+        let na = p.arrays.count
+        rid = tm.resource.map {
+            switch $0 {
+            case let .array(a): return a
+            case .digital: return na
+            case .neuron: return na + 1
+            case .none: return -1
+            }
+        }
+        var qs = [[Int]](repeating: [], count: na + 2)
+        for (k, r) in rid.enumerated() where r >= 0 { qs[r].append(k) }
+        queues = qs
     }
 
     /// Per-lif pipeline and spike-queue state within one step.
@@ -76,11 +91,13 @@ public struct CycleEngine: Sendable {
             var delivered = [Int64](repeating: 0, count: n)
             var fired = [Bool](repeating: false, count: n)
             var rows = [[Int32]](repeating: [], count: n)
-            var busyUntil: [TimingModel.Resource: Int64] = [:]
-            var head: [TimingModel.Resource: Int] = [:]
-            var lifs: [Int: LifRun] = [:]
+            var busyUntil = [Int64](repeating: 0, count: queues.count)
+            var head = [Int](repeating: 0, count: queues.count)
+            var lifs = [LifRun?](repeating: nil, count: n)
             var pending = n
             var c: Int64 = 0
+            var active: [Int] = []   // started, not done
+            var dirty = true         // something completed or freed: try to issue
 
             func ready(_ k: Int, _ c: Int64) -> Bool {
                 for o in tm.operands[k] {
@@ -97,19 +114,20 @@ public struct CycleEngine: Sendable {
 
             while true {
                 // a. Issue, in program order, until nothing more can start this cycle (zero-duration ops chain).
-                var changed = true
+                var changed = dirty
+                dirty = false
                 while changed {
                     changed = false
                     for k in 0..<n where !started[k] && ready(k, c) {
-                        let r = tm.resource[k]
-                        if r != .none {
-                            let q = resourceQueues[r]!
-                            guard q[head[r] ?? 0] == k, (busyUntil[r] ?? 0) <= c else { continue }
-                            head[r] = (head[r] ?? 0) + 1
+                        let r = rid[k]
+                        if r >= 0 {
+                            guard queues[r][head[r]] == k, busyUntil[r] <= c else { continue }
+                            head[r] += 1
                         }
                         started[k] = true
                         startAt[k] = c
                         changed = true
+                        active.append(k)
                         let op = p.step[k]
                         switch op.kind {
                         case let .read(a, rs, _, cpw, _, _):
@@ -155,7 +173,7 @@ public struct CycleEngine: Sendable {
                 }
 
                 // b. Work of cycle c for running ops.
-                for k in 0..<n where started[k] && !done[k] {
+                for k in active where !done[k] {
                     let op = p.step[k]
                     switch op.kind {
                     case let .read(a, _, c0, _, _, _):
@@ -234,7 +252,8 @@ public struct CycleEngine: Sendable {
                                 run.exitReady = c + 1
                                 if run.nextGroup == groups {
                                     run.finish = c + 1
-                                    busyUntil[.neuron] = c + 1
+                                    busyUntil[rid[k]] = c + 1
+                                    dirty = true
                                 }
                             }
                             if record { sig.append(CycleSignal(cycle: base + c, name: "queue.\(pop)", index: 0, value: Int64(run.occupancy))) }
@@ -248,7 +267,7 @@ public struct CycleEngine: Sendable {
                 }
 
                 // c. Completion at the end of cycle c.
-                for k in 0..<n where started[k] && !done[k] {
+                for k in active where !done[k] {
                     if case .lif = p.step[k].kind {
                         if let run = lifs[k], let f = run.finish, let d = run.delivered {
                             finishAt[k] = f
@@ -258,6 +277,10 @@ public struct CycleEngine: Sendable {
                     } else if finishAt[k] <= c + 1 {
                         complete(k)
                     }
+                }
+                if active.contains(where: { done[$0] }) {
+                    active.removeAll { done[$0] }
+                    dirty = true
                 }
                 if pending == 0 {
                     let end = (0..<n).reduce(Int64(0)) { max($0, max(finishAt[$1], delivered[$1])) }

@@ -76,6 +76,28 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "paper-lsm formed (rram-40nm-256kb), 1 thread: ideal reads %.1f samples/s; per-read noise %.1f samples/s (%.2fx); all device effects %.1f samples/s (%.2fx)",
                              noise[0].1, noise[1].1, noise[0].1 / noise[1].1, noise[2].1, noise[0].1 / noise[2].1))
             }
+            // Cycle engine: simulated clock cycles per second on one core (paper LSM, formed, timing of the 40 nm target).
+            do {
+                let chip = noisyChip
+                var best = Double.infinity
+                var out: Runner.Outcome? = nil
+                let sub = EventDataset(channels: paperData.channels, timesteps: paperData.timesteps, samples: Array(paperData.samples.prefix(max(20, samples / 10))))
+                for _ in 0..<max(1, repeats) {
+                    let o = try Runner(chip: chip, engine: .cycle, options: RunOptions(threads: 1)).run(sub, file: "<bench>")
+                    if o.wallSeconds < best { best = o.wallSeconds; out = o }
+                }
+                let cps = Double(out!.totals.cycles) / best
+                let reads = out!.totals.columnIntegrations > 0 ? Double(out!.totals.readCodeSums.count) : 0
+                _ = reads
+                rows.append(.object([("workload", .string("cycle engine, paper-lsm formed on rram-40nm-256kb, 1 thread")),
+                                     ("samples", .int(Int64(sub.samples.count))), ("seconds", .double(best)),
+                                     ("simulated_cycles_per_second", .double(cps)),
+                                     ("samples_per_second", .double(Double(sub.samples.count) / best))]))
+                if !json {
+                    print(String(format: "cycle engine, paper-lsm formed (rram-40nm-256kb), 1 thread: %.3g simulated cycles/s (%.1f samples/s, %.0f cycles per sample)",
+                                 cps, Double(sub.samples.count) / best, Double(out!.totals.cycles) / Double(sub.samples.count)))
+                }
+            }
             for (name, c, data) in workloads {
                 for th in threads.split(separator: ",").compactMap({ Int($0) }) {
                     let chip = Chip(program: c.program, seed: 1)

@@ -10,7 +10,8 @@ struct Xbar: ParsableCommand {
         abstract: "NeuroXbar: compile spiking networks to a fixed-point RRAM crossbar IR and emulate them.",
         version: toolVersion,
         subcommands: [EmulateCommand.self, CompileCommand.self, RunCommand.self, InspectCommand.self, LSMCommand.self,
-                      EventsCommand.self, BenchCommand.self, DeviceCommand.self, ExperimentCommand.self])
+                      EventsCommand.self, BenchCommand.self, DeviceCommand.self, ExperimentCommand.self,
+                      ValidateCommand.self])
 }
 
 /// Turns any thrown error into one line on stderr and exit code 1 (argument errors keep ArgumentParser's usage text).
