@@ -134,6 +134,10 @@ public enum RidgeTrainer {
         public var accBits = 32
         /// Refit on train + validation with the chosen penalty (otherwise the train-only fit is returned).
         public var refit = true
+        /// Scale every feature to unit variance (true) or all features by one common factor (false).
+        public var standardise = true
+        /// Candidate clips of the weights before quantisation, as fractions of max |w| (chosen on validation).
+        public var clips: [Double] = [1.0]
         public init() {}
     }
 
@@ -151,7 +155,7 @@ public enum RidgeTrainer {
         var mean: [Double]
         var inv: [Double]
 
-        init(_ f: Features) {
+        init(_ f: Features, perFeature: Bool = true) {
             let n = max(1, f.rows)
             var m = [Double](repeating: 0, count: f.cols), v = m
             for i in 0..<f.rows { for j in 0..<f.cols { m[j] += f.x[i * f.cols + j] } }
@@ -159,6 +163,11 @@ public enum RidgeTrainer {
             for i in 0..<f.rows { for j in 0..<f.cols { let d = f.x[i * f.cols + j] - m[j]; v[j] += d * d } }
             mean = m
             inv = v.map { let sd = ($0 / Double(n)).squareRoot(); return sd > 1e-9 ? 1 / sd : 0 }
+            if !perFeature {
+                let active = v.filter { $0 > 1e-18 }
+                let common = active.isEmpty ? 0 : (active.reduce(0, +) / Double(active.count * n)).squareRoot()
+                inv = v.map { $0 > 1e-18 && common > 0 ? 1 / common : 0 }
+            }
         }
 
         func apply(_ f: Features) -> [Double] {

@@ -258,7 +258,7 @@ enum ExperimentConfigs {
     static var paper: LSMBuilder.PaperOptions {
         var o = LSMBuilder.PaperOptions()
         o.inputGain = 1.0
-        o.recurrentGain = 0.5
+        o.recurrentGain = 0.25
         return o
     }
 

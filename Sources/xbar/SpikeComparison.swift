@@ -85,15 +85,19 @@ struct SpikeComparison {
 
     var table: String {
         func pct(_ v: Double?) -> String { v.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
+        func row(_ name: String, _ a: String, _ b: String) -> String {
+            "  " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + a.padding(toLength: 18, withPad: " ", startingAt: 0) + b + "\n"
+        }
         var s = "ideal chip vs device chip (same program, input and seed):\n"
-        s += "                                ideal        device\n"
-        s += String(format: "  spikes per sample       %9.1f ± %-6.1f %9.1f ± %-6.1f\n", ideal.spikesMean, ideal.spikesStd, device.spikesMean, device.spikesStd)
-        s += String(format: "  rate (spikes/neuron/step) %9.4f    %9.4f\n", ideal.rate, device.rate)
-        s += String(format: "  active neurons            %8.1f%%    %8.1f%%\n", 100 * ideal.activeFraction, 100 * device.activeFraction)
-        s += "  readout accuracy          " + pct(ideal.accuracy).padding(toLength: 13, withPad: " ", startingAt: 0) + pct(device.accuracy) + "\n"
-        s += String(format: "  spike-count correlation   %.4f\n", countCorrelation)
-        s += String(format: "  ideal spikes reproduced   %.2f%% (same step and neuron)\n", 100 * coincidence)
-        if let a = predictionAgreement { s += String(format: "  same prediction           %.2f%% of samples\n", 100 * a) }
+        s += row("", "ideal", "device")
+        s += row("spikes per sample", String(format: "%.1f ± %.1f", ideal.spikesMean, ideal.spikesStd),
+                 String(format: "%.1f ± %.1f", device.spikesMean, device.spikesStd))
+        s += row("rate (spikes/neuron/step)", String(format: "%.4f", ideal.rate), String(format: "%.4f", device.rate))
+        s += row("active neurons", String(format: "%.1f%%", 100 * ideal.activeFraction), String(format: "%.1f%%", 100 * device.activeFraction))
+        s += row("readout accuracy", pct(ideal.accuracy), pct(device.accuracy))
+        s += String(format: "  spike-count correlation     %.4f\n", countCorrelation)
+        s += String(format: "  ideal spikes reproduced     %.2f%% (same step and neuron)\n", 100 * coincidence)
+        if let a = predictionAgreement { s += String(format: "  same prediction             %.2f%% of samples\n", 100 * a) }
         return s
     }
 }
