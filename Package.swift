@@ -43,18 +43,23 @@ let package = Package(
         .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"]),
         // Energy, latency, throughput and area from action counts (docs/energy.md).
         .target(name: "XbarCost", dependencies: ["XbarIR", "XbarTarget", "XbarEmulator"]),
+        // Test vectors for RTL and silicon: program image, stimulus, expected response, manifest, VCD (docs/vectors.md).
+        .target(name: "XbarVectors", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarEmulator"]),
         // Readout training, float twins of the LSM, saccade event data, the experiment driver (docs/experiment.md).
         .target(name: "XbarLearn", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "CLAPACK"]),
+        // Design-space sweeps: spec, sampling, resumable/sharded runs, merge, Pareto, plots (docs/sweep.md).
+        .target(name: "XbarSweep", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler",
+                                                  "XbarEmulator", "XbarCost", "XbarLearn", "TOMLKit"]),
         .executableTarget(
             name: "xbar",
             dependencies: [
-                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost",
+                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "XbarTests",
-            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost"]
+            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep"]
         ),
     ]
 )

@@ -4,6 +4,10 @@ set -euo pipefail
 need=()
 [ -f /usr/include/gmp.h ] || [ -f /usr/include/x86_64-linux-gnu/gmp.h ] || need+=(libgmp-dev)
 [ -f /usr/lib/llvm-14/lib/clang/14.0.6/include/omp.h ] || need+=(libomp-dev)
+[ -x /usr/bin/iverilog ] || need+=(iverilog)  # RTL cross-check of the test vectors (docs/vectors.md)
+[ -f /usr/include/lapack.h ] || need+=(liblapack-dev)
+[ -f /usr/include/lapacke.h ] || need+=(liblapacke-dev)
+[ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need+=(libblas-dev)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2
     SUDO=""

@@ -20,7 +20,12 @@ public struct ConductanceMap: Sendable {
             Int32(Fixed.roundReal((t.cell.gMinUS + Double(d) * (t.cell.gMaxUS - t.cell.gMinUS) / Double(t.cell.levels - 1)) * perUS, .halfEven))
         }
         unusedCode = Int32(Fixed.roundReal(t.cell.unusedUS * perUS, .halfEven))
-        codeType = IntType.unsignedFitting(Int64(Swift.max(levelCodes.max() ?? 0, unusedCode)))
+        // With device effects, leave headroom above the top level (relaxation, noise, stuck-on cells).
+        var top = Int64(Swift.max(levelCodes.max() ?? 0, unusedCode))
+        if !t.device.isIdeal {
+            top = Swift.max(top + top / 2, Int64((t.device.faults?.stuckOnUS ?? 0) * perUS))
+        }
+        codeType = IntType.unsignedFitting(top)
     }
 
     /// Codes of the 2*slices cells of weight q: [slice0+, slice0-, slice1+, slice1-, ...].

@@ -39,7 +39,8 @@ public struct Realiser: Sendable {
         if spec.isIdeal {
             return RealisedArray(codes: a.codes, variance: nil, pulses: 0, nonConverged: [], nonConvergedCount: 0, stuckCount: 0)
         }
-        let codeMax = Int64(Int32.max)
+        // The array's code type is the representable range of its read path: realised codes saturate there.
+        let codeMax = a.codeType.max
         var codes = a.codes
         var variance: [Int32]? = readNoise ? [Int32](repeating: 0, count: a.codes.count) : nil
         var pulses: Int64 = 0
@@ -60,10 +61,11 @@ public struct Realiser: Sendable {
                     g = p.gUS
                 }
                 if let s = physics.stuck(array: index, row: r, col: c) {
-                    g = s
+                    g = s  // a stuck cell does not relax
                     stuckCount += 1
+                } else {
+                    g = physics.relax(g, ageS: ageS, array: index, row: r, col: c)
                 }
-                g = physics.relax(g, ageS: ageS, array: index, row: r, col: c)
                 g = physics.irDrop(g, row: r, col: c, rows: a.rows)
                 codes[k] = Int32(Swift.min(codeMax, Swift.max(0, Fixed.roundReal(g / perCode, .halfEven))))
                 if readNoise {

@@ -8,7 +8,11 @@ public struct CycleSignal: Equatable, Sendable {
     /// Absolute cycle within the sample.
     public var cycle: Int64
     /// Signal name: `step`, `wl.<array>` (row index driven), `adc.<op>` (column, code), `mem.<pop>` / `spike.<pop>`
-    /// (neuron, value), `queue.<pop>` (occupancy), `busy.<resource>`.
+    /// (neuron, value), `queue.<pop>` (occupancy), `busy.<resource>`; for test vectors (docs/vectors.md) also
+    /// `issue` (op index, duration in cycles, -1 for a lif), `acc.<op>` (element of a sub/add/scale result, in the
+    /// cycle its lane chunk is computed), `in.<pop>` / `refr.<pop>` / `count.<pop>` (neuron: the lif input current,
+    /// refractory counter and spike count, with `mem.<pop>` when its group leaves) and `readout.<name>` (class,
+    /// accumulator, in the readout's last cycle).
     public var name: String
     public var index: Int
     public var value: Int64
@@ -163,8 +167,12 @@ public struct CycleEngine: Sendable {
                             values[k] = [Int64](repeating: 0, count: op.length)
                         case .slice, .concat: break
                         }
-                        if case .lif = op.kind { continue }
+                        if case .lif = op.kind {
+                            if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: -1)) }
+                            continue
+                        }
                         let dur = tm.duration(k, activityStub(k, fired), fired: fired)
+                        if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: dur)) }
                         finishAt[k] = c + dur
                         if dur > 0 { busyUntil[r] = c + dur } else {
                             complete(k)
@@ -198,12 +206,14 @@ public struct CycleEngine: Sendable {
                         let isAdd: Bool = { if case .add = op.kind { return true } else { return false } }()
                         for i in lo..<min(op.length, lo + spec.digitalLanes) {
                             values[k][i] = Fixed.fit(isAdd ? va[i] + vb[i] : va[i] - vb[i], op.type, ovf)
+                            if record { sig.append(CycleSignal(cycle: base + c, name: "acc.\(op.result)", index: i, value: values[k][i])) }
                         }
                     case let .scale(x, mul, shift, rounding, ovf):
                         let lo = Int(c - startAt[k]) * spec.digitalLanes
                         let vx = values[opIndex(x)]
                         for i in lo..<min(op.length, lo + spec.digitalLanes) {
                             values[k][i] = Fixed.fit(Fixed.shiftRight(vx[i] * mul, shift, rounding), op.type, ovf)
+                            if record { sig.append(CycleSignal(cycle: base + c, name: "acc.\(op.result)", index: i, value: values[k][i])) }
                         }
                     case let .lif(pop, input):
                         var run = lifs[k]!
@@ -246,6 +256,9 @@ public struct CycleEngine: Sendable {
                                 if record {
                                     for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "mem.\(pop)", index: i, value: mem[ni][i])) }
                                     for s in sp { sig.append(CycleSignal(cycle: base + c, name: "spike.\(pop)", index: Int(s), value: 1)) }
+                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "in.\(pop)", index: i, value: inp[i])) }
+                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "refr.\(pop)", index: i, value: refr[ni][i])) }
+                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "count.\(pop)", index: i, value: count[ni][i])) }
                                 }
                                 run.occupancy += sp.count
                                 run.nextGroup += 1
@@ -340,6 +353,9 @@ public struct CycleEngine: Sendable {
             }
             counters.readoutMACs += Int64(r.classes * nn)
             result.readout[r.name] = acc.map { Fixed.fit($0, r.accType, r.accOverflow) }
+            if record {
+                for (kk, y) in result.readout[r.name]!.enumerated() { sig.append(CycleSignal(cycle: base - 1, name: "readout.\(r.name)", index: kk, value: y)) }
+            }
         }
         counters.cycles = base
         for (ni, pd) in p.neurons.enumerated() {

@@ -141,7 +141,9 @@ public enum Experiment {
         return (v.map { $0.0 }, v.map { $0.1 })
     }
 
-    /// Runs the chip over samples (parallel) with global sample indices `indexBase + i` (the per-read noise counter).
+    /// Runs the chip over samples (parallel) with sample indices `indexBase + i` (the per-read noise counter). Each split
+    /// is indexed from 0, as `xbar run` indexes the samples of a file, so the test split run here gives the same
+    /// predictions as `xbar emulate` of the exported graph on the test split written as one .xev file.
     static func chipRun(_ chip: Chip, samples: [SpikeRaster], indexBase: Int, channels: Int, threads: Int, label: String,
                         hooks: ExperimentHooks) throws -> [SampleResult] {
         let binding = try InputBinding(program: chip.program, channels: channels, file: "<events>")
@@ -256,7 +258,7 @@ public enum Experiment {
                     throw XbarError(file: "<compiler>", field: "arrays", "recompiling with the readout changed the arrays (instance \(seed))")
                 }
                 let chip2 = try Chip(program: withReadout.program, target: spec.target, seed: seed)
-                let testRes = try chipRun(chip2, samples: data.test, indexBase: data.train.count, channels: data.channels,
+                let testRes = try chipRun(chip2, samples: data.test, indexBase: 0, channels: data.channels,
                                           threads: spec.threads, label: "seed \(seed) chip test", hooks: hooks)
                 let rname = withReadout.program.readouts.first!.name
                 let pred = testRes.map { $0.prediction(rname) ?? -1 }

@@ -145,7 +145,9 @@ public enum RidgeTrainer {
         public var readout: LinearReadout
         public var quantised: QuantisedReadout
         public var lambda: Double
-        /// Validation accuracy per candidate lambda (quantised readout), in `Options.lambdas` order.
+        /// Chosen weight clip (fraction of max |w|).
+        public var clip: Double
+        /// Best validation accuracy per candidate lambda (quantised readout), in `Options.lambdas` order.
         public var validation: [(lambda: Double, accuracy: Double)]
         public var validationAccuracy: Double
         public var trainAccuracy: Double
@@ -220,8 +222,8 @@ public enum RidgeTrainer {
     }
 
     /// Ridge fit of `f` at one relative penalty by Cholesky (dposv).
-    public static func fit(_ f: Features, classes k: Int, lambda: Double) throws -> LinearReadout {
-        let st = Standardiser(f)
+    public static func fit(_ f: Features, classes k: Int, lambda: Double, standardise: Bool = true) throws -> LinearReadout {
+        let st = Standardiser(f, perFeature: standardise)
         let z = st.apply(f)
         let (y, ym) = targets(f.labels, classes: k)
         var g = Linalg.gram(z, rows: f.rows, cols: f.cols)
@@ -232,12 +234,21 @@ public enum RidgeTrainer {
         return st.fold(w, intercept: ym, classes: k)
     }
 
-    /// Chooses the penalty on `val`, then refits (see the type's documentation).
+    /// `r` with its weights clipped to ±fraction * max |w| (the bias is left alone).
+    public static func clipped(_ r: LinearReadout, fraction: Double) -> LinearReadout {
+        guard fraction < 1 else { return r }
+        let c = fraction * r.weights.reduce(0.0) { max($0, abs($1)) }
+        var o = r
+        o.weights = r.weights.map { max(-c, min(c, $0)) }
+        return o
+    }
+
+    /// Chooses the penalty (and weight clip) on `val`, then refits (see the type's documentation).
     public static func train(train: Features, val: Features, classes k: Int, options o: Options = Options()) throws -> Fit {
         guard train.rows > 0 else {
             throw XbarError(file: "<training>", field: "train", "no training samples")
         }
-        let st = Standardiser(train)
+        let st = Standardiser(train, perFeature: o.standardise)
         let z = st.apply(train)
         let (y, ym) = targets(train.labels, classes: k)
         let d = train.cols
@@ -246,7 +257,7 @@ public enum RidgeTrainer {
         let zty = Linalg.transposeTimes(z, y, rows: train.rows, colsA: d, colsB: k)
         let vtzy = Linalg.transposeTimes(eig.vectors, zty, rows: d, colsA: d, colsB: k)
         var scores: [(Double, Double)] = []
-        var best: (lambda: Double, acc: Double, readout: LinearReadout)? = nil
+        var best: (lambda: Double, clip: Double, acc: Double, readout: LinearReadout)? = nil
         let evalSet = val.rows > 0 ? val : train
         for lam in o.lambdas {
             let l = lam * Double(train.rows)
@@ -257,16 +268,25 @@ public enum RidgeTrainer {
             }
             let w = Linalg.times(eig.vectors, scaled, rows: d, inner: d, cols: k)
             let r = st.fold(w, intercept: ym, classes: k)
-            let acc = accuracy(QuantisedReadout(r, weightBits: o.weightBits, accBits: o.accBits), evalSet)
-            scores.append((lam, acc))
-            if best == nil || acc >= best!.acc { best = (lam, acc, r) }
+            var bestHere = -1.0
+            // Larger clips first: on a tie the smaller distortion wins.
+            for clip in o.clips.sorted(by: >) {
+                let rc = clipped(r, fraction: clip)
+                let acc = accuracy(QuantisedReadout(rc, weightBits: o.weightBits, accBits: o.accBits), evalSet)
+                bestHere = max(bestHere, acc)
+                if best == nil || acc > best!.acc || (acc == best!.acc && (lam > best!.lambda || (lam == best!.lambda && clip > best!.clip))) {
+                    best = (lam, clip, acc, rc)
+                }
+            }
+            scores.append((lam, bestHere))
         }
         var readout = best!.readout
         if o.refit && val.rows > 0 {
-            readout = try fit(train.appending(val), classes: k, lambda: best!.lambda)
+            readout = clipped(try fit(train.appending(val), classes: k, lambda: best!.lambda, standardise: o.standardise),
+                              fraction: best!.clip)
         }
         let q = QuantisedReadout(readout, weightBits: o.weightBits, accBits: o.accBits)
-        return Fit(readout: readout, quantised: q, lambda: best!.lambda, validation: scores, validationAccuracy: best!.acc,
-                   trainAccuracy: accuracy(q, train))
+        return Fit(readout: readout, quantised: q, lambda: best!.lambda, clip: best!.clip, validation: scores,
+                   validationAccuracy: best!.acc, trainAccuracy: accuracy(q, train))
     }
 }

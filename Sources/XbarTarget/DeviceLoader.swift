@@ -10,6 +10,9 @@ enum DeviceLoader {
         spec.programming = try d.optionalEnum("programming", DeviceSpec.Programming.self) ?? .exact
         spec.sigma = SigmaSpec(preset: try d.optionalString("sigma_preset") ?? "none",
                                coefficients: try d.optionalDoubles("sigma_coefficients") ?? [])
+        guard SigmaSpec.knownPresets.contains(spec.sigma.preset) else {
+            throw d.fail("sigma_preset", "unknown preset \"\(spec.sigma.preset)\" (expected one of \(SigmaSpec.knownPresets.joined(separator: ", ")))")
+        }
         if spec.sigma.preset == "custom" && spec.sigma.coefficients.isEmpty {
             throw d.fail("sigma_coefficients", "required when sigma_preset = \"custom\" (uS: c0 + c1*G + c2*G^2)")
         }

@@ -49,6 +49,9 @@ public struct DeviceSpec: Equatable, Sendable {
 
 /// sigma(G) of programming: a published preset or a custom polynomial sigma = c0 + c1*G + c2*G^2 (uS, G in uS).
 public struct SigmaSpec: Equatable, Sendable {
+    /// Preset names a target may give (coefficients in XbarDevice's PublishedFits; a test keeps the two in step).
+    public static let knownPresets = ["none", "custom", "crosssim-milo", "hfox-cmo", "hfox-cmo-0.2pct", "neurram-wan2022",
+                                      "neurram-wan2022-aihwkit"]
     public var preset: String
     public var coefficients: [Double]
     public init(preset: String = "none", coefficients: [Double] = []) {

@@ -52,6 +52,10 @@ struct ExperimentCommand: ParsableCommand {
         case paper, nalsm
     }
 
+    enum FeatureScaling: String, ExpressibleByArgument, CaseIterable {
+        case perNeuron = "per-neuron", common
+    }
+
     enum BadFileChoice: String, ExpressibleByArgument, CaseIterable {
         case skip, stop
     }
@@ -79,6 +83,10 @@ struct ExperimentCommand: ParsableCommand {
         var durationUS: UInt32?
         @Option(help: "Fraction of the training split held out to choose the ridge penalty.") var validationFraction = 0.2
         @Option(help: "Seed of the validation split.") var validationSeed: UInt64 = 1
+        @Option(help: "Readout feature scaling before ridge: per-neuron (unit variance) or common (one factor for all).")
+        var featureScaling: FeatureScaling = .common
+        @Option(help: "Candidate weight clips before int quantisation, fractions of max |w| (chosen on validation).")
+        var clips = "1"
         @Option(help: "A corrupt or truncated .bin file: skip (warn, leave it out, count) or stop (error naming it).")
         var onBadFile: BadFileChoice = .skip
         @Option(help: "Use at most N training samples (evenly spaced), for quick runs.") var trainMax: Int?
@@ -100,6 +108,7 @@ struct ExperimentCommand: ParsableCommand {
             if exportGraph != nil { guard modelList!.contains(.chip) else { throw ValidationError("--export-graph needs the chip model") } }
         }
 
+        var clipList: [Double] { clips.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 && $0 <= 1 } }
         var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
         var modelList: [ModelKind]? {
             let m = models.split(separator: ",").map { ModelKind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
@@ -187,6 +196,8 @@ struct ExperimentCommand: ParsableCommand {
                 spec.models = modelList!
                 spec.validationFraction = validationFraction
                 spec.splitSeed = validationSeed
+                spec.trainer.standardise = featureScaling == .perNeuron
+                spec.trainer.clips = clipList
                 spec.threads = threads
                 spec.replicateMacros = replicateMacros || (config == .nalsm && graph == nil)
                 var hooks = ExperimentHooks()

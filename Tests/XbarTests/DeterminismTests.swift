@@ -3,6 +3,7 @@ import XCTest
 @testable import XbarCompiler
 @testable import XbarEmulator
 import XbarEvents
+import XbarDevice
 import XbarGraph
 import XbarTarget
 
@@ -144,6 +145,10 @@ final class NoisyDeterminismTests: XCTestCase {
         let t = try Self.noisyTarget()
         XCTAssertFalse(t.device.isIdeal)
         try check(t, samples: 6)
+    }
+
+    func testSigmaPresetNamesMatchPublishedFits() {
+        XCTAssertEqual(Set(SigmaSpec.knownPresets), Set(["none", "custom"] + PublishedFits.coefficients.keys))
     }
 
     func testFormedChipIsDeterministic() throws {

@@ -15,7 +15,7 @@ private func rtPath(_ relative: String) -> String { rtRepoRoot.appendingPathComp
 /// A small target on which nearly every layer is split across arrays both ways: 16 rows x 8 columns with
 /// 2 slices (4 cells per weight, so 2 neurons per array), a 6-bit ADC set by its full scale (LSB 16 codes, a
 /// non-integer fraction of the 30-code level step, so the slice scales need a multiply-and-shift).
-private let rtTinyTargetTOML = """
+let rtTinyTargetTOML = """
     # Test target: tiny arrays so that row and column splitting both happen.
     [target]
     name = "tiny-16x8"
@@ -68,7 +68,7 @@ private let rtTinyTargetTOML = """
     """
 
 /// Seeded random source on top of Philox: draw k of stream `id` is a pure function of (seed, id, k).
-private struct RTRandom {
+struct RTRandom {
     let rng: Philox
     let id: UInt32
     var k: UInt32 = 0
@@ -107,7 +107,7 @@ private struct RTRandom {
 /// Random small valid graphs: 1-2 input populations, 1-3 lif populations with random parameters, dense, sparse
 /// and random projections (input, recurrent delay-1, delay-0 feed-forward chains in graph order, delay-1
 /// feedback), optional readout.
-private enum RTGraphGenerator {
+enum RTGraphGenerator {
     static let lifNames = ["exc", "hid.1", "out-2"]
 
     static func weights(_ r: inout RTRandom, pre: Int, post: Int, recurrent: Bool) -> WeightSpec {
