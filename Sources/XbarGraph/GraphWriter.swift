@@ -23,19 +23,7 @@ public enum GraphWriter {
         return o + "\n}\n"
     }
 
-    static func str(_ s: String) -> String {
-        var q = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": q += "\\\""
-            case "\\": q += "\\\\"
-            case "\n": q += "\\n"
-            default:
-                if u.value < 0x20 { q += "\\u" + String(format4: u.value) } else { q.unicodeScalars.append(u) }
-            }
-        }
-        return q + "\""
-    }
+    static func str(_ s: String) -> String { JSONValue.string(s).serialized(indent: nil) }
 
     static func num(_ d: Double) -> String {
         if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
@@ -76,12 +64,5 @@ public enum GraphWriter {
             s += "\"inhibitory_fraction\": \(num(sp.inhibitoryFraction)), \"gain\": \(num(sp.gain)), \"seed\": \(sp.seed)}"
         }
         return s + "}"
-    }
-}
-
-extension String {
-    init(format4 v: UInt32) {
-        let h = String(v, radix: 16)
-        self = String(repeating: "0", count: Swift.max(0, 4 - h.count)) + h
     }
 }
