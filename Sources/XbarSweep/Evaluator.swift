@@ -347,18 +347,13 @@ public final class SweepEvaluator: @unchecked Sendable {
             let c = try Compiler.compile(trained, target: pp.target,
                                          options: CompileOptions(replicateMacros: es.replicateMacros, seed: pp.seed))
             let chip = try Chip(program: c.program, target: pp.target, seed: pp.seed)
-            // The experiment ran the test split after the train split (sample indices = per-read noise counters), so
-            // the engine is driven with the same indices; its predictions must reproduce the experiment's accuracy.
-            let binding = try InputBinding(program: c.program, channels: data.channels, file: "<events>")
-            let engine = FastEngine(chip: chip)
-            var tot = Counters()
-            var right = 0
+            // The test split on the trained chip, indexed from 0 as `xbar run` indexes a file (the experiment's
+            // contract): its predictions must reproduce the experiment's accuracy, which is checked.
+            let ds = EventDataset(channels: data.channels, timesteps: data.timesteps, samples: data.test)
+            let out = try Runner(chip: chip, engine: .fast, options: RunOptions(seed: pp.seed, threads: innerThreads)).run(ds, file: "<test split>")
+            let tot = out.totals
             let rname = c.program.readouts.first?.name ?? ""
-            for (i, s) in data.test.enumerated() {
-                let res = engine.run(s, index: data.train.count + i, binding: binding)
-                tot.add(res.counters)
-                if let l = s.label, res.prediction(rname) == l { right += 1 }
-            }
+            let right = zip(data.test, out.samples).filter { s, res in s.label != nil && res.prediction(rname) == s.label }.count
             let again = Double(right) / Double(max(1, data.test.count))
             guard again == r.testAccuracy else {
                 throw XbarError(file: spec.path, field: "workload", "re-running the trained chip gave accuracy \(again), the experiment \(r.testAccuracy)")

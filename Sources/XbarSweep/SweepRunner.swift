@@ -78,23 +78,13 @@ public enum SweepRunner {
     /// Runs the shard's unfinished points, appending a row per point as soon as it is done.
     public static func run(plan: SweepPlan, evaluator: SweepEvaluator, output: String, options o: SweepRunOptions) throws -> SweepSummary {
         let start = Date()
-        let writer = try ResultsWriter(path: output, header: ResultFormat.of(output) == .csv ? csvHeader(plan.spec) : nil, policy: o.fsync)
-        for r in writer.repairs { o.log("repaired " + r) }
-        let planKeys = Set(plan.points.map(\.key))
-        var done = Set<String>()
-        var foreign = 0
-        var dup = 0
-        for r in writer.existing {
-            if !planKeys.contains(r.key) { foreign += 1 }
-            if !done.insert(r.key).inserted { dup += 1 }
-        }
-        if foreign > 0 { o.log("warning: \(output) holds \(foreign) row(s) of points not in this plan (another spec?); kept as they are") }
-        if dup > 0 { o.log("warning: \(output) holds \(dup) duplicate row(s)") }
+        // Points finished before (a read-only look, so that a spec refused below leaves no file behind).
+        var doneBefore = Set<String>()
+        if FileManager.default.fileExists(atPath: output) { doneBefore = Set(try ResultsFile.read(output).rows.map(\.key)) }
         let mine = plan.points.filter { o.shard.contains($0) }
-        var todo = mine.filter { !done.contains($0.key) }
+        var todo = mine.filter { !doneBefore.contains($0.key) }
         if let m = o.maxPoints { todo = Array(todo.prefix(m)) }
         let pending = todo
-        let already = mine.count - mine.filter { !done.contains($0.key) }.count
         // Every pending point is resolved (and its target validated) before any runs.
         let jobs = max(1, min(effectiveJobs(o.jobs), max(pending.count, 1)))
         let prepared = Slots<Result<PreparedPoint, XbarError>>(pending.count)
@@ -109,25 +99,53 @@ public enum SweepRunner {
                 i += jobs
             }
         }
-        var prep: [PreparedPoint] = []
+        var resolved: [PreparedPoint] = []
         for r in prepared.values {
             switch r {
-            case let .success(p): prep.append(p)
+            case let .success(p): resolved.append(p)
             case let .failure(e): throw e
             }
         }
+        let writer = try ResultsWriter(path: output, header: ResultFormat.of(output) == .csv ? csvHeader(plan.spec) : nil, policy: o.fsync)
+        for r in writer.repairs { o.log("repaired " + r) }
+        let planKeys = Set(plan.points.map(\.key))
+        var done = Set<String>()
+        var foreign = 0
+        var dup = 0
+        for r in writer.existing {
+            if !planKeys.contains(r.key) { foreign += 1 }
+            if !done.insert(r.key).inserted { dup += 1 }
+        }
+        if foreign > 0 { o.log("warning: \(output) holds \(foreign) row(s) of points not in this plan (another spec?); kept as they are") }
+        if dup > 0 { o.log("warning: \(output) holds \(dup) duplicate row(s)") }
+        let already = mine.filter { done.contains($0.key) }.count
+        let prep = resolved.filter { !done.contains($0.point.key) }
         let ready = prep
         let csv = writer.format == .csv
+        // Points sharing a run (they differ only in energy, area or clock) go to one worker, back to back: the first
+        // runs the workload, the others only re-price it.
+        var groupIndex: [String: Int] = [:]
+        var groupList: [[Int]] = []
+        for (i, p) in prep.enumerated() {
+            if let g = groupIndex[p.outcomeKey] { groupList[g].append(i) } else {
+                groupIndex[p.outcomeKey] = groupList.count
+                groupList.append([i])
+            }
+        }
+        let groups = groupList
+        let runJobs = max(1, min(jobs, groups.count))
+        evaluator.innerThreads = max(1, effectiveJobs(o.jobs) / runJobs)
         let counter = Counter()
         let failures = Counter()
         let pointTime = Accumulator()
         let firstError = ErrorBox()
         let total = ready.count
         let runStart = Date()
-        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+        DispatchQueue.concurrentPerform(iterations: runJobs) { _ in
             while firstError.get() == nil {
-                let i = counter.next()
-                guard i < total else { break }
+                let g = counter.next()
+                guard g < groups.count else { break }
+                for i in groups[g] where firstError.get() == nil {
                 let pp = ready[i]
                 let r = evaluator.evaluate(pp)
                 pointTime.add(r.seconds)
@@ -143,6 +161,7 @@ public enum SweepRunner {
                 let el = Date().timeIntervalSince(runStart)
                 let rate = el > 0 ? Double(n) / el : 0
                 o.progress(n, total, rate, rate > 0 ? Double(total - n) / rate : 0)
+                }
             }
         }
         writer.sync()

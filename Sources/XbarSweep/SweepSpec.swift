@@ -579,10 +579,12 @@ public enum SweepSpecLoader {
                        _ body: ([String], TOMLValueConvertible) throws -> Void) throws {
         for k in t.keys.sorted() {
             let v = t[k]!
+            // A quoted key with dots ("adc.bits") is the same path as the dotted key adc.bits.
+            let parts = k.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             if let sub = v.table, !(stopAtRanges && (sub.contains(key: "from") || sub.contains(key: "to"))) {
-                try leaves(sub, prefix: prefix + [k], stopAtRanges: stopAtRanges, body)
+                try leaves(sub, prefix: prefix + parts, stopAtRanges: stopAtRanges, body)
             } else {
-                try body(prefix + [k], v)
+                try body(prefix + parts, v)
             }
         }
     }

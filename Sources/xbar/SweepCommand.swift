@@ -97,6 +97,7 @@ struct SweepCommand: ParsableCommand {
                 let (sh, source) = try SweepCommand.shard(shard, shards: shards)
                 let output = SweepMerge.shardPath(SweepCommand.basePath(plan.spec, out: out), sh)
                 let evaluator = try SweepEvaluator(spec: plan.spec, environment: SweepCommand.environment())
+                evaluator.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
                 var o = SweepRunOptions()
                 o.shard = sh
                 o.jobs = jobs
@@ -233,7 +234,7 @@ struct SweepCommand: ParsableCommand {
                     table.append(cols.map { c in
                         guard let v = r.value(c) else { return "" }
                         if case let .string(s) = v { return s }
-                        if case .double = v, let d = v.doubleValue { return String(format: "%.6g", d) }
+                        if case let .double(d) = v { return String(format: "%.6g", d) }
                         return v.serialized(indent: nil)
                     })
                 }
