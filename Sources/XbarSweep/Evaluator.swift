@@ -68,7 +68,7 @@ public final class SweepEvaluator: @unchecked Sendable {
     var dataSets: [String: LabelledSet] = [:]
     public private(set) var cacheHits = 0
 
-    let reuseTables: Set<String> = ["energy", "area", "clock"]
+    let reuseTables = SweepPlan.repricingTables
 
     public init(spec: SweepSpec, environment: SweepEnvironment) throws {
         self.spec = spec

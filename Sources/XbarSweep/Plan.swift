@@ -9,7 +9,7 @@ public struct SweepPoint: Sendable, Equatable {
     public var key: String
 }
 
-/// Which part of a plan one process runs: points with `index % count == index`.
+/// Which part of a plan one process runs (`SweepPlan.points(in:)`).
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var index: Int
     public var count: Int
@@ -19,7 +19,6 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     }
     public static let whole = Shard(index: 0, count: 1)
     public var description: String { "\(index)/\(count)" }
-    public func contains(_ p: SweepPoint) -> Bool { p.index % count == index }
 }
 
 /// Every point of a spec, in a fixed order that depends only on the spec.
@@ -28,6 +27,21 @@ public struct SweepPlan: Sendable {
     public var points: [SweepPoint]
     /// Random sampling of discrete axes can draw the same point twice; the repeats are dropped.
     public var duplicatesDropped: Int
+    /// Per point: the ordinal of its *run group*, the points that differ only in energy, area or clock axes and so
+    /// share one run of the workload (first appearance order).
+    public var runGroup: [Int]
+    public var runGroups: Int
+
+    /// Axes under these target tables only re-price a run (docs/sweep.md, "Reuse").
+    public static let repricingTables: Set<String> = ["energy", "area", "clock"]
+
+    /// The points of shard `s`: whole run groups, group g in shard g mod N, so a shard re-prices its own runs; when
+    /// there are fewer groups than shards, point i in shard i mod N. Depends on the spec only.
+    public func points(in s: Shard) -> [SweepPoint] {
+        guard s.count > 1 else { return points }
+        if runGroups >= s.count { return points.filter { runGroup[$0.index] % s.count == s.index } }
+        return points.filter { $0.index % s.count == s.index }
+    }
 
     /// Philox purpose of sampling draws (outside XbarCore's RandomPurpose values): "SWEP".
     static let purpose: UInt32 = 0x5357_4550
@@ -93,6 +107,15 @@ public struct SweepPlan: Sendable {
         }
         points = pts
         duplicatesDropped = dropped
+        let runAxes = spec.axes.indices.filter { spec.axes[$0].scope != .target || !SweepPlan.repricingTables.contains(spec.axes[$0].path[0]) }
+        var ids: [[SweepValue]: Int] = [:]
+        runGroup = pts.map { p in
+            let k = runAxes.map { p.values[$0] }
+            if let g = ids[k] { return g }
+            ids[k] = ids.count
+            return ids.count - 1
+        }
+        runGroups = ids.count
     }
 
     /// The value at quantile `u` in [0, 1) of a domain.

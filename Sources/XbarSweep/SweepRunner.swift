@@ -81,7 +81,7 @@ public enum SweepRunner {
         // Points finished before (a read-only look, so that a spec refused below leaves no file behind).
         var doneBefore = Set<String>()
         if FileManager.default.fileExists(atPath: output) { doneBefore = Set(try ResultsFile.read(output).rows.map(\.key)) }
-        let mine = plan.points.filter { o.shard.contains($0) }
+        let mine = plan.points(in: o.shard)
         var todo = mine.filter { !doneBefore.contains($0.key) }
         if let m = o.maxPoints { todo = Array(todo.prefix(m)) }
         let pending = todo

@@ -154,7 +154,7 @@ struct SweepCommand: ParsableCommand {
             try reportingErrors {
                 let plan = try SweepCommand.loadPlan(spec)
                 let (sh, _) = try SweepCommand.shard(shard, shards: nil, env: [:])
-                let pts = plan.points.filter { sh.contains($0) }
+                let pts = plan.points(in: sh)
                 if check {
                     let ev = try SweepEvaluator(spec: plan.spec, environment: SweepCommand.environment())
                     for p in pts { _ = try ev.prepare(p) }

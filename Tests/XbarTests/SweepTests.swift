@@ -401,6 +401,24 @@ final class SweepTests: XCTestCase {
         }
     }
 
+    /// Shards hold whole run groups (points differing only in energy/area/clock axes), so no run is repeated.
+    func testShardsKeepRunGroupsTogether() throws {
+        let p = try plan("[axes]\n\"adc.bits\" = [6, 7, 8, 9]\n\"energy.adc_per_step_fj\" = [1.0, 2.0, 3.0]\n\"clock.mhz\" = [100.0, 200.0]\n")
+        XCTAssertEqual(p.runGroups, 4)
+        var seen: [Int] = []
+        for i in 0..<3 {
+            let pts = p.points(in: Shard(index: i, count: 3))
+            let groups = Set(pts.map { p.runGroup[$0.index] })
+            XCTAssertEqual(pts.count, groups.count * 6, "whole groups")
+            seen += groups
+        }
+        XCTAssertEqual(seen.sorted(), [0, 1, 2, 3])
+        // Fewer groups than shards: points are dealt out one by one.
+        let q = try plan("[axes]\n\"energy.adc_per_step_fj\" = [1.0, 2.0, 3.0, 4.0]\n")
+        XCTAssertEqual(q.runGroups, 1)
+        XCTAssertEqual(q.points(in: Shard(index: 1, count: 2)).map(\.index), [1, 3])
+    }
+
     func testSlurmAndIndexedJobEnvironmentPickTheShard() throws {
         let specPath = try spec("[axes]\n\"adc.bits\" = [6, 7, 8, 9]\n", name: "env.toml")
         let base = dir.appendingPathComponent("env.jsonl").path
