@@ -39,6 +39,10 @@ let package = Package(
         .systemLibrary(name: "CGMP", path: "Sources/CGMP"),
         // LAPACK/BLAS (Debian liblapacke-dev, liblapack-dev, libblas-dev) for readout training.
         .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
+        // libhdf5 (Debian libhdf5-dev) for reading NIR files.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        // NIR (.nir, HDF5) reader and importer to the graph format (docs/nir.md).
+        .target(name: "XbarNIR", dependencies: ["XbarCore", "XbarGraph", "CHDF5"]),
         // IR -> results.
         .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"]),
         // Energy, latency, throughput and area from action counts (docs/energy.md).
@@ -46,20 +50,20 @@ let package = Package(
         // Test vectors for RTL and silicon: program image, stimulus, expected response, manifest, VCD (docs/vectors.md).
         .target(name: "XbarVectors", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarEmulator"]),
         // Readout training, float twins of the LSM, saccade event data, the experiment driver (docs/experiment.md).
-        .target(name: "XbarLearn", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "CLAPACK"]),
+        .target(name: "XbarLearn", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarCost", "CLAPACK"]),
         // Design-space sweeps: spec, sampling, resumable/sharded runs, merge, Pareto, plots (docs/sweep.md).
         .target(name: "XbarSweep", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler",
                                                   "XbarEmulator", "XbarCost", "XbarLearn", "TOMLKit"]),
         .executableTarget(
             name: "xbar",
             dependencies: [
-                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep",
+                "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep", "XbarNIR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "XbarTests",
-            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep"]
+            dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep", "XbarNIR"]
         ),
     ]
 )

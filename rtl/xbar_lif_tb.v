@@ -4,9 +4,16 @@
 // sample, it drives the recorded input currents into xbar_lif_unit during cycle c and, after the clock edge,
 // compares mem, spike, refr and count of every neuron with the recorded values. The first difference is printed
 //   MISMATCH cycle <c> sample <s> step <t> signal <mem|spike|refr|count>.<pop>[<neuron>] expected <v> got <v>
-// and the simulation stops; otherwise it prints "PASS <n> neuron updates". Run from the vector directory:
+// and the simulation stops with exit status 1 (`XBAR_FAIL); otherwise it prints "PASS <n> neuron updates" and
+// finishes with status 0. Run from the vector directory:
 //   iverilog -g2005 -o tb.vvp tb/tb_lif.<pop>.v tb/xbar_lif_unit.v && vvp -n tb.vvp [+vec=<file>]
 `timescale 1ns/1ps
+
+// How a failing run ends: exit status 1 under Icarus Verilog (define XBAR_FAIL as $finish for a simulator
+// without $fatal in Verilog-2005 mode).
+`ifndef XBAR_FAIL
+`define XBAR_FAIL $fatal(1, "xbar_lif_tb: first mismatch reported above")
+`endif
 
 // Defaults (a 1-neuron population with no records) so the template compiles on its own.
 `ifndef XBAR_POP
@@ -96,7 +103,7 @@ module xbar_lif_tb;
         begin
             $display("MISMATCH cycle %0d sample %0d step %0d signal %0s.%0s[%0d] expected %0d got %0d",
                      f(rec, F_CYCLE), f(rec, F_SAMPLE), f(rec, F_STEP), what, `XBAR_POP, f(rec, F_NEURON), e, g);
-            $finish;
+            `XBAR_FAIL;
         end
     endtask
 
@@ -123,7 +130,7 @@ module xbar_lif_tb;
             end
             if (c < tb_cycle) begin
                 $display("ERROR: records out of order at record %0d (cycle %0d after %0d)", i, c, tb_cycle);
-                $finish;
+                `XBAR_FAIL;
             end
             // Idle until cycle c.
             while (tb_cycle < c) begin
@@ -140,7 +147,7 @@ module xbar_lif_tb;
                 lane = f(j, F_NEURON) - base;
                 if (lane < 0 || lane >= LANES) begin
                     $display("ERROR: record %0d: neuron %0d is not in the group of neuron %0d", j, f(j, F_NEURON), base);
-                    $finish;
+                    `XBAR_FAIL;
                 end
                 lane_en[lane] = 1'b1;
                 in_bus[lane*IN_W +: IN_W] = f(j, F_IN);
@@ -158,7 +165,7 @@ module xbar_lif_tb;
                 if (!out_valid || !out_en[lane]) begin
                     $display("MISMATCH cycle %0d sample %0d step %0d signal valid.%0s[%0d] expected 1 got 0",
                              f(k, F_CYCLE), f(k, F_SAMPLE), f(k, F_STEP), `XBAR_POP, f(k, F_NEURON));
-                    $finish;
+                    `XBAR_FAIL;
                 end
                 if (got_mem !== exp_mem) mismatch(k, "mem", exp_mem, got_mem);
                 if (got_spike !== exp_spike) mismatch(k, "spike", exp_spike, got_spike);

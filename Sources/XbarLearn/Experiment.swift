@@ -1,6 +1,7 @@
 import Foundation
 import XbarCompiler
 import XbarCore
+import XbarCost
 import XbarEmulator
 import XbarEvents
 import XbarGraph
@@ -38,6 +39,11 @@ public struct ModelResult: Sendable {
     public var confusion: [[Int]]
     public var meanSpikesPerSample: Double
     public var ops: OpsPerSample
+    /// Chip only: energy (J) and latency (s) per test sample from the target's energy and timing model (XbarCost).
+    public var energyPerSampleJ: Double? = nil
+    public var latencyPerSampleS: Double? = nil
+    /// Chip only: energy per component (pJ per sample).
+    public var energyComponentsPJ: [(String, Double)] = []
     public var seconds: Double
     /// The trained real-valued readout (classes x neurons) — for `chip`, the one quantised onto the chip.
     public var readout: LinearReadout
@@ -277,6 +283,10 @@ public enum Experiment {
                 var r = try finish(.chip, seed, trainCounts: trainCounts, testCounts: testRes.map { $0.counts[pop] ?? [] },
                                    start: start, chipPredictions: pred, ops: ops)
                 r.readout = f.readout
+                let cost = CostModel.report(counters: tot, program: withReadout.program, target: spec.target, samples: testRes.count)
+                r.energyPerSampleJ = cost.perSamplePJ * 1e-12
+                r.latencyPerSampleS = cost.latencySecondsPerSample
+                r.energyComponentsPJ = cost.components.map { ($0.name, $0.pJ / n) }
                 results.append(r)
                 try hooks.checkpoint(results)
             }

@@ -47,6 +47,14 @@ public struct LinearReadout: Equatable, Sendable {
     public var weights: [Double]
     public var bias: [Double]
 
+    public init(classes: Int, features: Int, weights: [Double], bias: [Double]) {
+        precondition(weights.count == classes * features && bias.count == classes)
+        self.classes = classes
+        self.features = features
+        self.weights = weights
+        self.bias = bias
+    }
+
     public func scores<C: Collection>(_ x: C) -> [Double] where C.Element == Double {
         (0..<classes).map { k in
             var s = bias[k]
@@ -134,8 +142,9 @@ public enum RidgeTrainer {
         public var accBits = 32
         /// Refit on train + validation with the chosen penalty (otherwise the train-only fit is returned).
         public var refit = true
-        /// Scale every feature to unit variance (true) or all features by one common factor (false).
-        public var standardise = true
+        /// Scale every feature to unit variance (true) or all features by one common factor (false, the default: it keeps
+        /// rarely firing neurons from getting the largest weights, which would coarsen the shared int8 scale).
+        public var standardise = false
         /// Candidate clips of the weights before quantisation, as fractions of max |w| (chosen on validation).
         public var clips: [Double] = [1.0]
         public init() {}
@@ -222,7 +231,7 @@ public enum RidgeTrainer {
     }
 
     /// Ridge fit of `f` at one relative penalty by Cholesky (dposv).
-    public static func fit(_ f: Features, classes k: Int, lambda: Double, standardise: Bool = true) throws -> LinearReadout {
+    public static func fit(_ f: Features, classes k: Int, lambda: Double, standardise: Bool = false) throws -> LinearReadout {
         let st = Standardiser(f, perFeature: standardise)
         let z = st.apply(f)
         let (y, ym) = targets(f.labels, classes: k)

@@ -34,8 +34,8 @@ public enum ExperimentReport {
         }
     }
 
-    /// Note written where energy and latency will go once the energy/timing model exists.
-    public static let energyNote = "energy/latency model not built yet: ops per sample are reported instead"
+    /// Where energy and latency come from.
+    public static let energyNote = "chip: action counts x the target's per-action energies + read physics, latency from its timing model (XbarCost, docs/energy.md); float models: ops per sample only"
 
     static func pct(_ v: Double) -> String { String(format: "%.2f", 100 * v) }
 
@@ -74,7 +74,19 @@ public enum ExperimentReport {
             let spikes = all.map(\.meanSpikesPerSample).reduce(0, +) / Double(all.count)
             lines.append("ops per sample, \(kind.rawValue): spikes \(String(format: "%.0f", spikes)), " + ops.joined(separator: ", "))
         }
-        lines.append("energy / latency per sample: — (\(energyNote))")
+        let chips = results.filter { $0.kind == .chip }
+        if let e = chips.first?.energyPerSampleJ, e > 0 {
+            let en = Experiment.meanStd(chips.compactMap(\.energyPerSampleJ))
+            let la = Experiment.meanStd(chips.compactMap(\.latencyPerSampleS))
+            lines.append(String(format: "energy per sample, chip: %.4g ± %.2g nJ; latency per sample: %.4g ± %.2g us", en.mean * 1e9, en.std * 1e9,
+                                la.mean * 1e6, la.std * 1e6))
+            let comp = chips[0].energyComponentsPJ.map { name, _ in
+                "\(name) \(String(format: "%.3g", chips.map { c in c.energyComponentsPJ.first { $0.0 == name }?.1 ?? 0 }.reduce(0, +) / Double(chips.count) / 1000)) nJ"
+            }
+            lines.append("  by component: " + comp.joined(separator: ", "))
+        } else {
+            lines.append("energy / latency per sample: — (\(energyNote))")
+        }
         if let c = results.last(where: { $0.kind == .chip }) ?? results.last {
             let k = c.confusion.count
             let sum = results.filter { $0.kind == c.kind }.reduce(into: [[Int]](repeating: [Int](repeating: 0, count: k), count: k)) { acc, r in
@@ -99,7 +111,9 @@ public enum ExperimentReport {
             ("lambda", .double(r.lambda)),
             ("mean_spikes_per_sample", .double(r.meanSpikesPerSample)),
             ("ops_per_sample", .object(r.ops.values.map { ($0.0, .double($0.1)) })),
-            ("energy_per_sample_j", .null), ("latency_per_sample_s", .null),
+            ("energy_per_sample_j", r.energyPerSampleJ.map { .double($0) } ?? .null),
+            ("latency_per_sample_s", r.latencyPerSampleS.map { .double($0) } ?? .null),
+            ("energy_per_sample_pj_by_component", .object(r.energyComponentsPJ.map { ($0.0, .double($0.1)) })),
             ("confusion", .array(r.confusion.map { .array($0.map { .int(Int64($0)) }) })),
             ("seconds", .double(r.seconds)),
         ])

@@ -80,10 +80,14 @@ public enum Saccades {
         var events: [NMNISTEvent] = []
         var counter = [UInt32](repeating: 1, count: n)
         let steps = o.durationUS / max(1, o.stepUS)
+        // Pixels the magnified image can never reach keep L = ln(background): no events, so they are skipped.
+        let reach = half * o.scale + o.amplitude + o.scale + 1
+        let lo = max(0, Int(floor(centre - reach))), hi = min(field - 1, Int(ceil(centre + reach)))
+        let live = (0..<n).filter { p in (lo...hi).contains(p % field) && (lo...hi).contains(p / field) }
         for k in 1...max(1, steps) {
             let t = k * o.stepUS
             let d = offset(atUS: Double(t), o)
-            for p in 0..<n {
+            for p in live {
                 let x = p % field, y = p / field
                 let l = logIntensity(x, y, d)
                 let th = thresholds[p]

@@ -32,22 +32,21 @@ public struct SHA256: Sendable {
         }
     }
 
-    /// Feeds a whole `Data` quickly (block by block).
+    /// Feeds a whole `Data` quickly (whole blocks straight from its bytes).
     public mutating func update(_ data: Data) {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             var i = 0
             let n = raw.count
-            // Fill a partial buffer first.
+            // Complete a partial block first.
             while !buffer.isEmpty && i < n {
                 buffer.append(raw[i]); i += 1; length &+= 1
                 if buffer.count == 64 { compress(buffer); buffer.removeAll(keepingCapacity: true) }
             }
-            var block = [UInt8](repeating: 0, count: 64)
-            while n - i >= 64 {
-                for j in 0..<64 { block[j] = raw[i + j] }
-                compress(block)
-                i += 64
-                length &+= 64
+            if n - i >= 64, let base = raw.baseAddress {
+                let blocks = (n - i) / 64
+                compressBlocks(base + i, count: blocks)
+                i += blocks * 64
+                length &+= UInt64(blocks * 64)
             }
             while i < n { buffer.append(raw[i]); i += 1; length &+= 1 }
         }
@@ -78,28 +77,41 @@ public struct SHA256: Sendable {
 
     public static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
     private mutating func compress(_ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for t in 0..<16 {
-            w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
+        block.withUnsafeBytes { compressBlocks($0.baseAddress!, count: 1) }
+    }
+
+    /// Compresses `count` consecutive 64-byte blocks (raw pointers: fast in debug builds too).
+    private mutating func compressBlocks(_ p: UnsafeRawPointer, count: Int) {
+        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { w.deallocate() }
+        let k = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { k.deallocate() }
+        for t in 0..<64 { k[t] = SHA256.k[t] }
+        var h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7]
+        let bytes = p.assumingMemoryBound(to: UInt8.self)
+        for blk in 0..<count {
+            let b = bytes + blk * 64
+            for t in 0..<16 {
+                w[t] = UInt32(b[4 * t]) << 24 | UInt32(b[4 * t + 1]) << 16 | UInt32(b[4 * t + 2]) << 8 | UInt32(b[4 * t + 3])
+            }
+            for t in 16..<64 {
+                let x = w[t - 15], y = w[t - 2]
+                let s0 = (x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3)
+                let s1 = (y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10)
+                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+            }
+            var a = h0, bb = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7
+            for t in 0..<64 {
+                let s1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
+                let ch = (e & f) ^ (~e & g)
+                let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
+                let s0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
+                let maj = (a & bb) ^ (a & c) ^ (bb & c)
+                hh = g; g = f; f = e; e = d &+ t1; d = c; c = bb; bb = a; a = t1 &+ s0 &+ maj
+            }
+            h0 &+= a; h1 &+= bb; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= hh
         }
-        for t in 16..<64 {
-            let s0 = SHA256.rotr(w[t - 15], 7) ^ SHA256.rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = SHA256.rotr(w[t - 2], 17) ^ SHA256.rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-        for t in 0..<64 {
-            let s1 = SHA256.rotr(e, 6) ^ SHA256.rotr(e, 11) ^ SHA256.rotr(e, 25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ SHA256.k[t] &+ w[t]
-            let s0 = SHA256.rotr(a, 2) ^ SHA256.rotr(a, 13) ^ SHA256.rotr(a, 22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-        }
-        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+        h = [h0, h1, h2, h3, h4, h5, h6, h7]
     }
 }

@@ -43,20 +43,25 @@ public struct VecField: Sendable, Equatable {
 public enum Hex {
     static let digitChars: [Character] = Array("0123456789abcdef")
 
+    static let digitBytes: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// `v` as `ceil(bits/4)` lower-case hex digits of its `bits`-bit two's complement (bits <= 64).
     public static func word(_ v: Int64, bits: Int) -> String {
+        var out: [UInt8] = []
+        append(v, bits: bits, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the hex digits of `word(v, bits:)` to a byte buffer.
+    @inline(__always)
+    static func append(_ v: Int64, bits: Int, to out: inout [UInt8]) {
         let mask: UInt64 = bits >= 64 ? ~0 : (UInt64(1) << UInt64(bits)) - 1
         let u = UInt64(bitPattern: v) & mask
-        let d = (bits + 3) / 4
-        var chars = [Character](repeating: "0", count: d)
-        var x = u
-        var i = d - 1
-        while x != 0 && i >= 0 {
-            chars[i] = digitChars[Int(x & 15)]
-            x >>= 4
-            i -= 1
+        var shift = ((bits + 3) / 4 - 1) * 4
+        while shift >= 0 {
+            out.append(digitBytes[Int((u >> UInt64(shift)) & 15)])
+            shift -= 4
         }
-        return String(chars)
     }
 
     /// A `bits`-bit vector with the given bit positions set (bit i = 2^i), most significant digit first.
@@ -94,11 +99,11 @@ public enum Hex {
 
     /// Binary digits (VCD vectors): `width` characters of the two's complement of v.
     public static func binary(_ v: Int64, width: Int) -> String {
-        var chars = [Character](repeating: "0", count: width)
+        var out = [UInt8](repeating: 48, count: width)
         let u = UInt64(bitPattern: v)
-        for i in 0..<min(width, 64) where (u >> UInt64(i)) & 1 == 1 { chars[width - 1 - i] = "1" }
-        if width > 64 && v < 0 { for i in 64..<width { chars[width - 1 - i] = "1" } }
-        return String(chars)
+        for i in 0..<min(width, 64) where (u >> UInt64(i)) & 1 == 1 { out[width - 1 - i] = 49 }
+        if width > 64 && v < 0 { for i in 64..<width { out[width - 1 - i] = 49 } }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -115,7 +120,8 @@ final class VecTable {
     let role: String
     let description: String
     let fields: [VecField]
-    var lines: [String] = []
+    private var body: [UInt8] = []
+    private(set) var count = 0
 
     init(path: String, role: String, description: String, fields: [VecField]) {
         self.path = path
@@ -126,27 +132,34 @@ final class VecTable {
 
     func add(_ values: [VecValue]) {
         precondition(values.count == fields.count, "record of \(path) has \(values.count) fields, expected \(fields.count)")
-        var line = ""
         for (i, v) in values.enumerated() {
-            if i > 0 { line += " " }
+            if i > 0 { body.append(32) }
             switch v {
-            case let .int(x): line += Hex.word(x, bits: fields[i].bits)
-            case let .bitmap(set): line += Hex.bitmap(set, bits: fields[i].bits)
+            case let .int(x): Hex.append(x, bits: fields[i].bits, to: &body)
+            case let .bitmap(set): body += Array(Hex.bitmap(set, bits: fields[i].bits).utf8)
             }
         }
-        lines.append(line)
+        body.append(10)
+        count += 1
     }
 
-    func add(_ values: [Int64]) { add(values.map { .int($0) }) }
+    func add(_ values: [Int64]) {
+        precondition(values.count == fields.count, "record of \(path) has \(values.count) fields, expected \(fields.count)")
+        for i in 0..<values.count {
+            if i > 0 { body.append(32) }
+            Hex.append(values[i], bits: fields[i].bits, to: &body)
+        }
+        body.append(10)
+        count += 1
+    }
 
-    var text: String {
+    var header: String {
         var s = "// neuroxbar test vectors (docs/vectors.md): \(path)\n"
         s += "// \(description)\n"
         s += "// fields: " + fields.map { "\($0.name):\($0.typeName)" }.joined(separator: " ") + "\n"
         s += "// one record per line, hexadecimal words; signed fields in two's complement of their width\n"
-        for l in lines { s += l; s += "\n" }
         return s
     }
 
-    var data: Data { Data(text.utf8) }
+    var data: Data { Data(header.utf8) + Data(body) }
 }

@@ -428,15 +428,15 @@ public enum VectorBuilder {
             let rbits = max(a.codeType.bits, bitsFor(max(rmax, 1)))
             for (kind, codes, bits, what) in [("programmed", a.codes, a.codeType.bits, a.formed ? "the codes printed in the IR (the read-back state of the electroformed cells, which are not programmed)" : "the programming targets (codes printed in the IR)"),
                                                ("realised", realised, rbits, "the realised codes every read sees before per-read noise: after programming/forming, stuck-at faults, relaxation to the read age and IR drop (docs/device.md), for this seed")] {
-                var s = ""
+                var s: [UInt8] = []
                 s.reserveCapacity(codes.count * ((bits + 3) / 4 + 1))
-                for c in codes { s += Hex.word(Int64(c), bits: bits); s += "\n" }
-                files.append(VectorFile(path: "program/array.\(a.name).\(kind).hex", data: Data(s.utf8), entry: [
+                for c in codes { Hex.append(Int64(c), bits: bits, to: &s); s.append(10) }
+                files.append(VectorFile(path: "program/array.\(a.name).\(kind).hex", data: Data(s), entry: [
                     ("role", .string("program")), ("format", .string("readmemh")),
                     ("description", .string("array %\(a.name) (macro \(a.macro) index \(a.index)): \(what); one code per line, address = row x \(a.cols) + column")),
                     ("words", .int(Int64(codes.count))), ("word_bits", .int(Int64(bits))), ("signed", .bool(false)),
                     ("rows", .int(Int64(a.rows))), ("cols", .int(Int64(a.cols))), ("unit_ns", .double(a.gUnitNS)),
-                    ("verilog", .string("reg [\(bits - 1):0] mem [0:\(codes.count - 1)]; initial $readmemh(\"\(a.name).\(kind).hex\", mem);")),
+                    ("verilog", .string("reg [\(bits - 1):0] mem [0:\(codes.count - 1)]; initial $readmemh(\"program/array.\(a.name).\(kind).hex\", mem);")),
                 ]))
             }
         }
@@ -464,7 +464,7 @@ public enum VectorBuilder {
         for t in tables {
             files.append(VectorFile(path: t.path, data: t.data, entry: [
                 ("role", .string(t.role)), ("format", .string("vec")), ("description", .string(t.description)),
-                ("records", .int(Int64(t.lines.count))), ("fields", .array(t.fields.map { $0.json })),
+                ("records", .int(Int64(t.count))), ("fields", .array(t.fields.map { $0.json })),
             ]))
         }
 
@@ -492,7 +492,7 @@ public enum VectorBuilder {
         runScript += "set -e\ncd \"$(dirname \"$0\")/..\"\nDUT=${DUT:-tb/\(RTLSources.unitFile)}\n"
         for (i, n) in p.neurons.enumerated() where lifOp[i] >= 0 {
             let tb = Testbench.generate(template: rtl.testbenchTemplate, population: n, inputType: inputType[i], lanes: min(spec.neuronUnits, n.size),
-                                        records: lifs[i].lines.count, vecPath: lifs[i].path)
+                                        records: lifs[i].count, vecPath: lifs[i].path)
             let path = "tb/tb_lif.\(n.name).v"
             files.append(VectorFile(path: path, data: Data(tb.utf8), entry: [
                 ("role", .string("testbench")), ("format", .string("verilog")),

@@ -78,7 +78,8 @@ struct ExperimentCommand: ParsableCommand {
         @Option(help: "Recurrent weight gain (default: the config's).") var recurrentGain: Double?
         @Option(help: "Input connection density (default: the config's).") var inputDensity: Double?
         @Option(help: "Recurrent connection density (paper config; default 1).") var recurrentDensity: Double?
-        @Option(help: "Timesteps per sample.") var timesteps = 50
+        @Option(name: .customLong("timesteps"), help: "Timesteps per sample (default: 50, or the --graph's).")
+        var timestepsOption: Int?
         @Option(help: "Recording length mapped onto the timesteps, microseconds (default: each recording's last timestamp + 1).")
         var durationUS: UInt32?
         @Option(help: "Fraction of the training split held out to choose the ridge penalty.") var validationFraction = 0.2
@@ -101,7 +102,7 @@ struct ExperimentCommand: ParsableCommand {
         @OptionGroup var saccades: SaccadeArgs
 
         func validate() throws {
-            guard timesteps >= 1 && timesteps <= 10_000 else { throw ValidationError("--timesteps must be in 1...10000") }
+            if let t = timestepsOption { guard t >= 1 && t <= 10_000 else { throw ValidationError("--timesteps must be in 1...10000") } }
             guard validationFraction > 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in (0, 1)") }
             guard !seedList.isEmpty else { throw ValidationError("--seeds: give comma-separated non-negative integers") }
             guard modelList != nil else { throw ValidationError("--models: comma-separated from software, chip-float, chip") }
@@ -109,6 +110,9 @@ struct ExperimentCommand: ParsableCommand {
         }
 
         var clipList: [Double] { clips.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 && $0 <= 1 } }
+        /// Steps per sample: --timesteps, else the --graph's, else 50 (set by `run` before the graph is built).
+        var timesteps: Int { timestepsOption ?? loadedGraphSteps ?? 50 }
+        var loadedGraphSteps: Int? { graph.flatMap { try? GraphJSON.load($0).timesteps } }
         var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
         var modelList: [ModelKind]? {
             let m = models.split(separator: ",").map { ModelKind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
@@ -184,7 +188,7 @@ struct ExperimentCommand: ParsableCommand {
                 let err: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
                 var g = try buildGraph()
                 let inputs = g.populations.filter { $0.kind == .input }.reduce(0) { $0 + $1.size }
-                if g.timesteps != timesteps && graph != nil { g.timesteps = timesteps }
+                g.timesteps = timesteps
                 let tname = target ?? (config == .nalsm && graph == nil ? "neurram-130nm" : "rram-40nm-256kb")
                 let t = try TargetLoader.resolve(tname, searchDirs: targetSearchDirs())
                 var set = try loadData(inputs: inputs, err: err).thinned(trainMax: trainMax, testMax: testMax)
@@ -233,7 +237,7 @@ struct ExperimentCommand: ParsableCommand {
                     let text = GraphWriter.json(eg)
                     _ = try GraphJSON.parse(Data(text.utf8), file: path)
                     try AtomicFile.write(text, to: path)
-                    err("wrote \(path): readout trained on chip instance \(s)")
+                    err("wrote \(path): readout trained on chip instance \(s) (run it with xbar emulate --seed \(s))")
                 }
                 print(ExperimentReport.table(meta: meta, results: results, seconds: seconds))
             }

@@ -45,7 +45,8 @@ struct VectorsCommand: ParsableCommand {
                 t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs())
                 p = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: replicateMacros, seed: seed), file: program).program
                 if inputPath == nil, let ex = g.exampleInput {
-                    inputPath = URL(fileURLWithPath: program).deletingLastPathComponent().appendingPathComponent(ex).path
+                    let d = (program as NSString).deletingLastPathComponent
+                    inputPath = d.isEmpty ? ex : (d as NSString).appendingPathComponent(ex)
                 }
             }
             guard let inPath = inputPath else {

@@ -85,10 +85,20 @@ final class LearnTests: XCTestCase {
         let net = try FloatNetwork(graph: g)
         let s = SpikeRaster(channels: 1, timesteps: 5, active: [[0], [0], [0], [0], [0]])
         XCTAssertEqual(net.run(s).counts, [[1]])
-        // Subtractive reset keeps the excess: 5.25 -> 0.25, then 3.125, 4.5625, 5.28 (spike).
+        // No leak, weight 4: zero reset gives 4, 8* -> 0, 4, 8*, 4, 8* (3 spikes); subtractive reset keeps the excess:
+        // 4, 8* -> 3, 7* -> 2, 6* -> 1, 5 (not > 5), 9* (4 spikes).
         var g2 = g
+        g2.timesteps = 6
+        g2.populations[1].lif!.decay = 1
+        g2.projections[0].weights = .dense([4])
+        let s6 = SpikeRaster(channels: 1, timesteps: 6, active: [[Int32]](repeating: [0], count: 6))
+        XCTAssertEqual(try FloatNetwork(graph: g2).run(s6).counts, [[3]])
         g2.populations[1].lif!.reset = .subtract
-        XCTAssertEqual(try FloatNetwork(graph: g2).run(s).counts, [[2]])
+        XCTAssertEqual(try FloatNetwork(graph: g2).run(s6).counts, [[4]])
+        // Refractory 2: 4, 8* (silent 2 steps), -, -, 4, 8*.
+        g2.populations[1].lif!.reset = .zero
+        g2.populations[1].lif!.refractory = 2
+        XCTAssertEqual(try FloatNetwork(graph: g2).run(s6).counts, [[2]])
     }
 
     func testChipTwinWeightsMatchTheGraphOnAProgrammedTarget() throws {
@@ -208,7 +218,8 @@ final class LearnTests: XCTestCase {
         XCTAssertTrue(e.contains("warning: skipping \(bad): byte 0: length 3 is not a multiple of 5"), e)
         XCTAssertTrue(e.contains("warning: 1 bad file skipped"), e)
         XCTAssertTrue(o.contains("| chip | int8 on chip |"), o)
-        XCTAssertTrue(o.contains("energy / latency per sample"), o)
+        XCTAssertTrue(o.contains("energy per sample, chip: "), o)
+        XCTAssertTrue(o.contains("latency per sample: "), o)
         let json = try String(contentsOfFile: (out as NSString).appendingPathComponent("results.json"), encoding: .utf8)
         XCTAssertTrue(json.contains("\"complete\": true"), json)
         XCTAssertTrue(json.contains("\"bad_files_skipped\": 1"), json)
