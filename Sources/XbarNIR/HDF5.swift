@@ -116,7 +116,9 @@ enum H5 {
                 return .text(shape: shape, strings)
             }
             let size = H5Tget_size(ftype)
-            guard size > 0, H5Tset_size(mem, size) >= 0 else { return nil }
+            // Keep the file's padding: a NULLTERM memory type of the same size would drop the last character of
+            // a full NULLPAD string (numpy/h5py 'S' strings).
+            guard size > 0, H5Tset_size(mem, size) >= 0, H5Tset_strpad(mem, H5Tget_strpad(ftype)) >= 0 else { return nil }
             var buf = [UInt8](repeating: 0, count: count * size)
             let st = buf.withUnsafeMutableBytes { read(mem, $0.baseAddress!) }
             guard st >= 0 else { return nil }
@@ -188,20 +190,29 @@ public final class HDF5Writer {
         if st < 0 { throw NIRReader.fail(self.path, path, "cannot write dataset") }
     }
 
-    /// Writes a variable-length UTF-8 string dataset (`shape == []` for a scalar string).
-    public func write(_ path: String, strings: [String], shape: [Int]? = nil) throws {
+    /// Writes a UTF-8 string dataset (`shape == []` for a scalar string): variable length, or NUL-padded fixed
+    /// length `fixedLength` bytes (longer strings are cut).
+    public func write(_ path: String, strings: [String], shape: [Int]? = nil, fixedLength: Int? = nil) throws {
         let shape = shape ?? [strings.count]
         precondition(shape.reduce(1, *) == strings.count, "shape does not match string count")
         let sp = space(shape)
         defer { H5Sclose(sp) }
         let mem = H5Tcopy(xbar_h5t_c_s1())
         defer { H5Tclose(mem) }
-        H5Tset_size(mem, xbar_h5t_variable())
+        H5Tset_size(mem, fixedLength.map { max($0, 1) } ?? xbar_h5t_variable())
         H5Tset_cset(mem, H5T_CSET_UTF8)
+        if fixedLength != nil { H5Tset_strpad(mem, H5T_STR_NULLPAD) }
         let ds = H5Dcreate2(file, path, mem, sp, xbar_h5p_default(), xbar_h5p_default(), xbar_h5p_default())
         if ds < 0 { throw NIRReader.fail(self.path, path, "cannot create dataset") }
         defer { H5Dclose(ds) }
         if strings.isEmpty { return }
+        if let n = fixedLength.map({ max($0, 1) }) {
+            var buf = [UInt8](repeating: 0, count: n * strings.count)
+            for (i, str) in strings.enumerated() { for (j, b) in str.utf8.prefix(n).enumerated() { buf[i * n + j] = b } }
+            let st = buf.withUnsafeMutableBytes { H5Dwrite(ds, mem, xbar_h5s_all(), xbar_h5s_all(), xbar_h5p_default(), $0.baseAddress!) }
+            if st < 0 { throw NIRReader.fail(self.path, path, "cannot write dataset") }
+            return
+        }
         var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         defer { ptrs.forEach { free($0) } }
         let st = ptrs.withUnsafeMutableBytes { H5Dwrite(ds, mem, xbar_h5s_all(), xbar_h5s_all(), xbar_h5p_default(), $0.baseAddress!) }

@@ -9,8 +9,15 @@ import XbarNIR
 final class NIRTests: XCTestCase {
     private func example(_ name: String) -> String { Repo.path("examples/nir/\(name)") }
 
+    private static let tmpDir = FileManager.default.temporaryDirectory.appendingPathComponent("nir-tests-\(getpid())")
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: tmpDir)
+        super.tearDown()
+    }
+
     private func tmp(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nir-tests-\(getpid())")
+        let dir = Self.tmpDir
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent(name).path
     }
@@ -32,6 +39,7 @@ final class NIRTests: XCTestCase {
     /// (version, node types in HDF5 name order, edge count) per example; nir.read gives the same node counts.
     private let truth: [String: (String, [String], Int)] = [
         "lif_norse.nir": ("0.1.1", ["Affine", "LIF", "Input", "Output"], 3),
+        "two_lif_neurons.nir": ("0.2.0", ["Input", "LIF", "LIF", "Linear", "Linear", "Output"], 5),
         "braille_noDelay_bias_zero.nir": ("0.2.0", ["Affine", "Affine", "Input", "CubaLIF", "Affine", "CubaLIF", "Output"], 7),
         "braille_noDelay_noBias_subtract.nir": ("0.2.0", ["Linear", "Linear", "Input", "CubaLIF", "Linear", "CubaLIF", "Output"], 7),
         "cnn_sinabs.nir": ("0.2.0", ["Conv2d", "IF", "IF", "Affine", "IF", "Conv2d", "IF", "SumPool2d", "Conv2d", "IF",
@@ -124,6 +132,18 @@ final class NIRTests: XCTestCase {
         XCTAssertEqual(firstSpike, 460)
     }
 
+    /// Input -> Linear -> LIF -> Linear -> LIF -> Output with v_leak = 1.2 on the first LIF (folded into its bias).
+    func testTwoLifNeuronsImports() throws {
+        let path = example("two_lif_neurons.nir")
+        let g = try NIRImporter.graph(from: try NIRReader.read(path: path), options: NIRImportOptions(dt: 1e-4, reset: .zero), file: path)
+        XCTAssertEqual(g.populations.map(\.name), ["in", "lif1", "lif2"])
+        XCTAssertEqual(g.projections.map { "\($0.from)->\($0.to)/\($0.delay)" }, ["in->lif1/0", "lif1->lif2/0"])
+        let decay = exp(-1e-4 / 0.01)
+        XCTAssertEqual(g.populations[1].lif!.decay, decay, accuracy: 1e-9)
+        XCTAssertEqual(g.populations[1].lif!.bias, 1.2 * (1 - decay), accuracy: 1e-7)
+        XCTAssertEqual(g.populations[2].lif!.threshold, 20)
+    }
+
     /// Input(3) -> Linear -> LIF(2) with a recurrent Affine, written with gzip and read back, then imported.
     func testWriterRoundTripAndRecurrentImport() throws {
         let w = NIRArray(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])  // out x in
@@ -155,6 +175,32 @@ final class NIRTests: XCTestCase {
         guard case let .dense(m) = fc.weights else { return XCTFail("dense weights expected") }
         XCTAssertEqual(m.count, 6)
         for (x, y) in zip(m, [1.0, 4, 2, 5, 3, 6].map { $0 * k }) { XCTAssertEqual(x, y, accuracy: 1e-12) }  // W[pre][post]
+    }
+
+    /// Fixed-length strings, a version attribute-free file, integer and scalar parameters, text parameters.
+    func testFixedLengthStringsAndTextParameters() throws {
+        let path = tmp("fixed.nir")
+        let w = try HDF5Writer(path: path)
+        try w.write("version", strings: ["0.2.0"], shape: [], fixedLength: 5)
+        try w.group("node")
+        try w.write("node/type", strings: ["NIRGraph"], shape: [], fixedLength: 16)
+        try w.group("node/nodes")
+        try w.group("node/nodes/in")
+        try w.write("node/nodes/in/type", strings: ["Input"], shape: [], fixedLength: 5)
+        try w.write("node/nodes/in/shape", [2, 3], gzip: true)
+        try w.group("node/nodes/c")
+        try w.write("node/nodes/c/type", strings: ["Conv1d"], shape: [], fixedLength: 8)
+        try w.write("node/nodes/c/padding", strings: ["same"], shape: [], fixedLength: 4)
+        try w.write("node/nodes/c/groups", [1], shape: [])
+        try w.write("node/edges", strings: ["in", "c"], shape: [1, 2], fixedLength: 2)
+        w.close()
+        let g = try NIRReader.read(path: path)
+        XCTAssertEqual(g.version, "0.2.0")
+        XCTAssertEqual(g.typeNames, ["Conv1d", "Input"])
+        XCTAssertEqual(g.edges, [NIREdge("in", "c")])
+        XCTAssertEqual(g.node(named: "c")!.textParameters["padding"], ["same"])
+        XCTAssertEqual(g.node(named: "c")!.parameters["groups"], NIRArray(scalar: 1))
+        XCTAssertEqual(g.node(named: "in")!.parameters["shape"], NIRArray([2, 3]))
     }
 
     func testTruncatedFile() throws {
