@@ -225,6 +225,7 @@ public enum SweepPlot {
             return s.replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e+", with: "e")
         }
         var s = String(format: "%.4g", v)
+        if s.contains("e") { s = String(format: "%.0f", v) }
         if s.contains(".") && !s.contains("e") {
             while s.hasSuffix("0") { s.removeLast() }
             if s.hasSuffix(".") { s.removeLast() }
