@@ -197,6 +197,16 @@ struct SweepCommand: ParsableCommand {
                 let plan = try SweepCommand.loadPlan(spec)
                 let output = SweepCommand.basePath(plan.spec, out: out)
                 let inputs = files.isEmpty ? SweepMerge.findShards(SweepCommand.basePath(plan.spec, out: nil)) : files
+                if files.isEmpty {
+                    let counts = Set(inputs.compactMap { f -> String? in
+                        guard let r = f.range(of: #"-of-[0-9]+"#, options: .regularExpression, range: f.range(of: ".shard-", options: .backwards).map { $0.upperBound..<f.endIndex }) else { return nil }
+                        return String(f[r].dropFirst(4))
+                    })
+                    if counts.count > 1 {
+                        throw XbarError(file: SweepCommand.basePath(plan.spec, out: nil), field: "merge",
+                                        "shard files of several shard counts (\(counts.sorted().joined(separator: ", "))) lie here: give the files to merge")
+                    }
+                }
                 let r = try SweepMerge.merge(plan: plan, inputs: inputs, output: output, stripTiming: stripTiming)
                 print("\(output): \(r.description)")
             }
