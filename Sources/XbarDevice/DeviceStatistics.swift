@@ -190,10 +190,11 @@ public struct DeviceSampler: Sendable {
             g = toCodeGrid(f.gUS)
         }
         if let s = physics.stuck(array: a, row: r, col: c) {
-            g = s
+            g = s  // a stuck cell does not relax (as in Realiser)
             out.stuck = s == physics.spec.faults?.stuckOnUS && physics.spec.faults!.stuckOnRate > 0 ? .on : .off
+        } else {
+            g = physics.relax(g, ageS: ageS, array: a, row: r, col: c)
         }
-        g = physics.relax(g, ageS: ageS, array: a, row: r, col: c)
         g = physics.irDrop(g, row: r, col: c, rows: target.macro.rows)
         out.afterUS = toCodeGrid(g)
         return out

@@ -1,6 +1,7 @@
 import Foundation
 
-/// SHA-256 (FIPS 180-4), a small self-contained implementation for the manifest's file hashes.
+/// SHA-256 (FIPS 180-4), a small self-contained implementation: test-vector manifests hash their files with it and
+/// sweeps key their points with it.
 /// Tested against the FIPS/NIST example vectors and against `sha256sum` (Tests/XbarTests/VectorsTests.swift).
 public struct SHA256: Sendable {
     private static let k: [UInt32] = [
@@ -33,6 +34,8 @@ public struct SHA256: Sendable {
     }
 
     /// Feeds a whole `Data` quickly (whole blocks straight from its bytes).
+    public mutating func update(_ text: String) { update(Array(text.utf8)) }
+
     public mutating func update(_ data: Data) {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             var i = 0
@@ -76,6 +79,12 @@ public struct SHA256: Sendable {
     }
 
     public static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
+
+    /// Lower-case hex of raw bytes (a finished digest), or of the digest of a byte array when `digest` is true.
+    public static func hex(_ bytes: [UInt8], digest: Bool = true) -> String {
+        if digest { return hex(Data(bytes)) }
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }
 
     private mutating func compress(_ block: [UInt8]) {
         block.withUnsafeBytes { compressBlocks($0.baseAddress!, count: 1) }
