@@ -571,7 +571,7 @@ public enum SweepSpecLoader {
             items.append("\(f)\t\(size ?? 0)")
         }
         for i in items.sorted() { h.update(i + "\n") }
-        return SHA256.hex(h.finalize(), digest: false)
+        return SHA256.hex(h.finalize())  // digest of the running digest (the key format of sweep files)
     }
 
     /// Leaf values of a table, depth first. With `stopAtRanges`, an inline table with `from`/`to` is a leaf.
