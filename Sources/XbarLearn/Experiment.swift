@@ -86,6 +86,7 @@ public struct ExperimentHooks: Sendable {
     public init() {}
 }
 
+/// The LSM experiment driver: software, float-twin and chip models over chip instances (docs/experiment.md).
 public enum Experiment {
     /// The training rows held out for validation: round(fraction * n) rows with the smallest Philox(splitSeed) draw
     /// (purpose dataSplit, 2, i, 0).

@@ -30,6 +30,7 @@ public struct SaccadeOptions: Equatable, Sendable {
     public var durationUS: Int { 3 * saccadeUS }
 }
 
+/// Turns static images into N-MNIST-format event recordings by three simulated saccades (docs/experiment.md).
 public enum Saccades {
     /// Philox purpose of saccade draws (outside XbarCore's RandomPurpose values).
     static let purpose: UInt32 = 64

@@ -43,6 +43,7 @@ public struct SweepSummary: Sendable {
     }
 }
 
+/// Runs a sweep plan: parallel points, resumable appends, shards (docs/sweep.md).
 public enum SweepRunner {
     /// The row text of a finished point (JSON lines; `wall_s` last, the only field that differs between runs).
     public static func jsonRow(plan: SweepPlan, point: PreparedPoint, result r: PointResult) -> String {

@@ -125,6 +125,7 @@ public struct Axis: Sendable {
     }
 }
 
+/// How a sweep picks its points: full grid, seeded random, or Latin hypercube.
 public enum SamplingMethod: String, CaseIterable, Sendable {
     case grid, random, lhs
 }
