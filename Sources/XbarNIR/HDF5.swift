@@ -33,7 +33,7 @@ enum H5 {
         var buf = [CChar](repeating: 0, count: Int(len) + 1)
         guard H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(i), &buf, buf.count, xbar_h5p_default()) >= 0
         else { return nil }
-        return String(cString: buf)
+        return cString(buf)
     }
 
     /// Names of an object's attributes (probes indices until libhdf5 reports none; portable across 1.10 and 1.12+).
@@ -46,7 +46,7 @@ enum H5 {
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
             guard H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, xbar_h5p_default()) >= 0
             else { break }
-            names.append(String(cString: buf))
+            names.append(cString(buf))
             i += 1
         }
         return names
@@ -218,4 +218,10 @@ public final class HDF5Writer {
         let st = ptrs.withUnsafeMutableBytes { H5Dwrite(ds, mem, xbar_h5s_all(), xbar_h5s_all(), xbar_h5p_default(), $0.baseAddress!) }
         if st < 0 { throw NIRReader.fail(self.path, path, "cannot write dataset") }
     }
+}
+
+/// A NUL-terminated C buffer as a String (UTF-8, stopping at the first NUL).
+func cString(_ buf: [CChar]) -> String {
+    let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -569,7 +569,7 @@ public enum SweepSpecLoader {
         while let f = e?.nextObject() as? String {
             let full = (root as NSString).appendingPathComponent(f)
             let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
-            items.append("\(f)\t\(size ?? 0)")
+            items.append("\(f)\t\(size)")
         }
         for i in items.sorted() { h.update(i + "\n") }
         return SHA256.hex(h.finalize())  // digest of the running digest (the key format of sweep files)
