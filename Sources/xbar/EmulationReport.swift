@@ -19,6 +19,9 @@ enum EmulationReport {
             ("synaptic_events", .int(c.synapticEvents)),
             ("dense_synaptic_ops", .int(c.denseSynapticOps)),
             ("readout_macs", .int(c.readoutMACs)),
+            ("cycles", .int(c.cycles)),
+            ("column_integrations", .int(c.columnIntegrations)),
+            ("digital_ops", .int(c.digitalOps)),
         ])
     }
 
