@@ -31,6 +31,11 @@ public struct CycleEngine: Sendable {
     /// Dense resource ids (arrays, then digital, then neuron; -1 = none) and each resource's ops in program order.
     let rid: [Int]
     let queues: [[Int]]
+    /// For adc ops: the columns converted in each multiplexing round.
+    let roundColumns: [[[Int]]]
+    /// Per op: is it a lif; is it a read (work only in its last cycle).
+    let isLif: [Bool]
+    let isRead: [Bool]
 
     public init(chip: Chip) {
         self.chip = chip
@@ -53,6 +58,17 @@ public struct CycleEngine: Sendable {
         var qs = [[Int]](repeating: [], count: na + 2)
         for (k, r) in rid.enumerated() where r >= 0 { qs[r].append(k) }
         queues = qs
+        // Column c is the (c - first column of its ADC in range)-th conversion of ADC c / cols_per_adc.
+        isLif = chip.program.step.map { if case .lif = $0.kind { return true } else { return false } }
+        isRead = chip.program.step.map { if case .read = $0.kind { return true } else { return false } }
+        let timing = chip.timing, program = chip.program
+        let cpa = timing.spec.colsPerADC
+        roundColumns = program.step.enumerated().map { k, op in
+            guard case .adc = op.kind, case let .read(_, _, c0, _, _, _) = program.step[timing.operands[k][0]].kind else { return [] }
+            var rounds = [[Int]](repeating: [], count: timing.adcRounds[k])
+            for j in 0..<op.length { rounds[(c0 + j) - max(c0, ((c0 + j) / cpa) * cpa)].append(j) }
+            return rounds
+        }
     }
 
     /// Per-lif pipeline and spike-queue state within one step.
@@ -182,35 +198,34 @@ public struct CycleEngine: Sendable {
 
                 // b. Work of cycle c for running ops.
                 for k in active where !done[k] {
+                    if isRead[k] && c != finishAt[k] - 1 { continue }
                     let op = p.step[k]
                     switch op.kind {
                     case let .read(a, _, c0, _, _, _):
                         if c == finishAt[k] - 1 { values[k] = integrate(k, a, c0, op, rows[k], event, &counters) }
-                    case let .adc(x, bits, lsb, offset, rounding):
+                    case let .adc(_, bits, lsb, offset, rounding):
                         // Round r converts, on every ADC, the r-th of its multiplexed columns.
                         let conv = Int64(spec.conversionCycles(bits: bits))
                         let rel = c - startAt[k] + 1
                         if rel % conv == 0 {
                             let round = Int(rel / conv) - 1
-                            let xi = opIndex(x)
-                            guard case let .read(_, _, c0, _, _, _) = p.step[xi].kind else { break }
-                            // Column c is the (c - first column of its ADC in range)-th conversion of ADC c / cols_per_adc.
-                            for j in 0..<op.length where (c0 + j) - max(c0, ((c0 + j) / spec.colsPerADC) * spec.colsPerADC) == round {
+                            let xi = tm.operands[k][0]
+                            for j in roundColumns[k][round] {
                                 values[k][j] = convert(k, j, values[xi][j], lsb, offset, rounding, op.type.max, event)
                                 if record { sig.append(CycleSignal(cycle: base + c, name: "adc.\(op.result)", index: j, value: values[k][j])) }
                             }
                         }
-                    case let .add(a, b, ovf), let .sub(a, b, ovf):
+                    case let .add(_, _, ovf), let .sub(_, _, ovf):
                         let lo = Int(c - startAt[k]) * spec.digitalLanes
-                        let va = values[opIndex(a)], vb = values[opIndex(b)]
+                        let va = values[tm.operands[k][0]], vb = values[tm.operands[k][1]]
                         let isAdd: Bool = { if case .add = op.kind { return true } else { return false } }()
                         for i in lo..<min(op.length, lo + spec.digitalLanes) {
                             values[k][i] = Fixed.fit(isAdd ? va[i] + vb[i] : va[i] - vb[i], op.type, ovf)
                             if record { sig.append(CycleSignal(cycle: base + c, name: "acc.\(op.result)", index: i, value: values[k][i])) }
                         }
-                    case let .scale(x, mul, shift, rounding, ovf):
+                    case let .scale(_, mul, shift, rounding, ovf):
                         let lo = Int(c - startAt[k]) * spec.digitalLanes
-                        let vx = values[opIndex(x)]
+                        let vx = values[tm.operands[k][0]]
                         for i in lo..<min(op.length, lo + spec.digitalLanes) {
                             values[k][i] = Fixed.fit(Fixed.shiftRight(vx[i] * mul, shift, rounding), op.type, ovf)
                             if record { sig.append(CycleSignal(cycle: base + c, name: "acc.\(op.result)", index: i, value: values[k][i])) }
@@ -281,7 +296,7 @@ public struct CycleEngine: Sendable {
 
                 // c. Completion at the end of cycle c.
                 for k in active where !done[k] {
-                    if case .lif = p.step[k].kind {
+                    if isLif[k] {
                         if let run = lifs[k], let f = run.finish, let d = run.delivered {
                             finishAt[k] = f
                             delivered[k] = d
