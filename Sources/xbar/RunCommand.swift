@@ -92,13 +92,14 @@ enum Emulation {
             guard n >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
             data.samples = Array(data.samples.prefix(n))
         }
-        let chip = o.idealDevice ? Chip(program: p, seed: o.seed) : try Chip(program: p, target: target, seed: o.seed, ageS: o.age)
+        let chip = o.idealDevice ? Chip(program: p, seed: o.seed, timing: target.timing)
+            : try Chip(program: p, target: target, seed: o.seed, ageS: o.age)
         let runner = Runner(chip: chip, engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
         let outcome = try runner.run(data, file: inputPath, progress: progressLine("emulating"))
         var report = EmulationReport.json(program: p, input: inputPath, data: data, outcome: outcome, options: o, chip: chip, target: target)
         var comparison: SpikeComparison? = nil
         if o.compareIdeal {
-            let ideal = try Runner(chip: Chip(program: p, seed: o.seed), engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
+            let ideal = try Runner(chip: Chip(program: p, seed: o.seed, timing: target.timing), engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
                 .run(data, file: inputPath, progress: progressLine("ideal chip"))
             let cmp = SpikeComparison(program: p, data: data, ideal: ideal, device: outcome)
             comparison = cmp
