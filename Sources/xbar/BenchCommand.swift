@@ -37,11 +37,9 @@ struct BenchCommand: ParsableCommand {
             guard samples >= 1, samples <= 1_000_000 else { throw XbarError(file: "<command line>", field: "--samples", "expected 1...1000000") }
             let dirs = targetSearchDirs()
             let t40 = try TargetLoader.resolve("rram-40nm-256kb", searchDirs: dirs)
-            let tIdeal = try TargetLoader.resolve("ideal", searchDirs: dirs)
             var t40p = t40
             t40p.device = .ideal
             t40p.name = "rram-40nm-256kb (programmed)"
-            _ = tIdeal
             let paper = try Compiler.compile(LSMBuilder.paper(.init()), target: t40p)
             let nalsm = try Compiler.compile(LSMBuilder.nalsm(.init()), target: t40p, options: CompileOptions(replicateMacros: true))
             let workloads: [(String, Compiled, EventDataset)] = [
@@ -56,7 +54,7 @@ struct BenchCommand: ParsableCommand {
             var readOnly = t40
             readOnly.device = DeviceSpec(programming: .forming, forming: t40.device.forming, readNoise: t40.device.readNoise)
             let readNoiseChip = try Chip(program: formed.program, target: readOnly, seed: 1)
-            let idealChip = Chip(program: formed.program, seed: 1)
+            let idealChip = Chip(program: formed.program, seed: 1, timing: t40.timing)
             let paperData = workloads[0].2
             var noise: [(String, Double)] = []
             for (label, chip) in [("ideal reads", idealChip), ("per-read noise on", readNoiseChip), ("all device noise on", noisyChip)] {
@@ -87,8 +85,6 @@ struct BenchCommand: ParsableCommand {
                     if o.wallSeconds < best { best = o.wallSeconds; out = o }
                 }
                 let cps = Double(out!.totals.cycles) / best
-                let reads = out!.totals.columnIntegrations > 0 ? Double(out!.totals.readCodeSums.count) : 0
-                _ = reads
                 rows.append(.object([("workload", .string("cycle engine, paper-lsm formed on rram-40nm-256kb, 1 thread")),
                                      ("samples", .int(Int64(sub.samples.count))), ("seconds", .double(best)),
                                      ("simulated_cycles_per_second", .double(cps)),
@@ -100,7 +96,7 @@ struct BenchCommand: ParsableCommand {
             }
             for (name, c, data) in workloads {
                 for th in threads.split(separator: ",").compactMap({ Int($0) }) {
-                    let chip = Chip(program: c.program, seed: 1)
+                    let chip = Chip(program: c.program, seed: 1, timing: t40p.timing)
                     var best = Double.infinity
                     var outcome: Runner.Outcome? = nil
                     for _ in 0..<max(1, repeats) {
