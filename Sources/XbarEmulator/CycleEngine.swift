@@ -27,7 +27,6 @@ public struct CycleEngine: Sendable {
     let tm: TimingModel
     let arrayIndex: [String: Int]
     let neuronIndex: [String: Int]
-    let resourceQueues: [TimingModel.Resource: [Int]]
     /// Dense resource ids (arrays, then digital, then neuron; -1 = none) and each resource's ops in program order.
     let rid: [Int]
     let queues: [[Int]]
@@ -43,9 +42,6 @@ public struct CycleEngine: Sendable {
         tm = chip.timing
         arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
         neuronIndex = Dictionary(uniqueKeysWithValues: p.neurons.enumerated().map { ($0.element.name, $0.offset) })
-        var q: [TimingModel.Resource: [Int]] = [:]
-        for (k, r) in tm.resource.enumerated() where r != .none { q[r, default: []].append(k) }
-        resourceQueues = q
         let na = p.arrays.count
         rid = tm.resource.map {
             switch $0 {
@@ -187,7 +183,7 @@ public struct CycleEngine: Sendable {
                             if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: -1)) }
                             continue
                         }
-                        let dur = tm.duration(k, activityStub(k, fired), fired: fired)
+                        let dur = tm.duration(k, fired: fired)
                         if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: dur)) }
                         finishAt[k] = c + dur
                         if dur > 0 { busyUntil[r] = c + dur } else {
@@ -383,13 +379,6 @@ public struct CycleEngine: Sendable {
     }
 
     func opIndex(_ name: String) -> Int { tm.index[name]! }
-
-    /// Durations only need `driven` for reads, which the caller encodes through `fired`.
-    func activityStub(_ k: Int, _ fired: [Bool]) -> StepActivity {
-        var a = StepActivity(ops: p.step.count)
-        a.driven[k] = fired[k] ? 1 : 0
-        return a
-    }
 
     func integrate(_ k: Int, _ a: String, _ c0: Int, _ op: Op, _ drv: [Int32], _ event: UInt32, _ counters: inout Counters) -> [Int64] {
         let ai = arrayIndex[a]!

@@ -74,11 +74,12 @@ public struct TimingModel: Sendable {
         adcRounds = rounds
     }
 
-    /// Duration of op k (lif excluded: its time comes from the pipeline/router recurrence).
-    public func duration(_ k: Int, _ a: StepActivity, fired: [Bool]) -> Int64 {
+    /// Duration of op k (lif excluded: its time comes from the pipeline/router recurrence). `fired[r]` tells whether
+    /// read r drove at least one row; it must be set for k itself when k is a read.
+    public func duration(_ k: Int, fired: [Bool]) -> Int64 {
         let op = program.step[k]
         switch op.kind {
-        case .read: return a.driven[k] > 0 ? Int64(spec.settleCycles + spec.integrateCycles) : 0
+        case .read: return fired[k] ? Int64(spec.settleCycles + spec.integrateCycles) : 0
         case let .adc(_, bits, _, _, _): return fired[operands[k][0]] ? Int64(adcRounds[k] * spec.conversionCycles(bits: bits)) : 0
         case .slice, .concat: return 0
         case .add, .sub, .scale: return Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
@@ -129,7 +130,7 @@ public struct TimingModel: Sendable {
                 free[r] = t.finish
                 end = max(end, t.delivered)
             } else {
-                let d = duration(k, a, fired: fired)
+                let d = duration(k, fired: fired)
                 finish[k] = start + d
                 delivered[k] = finish[k]
                 // In-order issue: a later op on this resource never starts before this one did.
