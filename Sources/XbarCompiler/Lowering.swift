@@ -101,19 +101,24 @@ struct Lowering {
         let colTiles = stride(from: 0, to: post, by: neuronsPerTile).map { $0..<Swift.min($0 + neuronsPerTile, post) }
 
         // 1. Cells: quantised levels (programmed) or electroformed conductances (forming).
-        let maxAbs = blocks.flatMap { $0.weights }.reduce(0.0) { Swift.max($0, abs($1)) }
-        var fmt = try Quantiser.format(population: pop, maxAbsWeight: maxAbs, target: t, file: file)
+        // Forming: check every projection can be formed before forming any cell.
+        let desired = forming ? try blocks.map { try desiredSigma($0) } : []
+        // Programmed: the quantisation format from the graph's weights (forming derives it from the cells, below).
+        var programmed: PopulationFormat? = nil
         var q: [[Int64]] = []
         if !forming {
+            let maxAbs = blocks.flatMap { $0.weights }.reduce(0.0) { Swift.max($0, abs($1)) }
+            var f = try Quantiser.format(population: pop, maxAbsWeight: maxAbs, target: t, file: file)
             var maxErr = 0.0
             q = blocks.map { blk in
                 blk.weights.map { w in
-                    let v = Quantiser.quantise(w, fmt, t.mapping.weightRounding)
-                    if maxAbs > 0 { maxErr = Swift.max(maxErr, abs(w - Double(v) * fmt.weightScale) / maxAbs) }
+                    let v = Quantiser.quantise(w, f, t.mapping.weightRounding)
+                    if maxAbs > 0 { maxErr = Swift.max(maxErr, abs(w - Double(v) * f.weightScale) / maxAbs) }
                     return v
                 }
             }
-            fmt.maxWeightError = maxErr
+            f.maxWeightError = maxErr
+            programmed = f
         }
         let firstArray = program.arrays.count
         // Realised conductance difference (uS) statistics per block (forming).
@@ -158,22 +163,25 @@ struct Lowering {
         }
 
         // 2. Scale factors from ADC codes to membrane LSBs, per block and slice.
-        let F = fmt.fracBits
+        let F = t.neuron.fracBits
         var factor = [[Double]](repeating: [], count: blocks.count)
+        let fmt: PopulationFormat
         if forming {
             // Real weight per uS of realised G+ - G- so each block's realised spread equals the graph's.
             var k = [Double](repeating: 0, count: blocks.count)
-            for (b, blk) in blocks.enumerated() {
+            for b in 0..<blocks.count {
                 let mean = diffSum[b] / Swift.max(1, diffN[b])
                 let sd = (Swift.max(0, diffSq[b] / Swift.max(1, diffN[b]) - mean * mean)).squareRoot()
-                k[b] = sd > 0 ? try desiredSigma(blk) / sd : 0
+                k[b] = sd > 0 ? desired[b] / sd : 0
             }
             let kMax = Swift.max(k.max() ?? 0, 1e-300)
             let lsbUS = Double(adcLSB) / perUS
-            fmt = try Quantiser.format(population: pop, maxAbsWeight: kMax * lsbUS, qMax: 1, target: t, file: file)
-            fmt.weightScale = kMax
+            var f = try Quantiser.format(population: pop, maxAbsWeight: kMax * lsbUS, qMax: 1, target: t, file: file)
+            f.weightScale = kMax
+            fmt = f
             for b in 0..<blocks.count { factor[b] = [k[b] / kMax * Double(1 << F)] }
         } else {
+            fmt = programmed!
             for b in 0..<blocks.count {
                 var lp = 1.0
                 factor[b] = (0..<slices).map { _ in
