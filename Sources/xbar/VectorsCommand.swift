@@ -84,16 +84,7 @@ struct VectorsCommand: ParsableCommand {
 
     /// rtl/xbar_lif_unit.v and rtl/xbar_lif_tb.v from $XBAR_RTL, ./rtl or the repository of the executable.
     func loadRTL() throws -> RTLSources {
-        var dirs: [String] = []
-        if let e = ProcessInfo.processInfo.environment["XBAR_RTL"] { dirs.append(e) }
-        dirs.append("rtl")
-        if let exe = Bundle.main.executablePath {
-            var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
-            for _ in 0..<5 {
-                dirs.append(url.appendingPathComponent("rtl").path)
-                url = url.deletingLastPathComponent()
-            }
-        }
+        let dirs = resourceDirs("rtl", env: "XBAR_RTL", marker: RTLSources.unitFile)
         for d in dirs {
             let u = (d as NSString).appendingPathComponent(RTLSources.unitFile)
             let tb = (d as NSString).appendingPathComponent(RTLSources.templateFile)

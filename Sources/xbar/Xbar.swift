@@ -24,16 +24,17 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Where target names are looked up: $XBAR_TARGETS, ./targets, and targets/ beside the repository of the executable.
-func targetSearchDirs() -> [String] {
+/// Directories to look for a bundled resource folder `sub` in: $ENV, ./sub, and `sub` beside the repository of the
+/// executable (the first ancestor, up to five levels, holding `sub/marker`).
+func resourceDirs(_ sub: String, env: String, marker: String) -> [String] {
     var dirs: [String] = []
-    if let e = ProcessInfo.processInfo.environment["XBAR_TARGETS"] { dirs.append(e) }
-    dirs.append("targets")
+    if let e = ProcessInfo.processInfo.environment[env] { dirs.append(e) }
+    dirs.append(sub)
     if let exe = Bundle.main.executablePath {
         var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
         for _ in 0..<5 {
-            let cand = url.appendingPathComponent("targets")
-            if FileManager.default.fileExists(atPath: cand.appendingPathComponent("ideal.toml").path) {
+            let cand = url.appendingPathComponent(sub)
+            if FileManager.default.fileExists(atPath: cand.appendingPathComponent(marker).path) {
                 dirs.append(cand.path)
                 break
             }
@@ -42,6 +43,9 @@ func targetSearchDirs() -> [String] {
     }
     return dirs
 }
+
+/// Where target names are looked up: $XBAR_TARGETS, ./targets, and targets/ beside the repository of the executable.
+func targetSearchDirs() -> [String] { resourceDirs("targets", env: "XBAR_TARGETS", marker: "ideal.toml") }
 
 /// True when stderr is a terminal (progress lines are shown only then).
 var stderrIsTerminal: Bool { isatty(2) != 0 }
