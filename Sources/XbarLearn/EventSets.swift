@@ -51,6 +51,17 @@ public struct LabelledSet: Sendable {
         self.testNames = testNames
     }
 
+    /// Adds a named sample to its split.
+    public mutating func append(_ raster: SpikeRaster, name: String, to split: Split) {
+        if split == .train {
+            train.append(raster)
+            trainNames.append(name)
+        } else {
+            test.append(raster)
+            testNames.append(name)
+        }
+    }
+
     /// The first `n` samples of each split whose index is spread evenly (every k-th), for quick runs.
     public func thinned(trainMax: Int?, testMax: Int?) -> LabelledSet {
         func pick<T>(_ v: [T], _ m: Int?) -> [T] {
@@ -72,13 +83,7 @@ public struct LabelledSet: Sendable {
         for r in sorted {
             let raster = NMNIST.bin(r.events, timesteps: o.timesteps, durationUS: o.durationUS, crop: o.crop, polarity: o.polarity,
                                     label: r.label)
-            if r.split == .train {
-                set.train.append(raster)
-                set.trainNames.append(r.name)
-            } else {
-                set.test.append(raster)
-                set.testNames.append(r.name)
-            }
+            set.append(raster, name: r.name, to: r.split)
         }
         return set
     }
@@ -209,13 +214,7 @@ public enum NMNISTFolder {
             guard let r = box.slot(i) else { continue }
             switch r {
             case let .success(raster):
-                if f.split == .train {
-                    set.train.append(raster)
-                    set.trainNames.append(f.name)
-                } else {
-                    set.test.append(raster)
-                    set.testNames.append(f.name)
-                }
+                set.append(raster, name: f.name, to: f.split)
             case let .failure(e):
                 if onBadFile == .stop { throw e }
                 warn("warning: skipping \(e.description)")
