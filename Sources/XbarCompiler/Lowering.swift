@@ -101,8 +101,6 @@ struct Lowering {
         let colTiles = stride(from: 0, to: post, by: neuronsPerTile).map { $0..<Swift.min($0 + neuronsPerTile, post) }
 
         // 1. Cells: quantised levels (programmed) or electroformed conductances (forming).
-        // Forming: check every projection can be formed before forming any cell.
-        let desired = forming ? try blocks.map { try desiredSigma($0) } : []
         // Programmed: the quantisation format from the graph's weights (forming derives it from the cells, below).
         var programmed: PopulationFormat? = nil
         var q: [[Int64]] = []
@@ -169,10 +167,10 @@ struct Lowering {
         if forming {
             // Real weight per uS of realised G+ - G- so each block's realised spread equals the graph's.
             var k = [Double](repeating: 0, count: blocks.count)
-            for b in 0..<blocks.count {
+            for (b, blk) in blocks.enumerated() {
                 let mean = diffSum[b] / Swift.max(1, diffN[b])
                 let sd = (Swift.max(0, diffSq[b] / Swift.max(1, diffN[b]) - mean * mean)).squareRoot()
-                k[b] = sd > 0 ? desired[b] / sd : 0
+                k[b] = sd > 0 ? try desiredSigma(blk) / sd : 0
             }
             let kMax = Swift.max(k.max() ?? 0, 1e-300)
             let lsbUS = Double(adcLSB) / perUS
