@@ -67,43 +67,6 @@ let rtTinyTargetTOML = """
     mhz = 50.0
     """
 
-/// Seeded random source on top of Philox: draw k of stream `id` is a pure function of (seed, id, k).
-struct RTRandom {
-    let rng: Philox
-    let id: UInt32
-    var k: UInt32 = 0
-
-    init(seed: UInt64, id: UInt32) {
-        rng = Philox(seed: seed)
-        self.id = id
-    }
-
-    mutating func uniform() -> Double {
-        k += 1
-        return rng.uniform(purpose: 900, id, k, 0)
-    }
-
-    mutating func normal() -> Double {
-        k += 1
-        return rng.normal(purpose: 901, id, k, 0)
-    }
-
-    /// Uniform integer in lo...hi.
-    mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Swift.min(hi - lo, Int(uniform() * Double(hi - lo + 1))) }
-
-    mutating func chance(_ p: Double) -> Bool { uniform() < p }
-
-    /// Size in 1...hi, mostly small (a few hundred graphs must stay fast in a debug build) but reaching hi.
-    mutating func skewedSize(_ hi: Int) -> Int {
-        let u = uniform()
-        if u < 0.80 { return int(1, 16) }
-        if u < 0.97 { return int(17, 40) }
-        return int(61, hi)
-    }
-
-    mutating func pick<T>(_ xs: [T]) -> T { xs[int(0, xs.count - 1)] }
-}
-
 /// Random small valid graphs: 1-2 input populations, 1-3 lif populations with random parameters, dense, sparse
 /// and random projections (input, recurrent delay-1, delay-0 feed-forward chains in graph order, delay-1
 /// feedback), optional readout.

@@ -100,26 +100,8 @@ private let ipTiny3Slice = """
     mhz = 100.0
     """
 
-/// Seeded random source on top of Philox (draw k of stream `id`).
-private struct IPRandom {
-    let rng: Philox
-    let id: UInt32
-    var k: UInt32 = 0
-    init(seed: UInt64, id: UInt32) {
-        rng = Philox(seed: seed)
-        self.id = id
-    }
-    mutating func uniform() -> Double {
-        k += 1
-        return rng.uniform(purpose: 910, id, k, 0)
-    }
-    mutating func normal() -> Double {
-        k += 1
-        return rng.normal(purpose: 911, id, k, 0)
-    }
-    mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Swift.min(hi - lo, Int(uniform() * Double(hi - lo + 1))) }
-    mutating func chance(_ p: Double) -> Bool { uniform() < p }
-}
+/// This file's draws: the shared seeded source on its own Philox purposes (910, 911).
+private typealias IPRandom = RTRandom
 
 /// The independent reference: quantised integer weights per incoming projection and the stacked input product.
 private struct IPReference {
@@ -207,7 +189,7 @@ final class IdealPreactivationTests: XCTestCase {
     /// Random graph: a single lif population (input + recurrent) or a two-layer chain (input -> L1 -> L2 with
     /// recurrence in both, optionally input -> L2 and a delayed L2 -> L1 feedback).
     private func graph(_ index: Int, twoLayer: Bool, maxSize: Int, maxInputs: Int) -> Graph {
-        var r = IPRandom(seed: 77, id: UInt32(index) + (twoLayer ? 10_000 : 0))
+        var r = RTRandom(seed: 77, id: UInt32(index) + (twoLayer ? 10_000 : 0), purposes: (910, 911))
         let nIn = r.int(1, maxInputs)
         var pops = [Population(name: "in", kind: .input, size: nIn),
                     Population(name: "l1", kind: .lif, size: r.int(1, maxSize), lif: lif(&r))]
@@ -227,7 +209,7 @@ final class IdealPreactivationTests: XCTestCase {
     }
 
     private func raster(_ index: Int, channels: Int, timesteps: Int) -> SpikeRaster {
-        var r = IPRandom(seed: 78, id: UInt32(index))
+        var r = RTRandom(seed: 78, id: UInt32(index), purposes: (910, 911))
         let density = 0.05 + 0.5 * r.uniform()
         let active = (0..<timesteps).map { _ in (0..<channels).filter { _ in r.chance(density) }.map { Int32($0) } }
         return SpikeRaster(channels: channels, timesteps: timesteps, label: nil, active: active)
@@ -373,7 +355,7 @@ final class IdealPreactivationTests: XCTestCase {
     /// (2 row tiles) and 150 neurons x 4 cells (2 column tiles).
     func testLayerSplitBothWaysOnIdealToml() throws {
         let ideal = try TargetLoader.load(ipPath("targets/ideal.toml"))
-        var r = IPRandom(seed: 79, id: 1)
+        var r = RTRandom(seed: 79, id: 1, purposes: (910, 911))
         let g = Graph(name: "big", timesteps: 12,
                       populations: [Population(name: "in", kind: .input, size: 420),
                                     Population(name: "l1", kind: .lif, size: 150,

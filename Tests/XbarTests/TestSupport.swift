@@ -1,4 +1,5 @@
 import Foundation
+import XbarCore
 import XbarCompiler
 import XbarGraph
 import XbarTarget
@@ -44,4 +45,44 @@ enum Repo {
         try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         return u
     }
+}
+
+/// Seeded random source on top of Philox: draw k of stream `id` is a pure function of (seed, id, k).
+/// Uniform and normal draws use their own Philox purposes, so test files keep independent streams.
+struct RTRandom {
+    let rng: Philox
+    let id: UInt32
+    let purposes: (uniform: UInt32, normal: UInt32)
+    var k: UInt32 = 0
+
+    init(seed: UInt64, id: UInt32, purposes: (uniform: UInt32, normal: UInt32) = (900, 901)) {
+        rng = Philox(seed: seed)
+        self.id = id
+        self.purposes = purposes
+    }
+
+    mutating func uniform() -> Double {
+        k += 1
+        return rng.uniform(purpose: purposes.uniform, id, k, 0)
+    }
+
+    mutating func normal() -> Double {
+        k += 1
+        return rng.normal(purpose: purposes.normal, id, k, 0)
+    }
+
+    /// Uniform integer in lo...hi.
+    mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Swift.min(hi - lo, Int(uniform() * Double(hi - lo + 1))) }
+
+    mutating func chance(_ p: Double) -> Bool { uniform() < p }
+
+    /// Size in 1...hi, mostly small (a few hundred graphs must stay fast in a debug build) but reaching hi.
+    mutating func skewedSize(_ hi: Int) -> Int {
+        let u = uniform()
+        if u < 0.80 { return int(1, 16) }
+        if u < 0.97 { return int(17, 40) }
+        return int(61, hi)
+    }
+
+    mutating func pick<T>(_ xs: [T]) -> T { xs[int(0, xs.count - 1)] }
 }
