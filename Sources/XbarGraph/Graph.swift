@@ -49,8 +49,14 @@ public struct Population: Equatable, Sendable {
     }
 }
 
-/// Discrete-time LIF parameters in real units (weights are in the same unit as threshold and bias):
-/// v = decay * m + I + bias; spike when v > threshold (or >=); then reset and `refractory` silent steps.
+/// Discrete-time neuron parameters in real units (weights are in the same unit as threshold and bias).
+///
+/// Without a synapse: v[t] = decay * v[t-1] + I[t] + b_i, with b_i = bias + neuronBias[i].
+/// With a current-based synapse (`synapse`, NIR CubaLIF/CubaLI):
+///   c[t] = synapse.decay * c[t-1] + I[t] + synapse.bias + synapse.neuronBias[i];  v[t] = decay * v[t-1] + c[t] + b_i.
+/// A spiking neuron spikes when v > threshold (or >=), then resets (zero or subtract) and stays silent for
+/// `refractory` steps. A non-spiking one (`spiking == false`, NIR LI/I/CubaLI) never spikes or resets; its
+/// membrane is its output. Full semantics in docs/graph.md.
 public struct LIFParameters: Equatable, Sendable {
     public enum Reset: String, CaseIterable, Sendable { case zero, subtract }
     public enum Compare: String, CaseIterable, Sendable { case gt, ge }
@@ -61,19 +67,53 @@ public struct LIFParameters: Equatable, Sendable {
     public var refractory: Int
     public var bias: Double
     public var compare: Compare
+    /// Per-neuron bias added to `bias` (length == population size), or nil.
+    public var neuronBias: [Double]?
+    /// Current-based synapse state in front of the membrane, or nil.
+    public var synapse: SynapseParameters?
+    /// False for leaky integrators that never spike (their membrane is read out).
+    public var spiking: Bool
 
     public init(decay: Double, threshold: Double, reset: Reset = .zero, refractory: Int = 0, bias: Double = 0,
-                compare: Compare = .gt) {
+                compare: Compare = .gt, neuronBias: [Double]? = nil, synapse: SynapseParameters? = nil,
+                spiking: Bool = true) {
         self.decay = decay
         self.threshold = threshold
         self.reset = reset
         self.refractory = refractory
         self.bias = bias
         self.compare = compare
+        self.neuronBias = neuronBias
+        self.synapse = synapse
+        self.spiking = spiking
     }
+
+    /// The bias of neuron `i`: bias + neuronBias[i].
+    public func bias(of i: Int) -> Double { bias + (neuronBias?[i] ?? 0) }
 }
 
-/// Synapses from one population to another, with a delay in timesteps (recurrent edges need delay >= 1).
+/// A current-based synapse: c[t] = decay * c[t-1] + I[t] + bias + neuronBias[i] (real units, see `LIFParameters`).
+public struct SynapseParameters: Equatable, Sendable {
+    public var decay: Double
+    public var bias: Double
+    /// Per-neuron bias added to `bias` (length == population size), or nil.
+    public var neuronBias: [Double]?
+
+    public init(decay: Double, bias: Double = 0, neuronBias: [Double]? = nil) {
+        self.decay = decay
+        self.bias = bias
+        self.neuronBias = neuronBias
+    }
+
+    /// The synaptic bias of neuron `i`: bias + neuronBias[i].
+    public func bias(of i: Int) -> Double { bias + (neuronBias?[i] ?? 0) }
+}
+
+/// Largest projection delay, in timesteps, the graph format accepts.
+public let maxProjectionDelay = 4096
+
+/// Synapses from one population to another, with a delay in timesteps (0...maxProjectionDelay; recurrent edges need
+/// delay >= 1).
 public struct Projection: Equatable, Sendable {
     public var name: String
     public var from: String

@@ -55,16 +55,36 @@ public enum GraphJSON {
             try p.onlyKeys(["name", "kind", "size"])
             return Population(name: name, kind: .input, size: size)
         case .lif:
-            try p.onlyKeys(["name", "kind", "size", "decay", "threshold", "reset", "refractory", "bias", "compare"])
+            try p.onlyKeys(["name", "kind", "size", "decay", "threshold", "reset", "refractory", "bias", "compare",
+                            "neuron_bias", "synapse", "spiking"])
+            let spiking = try p.optionalField("spiking")?.bool() ?? true
+            var synapse: SynapseParameters?
+            if let s = try p.optionalField("synapse") {
+                try s.onlyKeys(["decay", "bias", "neuron_bias"])
+                synapse = SynapseParameters(decay: try s.field("decay").double(min: 0, max: 1),
+                                            bias: try s.optionalField("bias")?.double(min: -1e12, max: 1e12) ?? 0,
+                                            neuronBias: try neuronBias(s, size: size))
+            }
             let lif = LIFParameters(
                 decay: try p.field("decay").double(min: 0, max: 1),
-                threshold: try p.field("threshold").double(min: 1e-12, max: 1e12),
+                threshold: spiking ? try p.field("threshold").double(min: 1e-12, max: 1e12)
+                                   : try p.optionalField("threshold")?.double(min: 1e-12, max: 1e12) ?? 1,
                 reset: try p.optionalField("reset")?.enumValue(LIFParameters.Reset.self) ?? .zero,
                 refractory: try p.optionalField("refractory")?.int(min: 0, max: 1 << 15) ?? 0,
                 bias: try p.optionalField("bias")?.double(min: -1e12, max: 1e12) ?? 0,
-                compare: try p.optionalField("compare")?.enumValue(LIFParameters.Compare.self) ?? .gt)
+                compare: try p.optionalField("compare")?.enumValue(LIFParameters.Compare.self) ?? .gt,
+                neuronBias: try neuronBias(p, size: size), synapse: synapse, spiking: spiking)
             return Population(name: name, kind: .lif, size: size, lif: lif)
         }
+    }
+
+    /// An optional per-neuron bias list (`neuron_bias`), which must have one value per neuron.
+    static func neuronBias(_ r: JSONReader, size: Int) throws -> [Double]? {
+        guard let f = try r.optionalField("neuron_bias") else { return nil }
+        let v = try f.doubles()
+        if v.count != size { throw f.fail("expected \(size) values (one per neuron), found \(v.count)") }
+        if let bad = v.first(where: { !(abs($0) <= 1e12) }) { throw f.fail("value \(bad) is outside -1e12...1e12") }
+        return v
     }
 
     /// A matrix given as rows; refuses a wrong row count or row width (catches transposed matrices).
@@ -86,7 +106,7 @@ public enum GraphJSON {
         let from = try p.field("from").string()
         let to = try p.field("to").string()
         let name = try p.optionalField("name")?.string() ?? "\(from)->\(to)"
-        return Projection(name: name, from: from, to: to, delay: try p.optionalField("delay")?.int(min: 0, max: 1) ?? 0,
+        return Projection(name: name, from: from, to: to, delay: try p.optionalField("delay")?.int(min: 0, max: maxProjectionDelay) ?? 0,
                           weights: try weights(try p.field("weights"), pre: sizes[from], post: sizes[to]))
     }
 

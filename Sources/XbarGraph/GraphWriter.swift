@@ -35,6 +35,13 @@ public enum GraphWriter {
         if let l = p.lif {
             s += ", \"decay\": \(num(l.decay)), \"threshold\": \(num(l.threshold)), \"reset\": \"\(l.reset.rawValue)\""
             s += ", \"refractory\": \(l.refractory), \"bias\": \(num(l.bias)), \"compare\": \"\(l.compare.rawValue)\""
+            if let b = l.neuronBias { s += ", \"neuron_bias\": [" + b.map(num).joined(separator: ", ") + "]" }
+            if let y = l.synapse {
+                s += ", \"synapse\": {\"decay\": \(num(y.decay)), \"bias\": \(num(y.bias))"
+                if let b = y.neuronBias { s += ", \"neuron_bias\": [" + b.map(num).joined(separator: ", ") + "]" }
+                s += "}"
+            }
+            if !l.spiking { s += ", \"spiking\": false" }
         }
         return s + "}"
     }
