@@ -21,6 +21,22 @@ public enum AtomicFile {
         }
     }
 
+    /// Lets `body` write a file of its own format (for example through a C library) to a temporary path beside
+    /// `path`, then renames it into place; on any error the temporary file is removed and `path` is untouched.
+    public static func write(to path: String, _ body: (String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            try body(tmp.path)
+            guard rename(tmp.path, url.path) == 0 else {
+                throw XbarError(file: path, field: "", "cannot rename temporary file into place (errno \(errno))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
     public static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
     }

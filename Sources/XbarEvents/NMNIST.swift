@@ -50,6 +50,9 @@ public enum PolarityFilter: String, CaseIterable, Sendable {
     case off
     /// Both; channel = pixel index * 2 + (ON ? 1 : 0), so twice the channels.
     case both
+    /// Both, as two planes (the C x H x W layout of Tonic and of CNNs exported to NIR, e.g. input shape [2, 34, 34]):
+    /// channel = (ON ? 1 : 0) * width * height + pixel index.
+    case planes
 }
 
 /// Reader, writer and time binner of the N-MNIST binary format: 5 bytes per event,
@@ -109,14 +112,15 @@ public enum NMNIST {
     /// Number of channels `bin` produces for a crop and polarity filter.
     public static func channelCount(crop: Crop?, polarity: PolarityFilter) -> Int {
         let c = clamped(crop ?? .full)
-        return c.width * c.height * (polarity == .both ? 2 : 1)
+        return c.width * c.height * (polarity == .both || polarity == .planes ? 2 : 1)
     }
 
     /// Bins events into a raster of `timesteps` steps.
     ///
     /// step = floor(t * timesteps / duration) with duration = `durationUS` or, by default, the largest timestamp + 1;
     /// events at or past the duration are dropped. Pixels outside `crop` (the whole 34x34 field when nil) are dropped.
-    /// channel = (y - y0) * width + (x - x0), times 2 plus (ON ? 1 : 0) for `.both`. Several events of one channel
+    /// channel = (y - y0) * width + (x - x0), times 2 plus (ON ? 1 : 0) for `.both`, plus width * height for ON events
+    /// with `.planes`. Several events of one channel
     /// in one step give one spike.
     public static func bin(_ events: [NMNISTEvent], timesteps: Int, durationUS: UInt32? = nil, crop: Crop? = nil,
                            polarity: PolarityFilter = .on, label: Int? = nil) -> SpikeRaster {
@@ -139,6 +143,7 @@ public enum NMNIST {
             let step = Int(duration.dividingFullWidth(product).quotient)
             var channel = (y - c.y0) * c.width + (x - c.x0)
             if polarity == .both { channel = channel * 2 + (e.polarity ? 1 : 0) }
+            if polarity == .planes && e.polarity { channel += c.width * c.height }
             raster.active[step].append(Int32(channel))
         }
         for t in 0..<steps where raster.active[t].count > 1 {

@@ -171,6 +171,18 @@ public final class HDF5Writer {
 
     /// Writes a float64 dataset (`shape == []` for a scalar); `gzip` compresses it in one chunk.
     public func write(_ path: String, _ values: [Double], shape: [Int]? = nil, gzip: Bool = false) throws {
+        try write(path, values, count: values.count, shape: shape, gzip: gzip,
+                  fileType: xbar_h5t_ieee_f64le(), memoryType: xbar_h5t_native_double())
+    }
+
+    /// Writes a 64-bit integer dataset (for shapes, strides and other integer parameters).
+    public func write(_ path: String, integers values: [Int64], shape: [Int]? = nil) throws {
+        try write(path, values, count: values.count, shape: shape, gzip: false,
+                  fileType: xbar_h5t_std_i64le(), memoryType: xbar_h5t_native_llong())
+    }
+
+    private func write<T>(_ path: String, _ values: [T], count: Int, shape: [Int]?, gzip: Bool, fileType: hid_t,
+                          memoryType: hid_t) throws {
         let shape = shape ?? [values.count]
         precondition(shape.reduce(1, *) == values.count, "shape does not match value count")
         let sp = space(shape)
@@ -182,11 +194,11 @@ public final class HDF5Writer {
             H5Pset_chunk(dcpl, Int32(chunk.count), chunk)
             H5Pset_deflate(dcpl, 4)
         }
-        let ds = H5Dcreate2(file, path, xbar_h5t_ieee_f64le(), sp, xbar_h5p_default(), dcpl, xbar_h5p_default())
+        let ds = H5Dcreate2(file, path, fileType, sp, xbar_h5p_default(), dcpl, xbar_h5p_default())
         if ds < 0 { throw NIRReader.fail(self.path, path, "cannot create dataset") }
         defer { H5Dclose(ds) }
         if values.isEmpty { return }
-        let st = values.withUnsafeBytes { H5Dwrite(ds, xbar_h5t_native_double(), xbar_h5s_all(), xbar_h5s_all(), xbar_h5p_default(), $0.baseAddress!) }
+        let st = values.withUnsafeBytes { H5Dwrite(ds, memoryType, xbar_h5s_all(), xbar_h5s_all(), xbar_h5p_default(), $0.baseAddress!) }
         if st < 0 { throw NIRReader.fail(self.path, path, "cannot write dataset") }
     }
 

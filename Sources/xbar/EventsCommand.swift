@@ -79,14 +79,8 @@ extension EventsCommand {
 
     /// Polarity choices of `xbar events nmnist`.
     enum PolarityChoice: String, ExpressibleByArgument, CaseIterable {
-        case on, off, both
-        var filter: PolarityFilter {
-            switch self {
-            case .on: return .on
-            case .off: return .off
-            case .both: return .both
-            }
-        }
+        case on, off, both, planes
+        var filter: PolarityFilter { PolarityFilter(rawValue: rawValue)! }
     }
 
     /// `xbar events nmnist`: bin one N-MNIST recording into a one-sample .xev file.
@@ -106,7 +100,7 @@ extension EventsCommand {
         var durationUS: UInt32?
         @Option(help: "centre16 (16x16 centre, x0 = y0 = 9, as Lin et al.) or none (34x34).")
         var crop: CropChoice = .centre16
-        @Option(help: "Events to keep: on, off, or both (channels doubled).")
+        @Option(help: "Events to keep: on, off, both (channels doubled, pixel*2+ON) or planes (both as C x H x W: ON*H*W+pixel).")
         var polarity: PolarityChoice = .on
         @Option(help: "Class label of the sample (default: unlabelled).")
         var label: Int?

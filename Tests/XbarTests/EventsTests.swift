@@ -307,6 +307,12 @@ final class NMNISTTests: XCTestCase {
         both.active[5] = [2, 3]      // 1*2 + OFF, 1*2 + ON
         both.active[9] = [511]       // 255*2 + 1
         XCTAssertEqual(NMNIST.bin(Self.handMade, timesteps: 10, crop: .paperCentre16, polarity: .both), both)
+        var planes = SpikeRaster(channels: 512, timesteps: 10)
+        planes.active[0] = [256]     // ON plane: 256 + 0
+        planes.active[3] = [272]     // 256 + 16
+        planes.active[5] = [1, 257]  // OFF plane 1, ON plane 256 + 1
+        planes.active[9] = [511]     // 256 + 255
+        XCTAssertEqual(NMNIST.bin(Self.handMade, timesteps: 10, crop: .paperCentre16, polarity: .planes), planes)
     }
 
     func testBinFullFieldAndExplicitDuration() {
