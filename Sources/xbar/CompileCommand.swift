@@ -21,15 +21,16 @@ struct TargetOptions: ParsableArguments {
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compile", abstract: "Compile a graph JSON to crossbar IR text.")
 
-    @Argument(help: "Graph JSON file.") var graph: String
+    @Argument(help: "Graph JSON file, or a .nir file (imported with --dt/--reset, docs/nir.md).") var graph: String
     @OptionGroup var targetOptions: TargetOptions
+    @OptionGroup(title: "NIR input") var nir: NIRImportFlags
     @Option(name: .shortAndLong, help: "Output IR file (default: stdout).") var output: String?
     @Flag(help: "Print tiles, utilisation and formats.") var stats = false
     @Option(help: "Chip instance whose cells are electroformed (forming targets).") var seed: UInt64 = 1
 
     func run() throws {
         try reportingErrors {
-            let g = try GraphJSON.load(graph)
+            let g = try GraphInput.load(graph, nir: nir)
             let t = try targetOptions.load()
             let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros, seed: seed),
                                          file: graph)

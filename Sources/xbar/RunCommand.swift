@@ -61,14 +61,16 @@ struct RunCommand: ParsableCommand {
 struct EmulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "emulate", abstract: "Compile a graph and run it on event input (default: its bundled example).")
 
-    @Argument(help: "Graph JSON file.") var graph: String
+    @Argument(help: "Graph JSON file, or a .nir file (imported with --dt/--reset, docs/nir.md).") var graph: String
     @Option(name: .shortAndLong, help: "Event input (.xev); default: the graph's example_input.") var input: String?
     @OptionGroup var targetOptions: TargetOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup(title: "NIR input") var nir: NIRImportFlags
 
     func run() throws {
         try reportingErrors {
-            let g = try GraphJSON.load(graph)
+            let steps = GraphInput.isNIR(graph) ? try input.map { try EventFile.read($0).timesteps } : nil
+            let g = try GraphInput.load(graph, nir: nir, defaultTimesteps: steps ?? 100)
             let t = try targetOptions.load()
             let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros,
                                                                               seed: engineOptions.seed), file: graph)
