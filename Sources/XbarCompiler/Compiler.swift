@@ -41,12 +41,23 @@ public struct CompileStats: Equatable, Sendable {
     public var readoutScale: Double?
     /// Forming targets: fraction of used cells left unformed.
     public var unformedFraction: Double?
+    /// Tiles (row tile x column tile blocks, named like their array would be: `P.r<rt>c<ct>`) whose weights are all
+    /// zero: no array, no read (docs/compiler.md, section 6).
+    public var skippedTiles: [String] = []
+    /// How many tiles were skipped as empty.
+    public var arraysSkipped: Int { skippedTiles.count }
 }
 
 /// A compiled program and its statistics.
 public struct Compiled: Sendable {
     public var program: Program
     public var stats: CompileStats
+
+    /// Real value of one membrane LSB of population `name` (the unit of its membrane, synaptic current, threshold and
+    /// biases in the IR): multiply an emulated membrane by it to compare with the graph. Nil for an unknown name.
+    public func membraneLSB(of name: String) -> Double? {
+        stats.formats.first { $0.population == name }?.membraneLSB
+    }
 }
 
 /// Lowers a validated graph onto a target: quantise, map to differential conductance pairs (or electroform them),
@@ -64,7 +75,8 @@ public enum Compiler {
                                  macrosUsed: (ctx.program.arrays.count + t.macro.arrays - 1) / t.macro.arrays,
                                  cellsUsed: ctx.cellsUsed, cellsTotal: ctx.program.arrays.count * t.macro.rows * t.macro.cols,
                                  conductanceCodes: ctx.map.levelCodes, adcLSBCodes: ctx.adcLSB, readoutScale: readoutScale,
-                                 unformedFraction: ctx.formedCells > 0 ? Double(ctx.unformedCells) / Double(ctx.formedCells) : nil)
+                                 unformedFraction: ctx.formedCells > 0 ? Double(ctx.unformedCells) / Double(ctx.formedCells) : nil,
+                                 skippedTiles: ctx.skippedTiles)
         return Compiled(program: ctx.program, stats: stats)
     }
 }

@@ -31,6 +31,8 @@ struct Lowering {
     var tiles: [TileInfo] = []
     var formats: [PopulationFormat] = []
     var cellsUsed = 0
+    /// Tiles (`P.r<rt>c<ct>`) left without an array because all their weights are zero.
+    var skippedTiles: [String] = []
     var formedCells = 0
     var unformedCells = 0
     var neuronDecls: [String: NeuronDecl] = [:]
@@ -60,11 +62,17 @@ struct Lowering {
         var blocks: [Block] = []
         for pr in graph.projections where pr.to == popName {
             let src = graph.population(named: pr.from)!
-            let w = Materialize.weights(pr, pre: src.size, post: post)
             if let k = blocks.firstIndex(where: { $0.source == pr.from && $0.delay == pr.delay }) {
-                for i in 0..<w.count { blocks[k].weights[i] += w[i] }
+                if case let .sparse(es) = pr.weights {
+                    // Added in place: a sparse projection is never densified a second time.
+                    for e in es { blocks[k].weights[e.pre * post + e.post] += e.weight }
+                } else {
+                    let w = Materialize.weights(pr, pre: src.size, post: post)
+                    for i in 0..<w.count { blocks[k].weights[i] += w[i] }
+                }
                 blocks[k].projections.append(pr)
             } else {
+                let w = Materialize.weights(pr, pre: src.size, post: post)
                 blocks.append(Block(source: pr.from, delay: pr.delay, size: src.size, weights: w, projections: [pr]))
             }
         }
@@ -102,27 +110,46 @@ struct Lowering {
 
         // 1. Cells: quantised levels (programmed) or electroformed conductances (forming).
         // Programmed: the quantisation format from the graph's weights (forming derives it from the cells, below).
+        // Weights are quantised where they are used (no second matrix is kept).
         var programmed: PopulationFormat? = nil
-        var q: [[Int64]] = []
         if !forming {
-            let maxAbs = blocks.flatMap { $0.weights }.reduce(0.0) { Swift.max($0, abs($1)) }
+            var maxAbs = 0.0
+            for blk in blocks { for w in blk.weights { maxAbs = Swift.max(maxAbs, abs(w)) } }
             var f = try Quantiser.format(population: pop, maxAbsWeight: maxAbs, target: t, file: file)
             var maxErr = 0.0
-            q = blocks.map { blk in
-                blk.weights.map { w in
-                    let v = Quantiser.quantise(w, f, t.mapping.weightRounding)
-                    if maxAbs > 0 { maxErr = Swift.max(maxErr, abs(w - Double(v) * f.weightScale) / maxAbs) }
-                    return v
+            if maxAbs > 0 {
+                for blk in blocks {
+                    for w in blk.weights where w != 0 {
+                        maxErr = Swift.max(maxErr, abs(w - Double(Quantiser.quantise(w, f, t.mapping.weightRounding)) * f.weightScale) / maxAbs)
+                    }
                 }
             }
             f.maxWeightError = maxErr
             programmed = f
         }
-        let firstArray = program.arrays.count
+        let qRounding = t.mapping.weightRounding
+        /// The integer weight of stacked row `si`, neuron `n` (programmed), or whether a synapse exists there (forming: 1 or 0).
+        func q(_ si: Int, _ n: Int) -> Int64 {
+            let sr = stacked[si]
+            let w = blocks[sr.block].weights[sr.index * post + n]
+            guard let f = programmed else { return w != 0 ? 1 : 0 }
+            return w == 0 ? 0 : Quantiser.quantise(w, f, qRounding)
+        }
+        // Tile skipping: a (row tile, column tile) block whose weights are all zero gets no array and no read; a column
+        // tile keeps its row tile 0 when every one of its blocks is zero (its neurons still need a pre-activation).
+        var tileArray = [[Int?]](repeating: [Int?](repeating: nil, count: rowTiles.count), count: colTiles.count)
+        var keep = [[Bool]](repeating: [Bool](repeating: false, count: rowTiles.count), count: colTiles.count)
+        for (ct, cols) in colTiles.enumerated() {
+            for (rt, rows) in rowTiles.enumerated() {
+                keep[ct][rt] = rows.contains { si in cols.contains { q(si, $0) != 0 } }
+            }
+            if !keep[ct].contains(true) { keep[ct][0] = true }
+        }
         // Realised conductance difference (uS) statistics per block (forming).
         var diffSum = [Double](repeating: 0, count: blocks.count), diffSq = diffSum, diffN = diffSum
         for (ct, cols) in colTiles.enumerated() {
             for (rt, rows) in rowTiles.enumerated() {
+                guard keep[ct][rt] else { skippedTiles.append("\(popName).r\(rt)c\(ct)"); continue }
                 let k = program.arrays.count
                 guard k < arraysAvailable || options.replicateMacros else {
                     throw XbarError(file: file, field: "populations.\(popName)",
@@ -144,12 +171,13 @@ struct Lowering {
                             let d = Double(cp - cn) / perUS
                             diffSum[sr.block] += d; diffSq[sr.block] += d * d; diffN[sr.block] += 1
                         } else if physics == nil {
-                            let cells = map.cells(q[sr.block][sr.index * post + n])
+                            let cells = map.cells(q(si, n))
                             for (c, code) in cells.enumerated() { codes[r * t.macro.cols + j * cpw + c] = code }
                         }
                     }
                 }
                 let name = "\(popName).r\(rt)c\(ct)"
+                tileArray[ct][rt] = k
                 program.arrays.append(ArrayDecl(name: name, macro: k / t.macro.arrays, index: k % t.macro.arrays,
                                                 rows: t.macro.rows, cols: t.macro.cols, gUnitNS: t.cell.gUnitNS,
                                                 codeType: forming ? codeTypeFor(codes) : map.codeType, codes: codes, formed: forming))
@@ -240,10 +268,11 @@ struct Lowering {
             var partial: String? = nil
             let nn = cols.count
             for (ri, rd) in reads.enumerated() {
-                let aname = program.arrays[firstArray + ct * rowTiles.count + rd.rt].name
+                guard let ai = tileArray[ct][rd.rt] else { continue }
+                let aname = program.arrays[ai].name
                 let base = reads.count > rowTiles.count ? "\(popName).r\(rd.rt)c\(ct).g\(ri)" : "\(popName).r\(rd.rt)c\(ct)"
                 let driven = rd.sources.reduce(0) { $0 + $1.count }
-                let codeMax = program.arrays[firstArray + ct * rowTiles.count + rd.rt].codeType.max
+                let codeMax = program.arrays[ai].codeType.max
                 program.step.append(Op(result: "\(base).read", type: .unsignedFitting(Int64(driven) * codeMax), length: nn * cpw,
                                        kind: .read(array: aname, rows: rd.sources, colStart: 0, cellsPerWeight: cpw,
                                                    vReadMV: t.read.vReadMV, tReadNS: t.read.tReadNS)))
@@ -276,7 +305,7 @@ struct Lowering {
             program.step.append(Op(result: pre, type: preType, length: post, kind: .concat(operands: colParts)))
         }
         program.step.append(Op(result: "\(popName).spk", type: .u(1), length: post, kind: .lif(population: popName, input: pre)))
-        neuronDecls[popName] = try neuronDecl(pop, fmt)
+        neuronDecls[popName] = try neuronDecl(pop, fmt, preBound: bound)
     }
 
     func codeTypeFor(_ codes: [Int32]) -> IntType {
@@ -285,19 +314,32 @@ struct Lowering {
         return IntType.unsignedFitting(hi + hi / 2 + 1)
     }
 
-    func neuronDecl(_ pop: Population, _ fmt: PopulationFormat) throws -> NeuronDecl {
+    /// The neuron declaration of a population (docs/compiler.md, section 5); `preBound` bounds |pre-activation|.
+    func neuronDecl(_ pop: Population, _ fmt: PopulationFormat, preBound: Int64) throws -> NeuronDecl {
         let lif = pop.lif!
-        let refrType = IntType.unsignedFitting(Int64(Swift.max(1, lif.refractory)))
+        let refractory = lif.spiking ? lif.refractory : 0
+        let refrType = IntType.unsignedFitting(Int64(Swift.max(1, refractory)))
         guard refrType.bits <= t.neuron.refractoryBits else {
             throw XbarError(file: file, field: "populations.\(pop.name).refractory",
                             "\(lif.refractory) steps does not fit the target's \(t.neuron.refractoryBits)-bit refractory counter")
         }
+        var synapse: SynapseDecl? = nil
+        if let y = fmt.synapse {
+            // Wide enough for one step's worst-case input plus the largest synaptic bias, never narrower than the
+            // membrane, at most 40 bits; it overflows like the membrane.
+            let maxBias = (0..<pop.size).reduce(abs(y.bias)) { Swift.max($0, abs(y.bias + (y.neuronBias?[$1] ?? 0))) }
+            let need = IntType.signedFitting(-(preBound + maxBias), preBound + maxBias)
+            synapse = SynapseDecl(type: .i(Swift.min(40, Swift.max(t.neuron.memBits, need.bits))), overflow: t.neuron.memOverflow,
+                                  decayMul: y.decayMul, decayShift: fmt.decayShift, decayRounding: t.neuron.decayRounding,
+                                  bias: y.bias, neuronBias: y.neuronBias)
+        }
         return NeuronDecl(
             name: pop.name, size: pop.size, memType: .i(t.neuron.memBits), memOverflow: t.neuron.memOverflow,
             decayMul: fmt.decayMul, decayShift: fmt.decayShift, decayRounding: t.neuron.decayRounding,
-            threshold: fmt.threshold, compare: lif.compare == .gt ? .gt : .ge,
-            reset: lif.reset == .zero ? .zero : .subtract, refractory: lif.refractory, bias: fmt.bias,
-            refractoryType: .u(t.neuron.refractoryBits), countType: .u(t.neuron.countBits))
+            threshold: fmt.threshold, compare: lif.compare == .gt || !lif.spiking ? .gt : .ge,
+            reset: lif.reset == .zero || !lif.spiking ? .zero : .subtract, refractory: refractory, bias: fmt.bias,
+            refractoryType: .u(t.neuron.refractoryBits), countType: .u(t.neuron.countBits),
+            neuronBias: fmt.neuronBias, synapse: synapse, spiking: lif.spiking)
     }
 
     mutating func lowerReadout() throws -> Double? {

@@ -17,6 +17,20 @@ public struct PopulationFormat: Equatable, Sendable {
     public var decayShift: Int
     /// Largest relative error of a quantised weight (|w - q*s| / max|w|).
     public var maxWeightError: Double
+    /// Real value of one membrane LSB (the unit of threshold, biases, membrane and synaptic current): the weight step
+    /// s / 2^F (forming targets: kMax x ADC LSB in uS / 2^F).
+    public var membraneLSB: Double = 0
+    /// Per-neuron bias in membrane LSBs added to `bias` (nil when the graph has none).
+    public var neuronBias: [Int64]? = nil
+    /// The synapse's decay multiplier (shift `decayShift`), bias and per-neuron bias, when the population has one.
+    public var synapse: SynapseFormat? = nil
+}
+
+/// The quantised synapse of a population (docs/compiler.md, section 2).
+public struct SynapseFormat: Equatable, Sendable {
+    public var decayMul: Int64
+    public var bias: Int64
+    public var neuronBias: [Int64]?
 }
 
 /// Quantisation rules (docs/compiler.md): per-population symmetric weight scale; threshold and bias in
@@ -34,23 +48,52 @@ public enum Quantiser {
         let F = t.neuron.fracBits
         let unit = s / Double(1 << F)
         let mem = IntType.i(t.neuron.memBits)
-        let th = Fixed.roundReal(lif.threshold / unit, .halfEven)
+        // A non-spiking population has no threshold: 0 is emitted and never compared.
+        let th = lif.spiking ? Fixed.roundReal(lif.threshold / unit, .halfEven) : 0
         guard mem.contains(th) else {
             throw XbarError(file: file, field: "populations.\(p.name).threshold",
                             "\(lif.threshold) quantises to \(th) membrane LSBs, outside \(mem) (weight step \(s)); lower neuron.frac_bits or raise neuron.mem_bits")
         }
-        guard th >= 1 else {
+        guard th >= 1 || !lif.spiking else {
             throw XbarError(file: file, field: "populations.\(p.name).threshold",
                             "\(lif.threshold) quantises to \(th) membrane LSBs (weight step \(s)); raise neuron.frac_bits")
         }
-        let b = Fixed.roundReal(lif.bias / unit, .halfEven)
-        guard mem.contains(b) else {
-            throw XbarError(file: file, field: "populations.\(p.name).bias", "\(lif.bias) quantises to \(b), outside \(mem)")
-        }
+        let field = "populations.\(p.name)"
+        let (b, nb) = try biases(lif.bias, lif.neuronBias, unit: unit, fits: mem, field: field, file: file)
         let D = t.neuron.decayBits
-        return PopulationFormat(population: p.name, weightScale: s, qMax: qMax, fracBits: F, threshold: th, bias: b,
-                                decayMul: Fixed.roundReal(lif.decay * Double(1 << D), .halfEven), decayShift: D,
-                                maxWeightError: 0)
+        var f = PopulationFormat(population: p.name, weightScale: s, qMax: qMax, fracBits: F, threshold: th, bias: b,
+                                 decayMul: Fixed.roundReal(lif.decay * Double(1 << D), .halfEven), decayShift: D,
+                                 maxWeightError: 0)
+        f.membraneLSB = unit
+        f.neuronBias = nb
+        if let y = lif.synapse {
+            // The synapse's biases are bounded by the widest synapse type (40 bits); Lowering widens the type to hold them.
+            let (sb, snb) = try biases(y.bias, y.neuronBias, unit: unit, fits: .i(40), field: "\(field).synapse", file: file)
+            f.synapse = SynapseFormat(decayMul: Fixed.roundReal(y.decay * Double(1 << D), .halfEven), bias: sb, neuronBias: snb)
+        }
+        return f
+    }
+
+    /// A scalar bias and optional per-neuron biases in membrane LSBs: bias_q = round_half_even(bias / unit) and
+    /// neuronBias_q[i] = round_half_even((bias + neuronBias[i]) / unit) - bias_q, so that every neuron's total is
+    /// rounded once. Every total must fit `type`.
+    static func biases(_ bias: Double, _ perNeuron: [Double]?, unit: Double, fits type: IntType, field: String,
+                       file: String) throws -> (Int64, [Int64]?) {
+        let b = Fixed.roundReal(bias / unit, .halfEven)
+        guard type.contains(b) else {
+            throw XbarError(file: file, field: "\(field).bias", "\(bias) quantises to \(b), outside \(type)")
+        }
+        guard let nb = perNeuron else { return (b, nil) }
+        var out = [Int64](repeating: 0, count: nb.count)
+        for (i, x) in nb.enumerated() {
+            let total = Fixed.roundReal((bias + x) / unit, .halfEven)
+            guard type.contains(total) else {
+                throw XbarError(file: file, field: "\(field).neuron_bias[\(i)]",
+                                "bias + \(x) quantises to \(total) membrane LSBs, outside \(type)")
+            }
+            out[i] = total - b
+        }
+        return (b, out)
     }
 
     /// q = round(w / s) clamped to ±qMax.

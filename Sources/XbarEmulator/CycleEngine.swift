@@ -27,6 +27,7 @@ public struct CycleEngine: Sendable {
     let tm: TimingModel
     let arrayIndex: [String: Int]
     let neuronIndex: [String: Int]
+    let units: [NeuronUnit]
     /// Dense resource ids (arrays, then digital, then neuron; -1 = none) and each resource's ops in program order.
     let rid: [Int]
     let queues: [[Int]]
@@ -42,6 +43,7 @@ public struct CycleEngine: Sendable {
         tm = chip.timing
         arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
         neuronIndex = Dictionary(uniqueKeysWithValues: p.neurons.enumerated().map { ($0.element.name, $0.offset) })
+        units = p.neurons.map(NeuronUnit.init)
         let na = p.arrays.count
         rid = tm.resource.map {
             switch $0 {
@@ -84,20 +86,18 @@ public struct CycleEngine: Sendable {
         var counters = Counters()
         var sig: [CycleSignal] = []
         var mem = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
-        var refr = mem, count = mem
-        var spkCur = [[Int32]](repeating: [], count: p.neurons.count), spkPrev = spkCur
+        var refr = mem, count = mem, syn = mem
+        var history = SpikeHistory(program: p)
         var spikes = [[Spike]](repeating: [], count: p.neurons.count)
         var traces = [PopulationTrace](repeating: PopulationTrace(), count: p.neurons.count)
-        var inputs: [String: [Int32]] = [:], inputsPrev: [String: [Int32]] = [:]
         var base: Int64 = 0
         let n = p.step.count
 
         for t in 0..<p.timesteps {
             let event = UInt32(truncatingIfNeeded: index &* p.timesteps &+ t)
-            for i in 0..<p.neurons.count { spkPrev[i] = spkCur[i]; spkCur[i] = [] }
+            for pd in p.neurons { history.set(history.index[pd.name]!, step: t, []) }
             for i in p.inputs {
-                inputsPrev[i.name] = inputs[i.name] ?? []
-                inputs[i.name] = binding.active(sample, input: i.name, size: i.size, step: t)
+                history.set(history.index[i.name]!, step: t, binding.active(sample, input: i.name, size: i.size, step: t))
             }
             if record { sig.append(CycleSignal(cycle: base, name: "step", index: 0, value: Int64(t))) }
             var values = [[Int64]](repeating: [], count: n)
@@ -151,9 +151,7 @@ public struct CycleEngine: Sendable {
                             var all = 0
                             for s in rs {
                                 all += s.count
-                                let act: [Int32]
-                                if let ni = neuronIndex[s.source] { act = s.delay == 0 ? spkCur[ni] : spkPrev[ni] }
-                                else { act = (s.delay == 0 ? inputs[s.source] : inputsPrev[s.source]) ?? [] }
+                                let act = history.active(history.index[s.source]!, delay: s.delay, step: t)
                                 for x in act where x >= Int32(s.srcStart) && x < Int32(s.srcStart + s.count) {
                                     drv.append(Int32(s.rowStart) + x - Int32(s.srcStart))
                                 }
@@ -238,31 +236,27 @@ public struct CycleEngine: Sendable {
                             let lo = run.nextGroup * spec.neuronUnits, hi = min(pd.size, lo + spec.neuronUnits)
                             let inp = values[opIndex(input)]
                             // The group at the last stage: its update is known; it leaves only if its spikes fit.
-                            var m = Array(mem[ni][lo..<hi]), rf = Array(refr[ni][lo..<hi])
+                            var m = Array(mem[ni][lo..<hi]), rf = Array(refr[ni][lo..<hi]), sy = Array(syn[ni][lo..<hi])
                             var sp: [Int32] = [], trV: [Int64] = []
                             for i in lo..<hi {
                                 let o = i - lo
-                                if rf[o] > 0 { rf[o] -= 1; trV.append(m[o]); continue }
-                                let d = Fixed.shiftRight(m[o] * pd.decayMul, pd.decayShift, pd.decayRounding)
-                                let v = Fixed.fit(d + inp[i] + pd.bias, pd.memType, pd.memOverflow)
+                                let (s, v) = units[ni].update(i, input: inp[i], mem: &m[o], refr: &rf[o], syn: &sy[o])
                                 trV.append(v)
-                                if pd.compare == .gt ? v > pd.threshold : v >= pd.threshold {
-                                    m[o] = pd.reset == .zero ? 0 : Fixed.fit(v - pd.threshold, pd.memType, pd.memOverflow)
-                                    rf[o] = Int64(pd.refractory)
-                                    sp.append(Int32(i))
-                                } else {
-                                    m[o] = v
-                                }
+                                if s { sp.append(Int32(i)) }
                             }
                             if run.occupancy + sp.count <= spec.routerQueue {
                                 mem[ni].replaceSubrange(lo..<hi, with: m)
                                 refr[ni].replaceSubrange(lo..<hi, with: rf)
+                                syn[ni].replaceSubrange(lo..<hi, with: sy)
                                 for i in lo..<hi {
                                     let s: Int64 = sp.contains(Int32(i)) ? 1 : 0
                                     values[k][i] = s
                                     count[ni][i] = Fixed.fit(count[ni][i] + s, pd.countType, .sat)
                                 }
-                                if trace { run.spikes += sp; traceRows(&traces[ni], lo, hi, pd.size, inp, trV) }
+                                if trace {
+                                    run.spikes += sp
+                                    traceRows(&traces[ni], lo, hi, pd.size, inp, trV, pd.synapse == nil ? nil : sy)
+                                }
                                 else { run.spikes += sp }
                                 if record {
                                     for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "mem.\(pop)", index: i, value: mem[ni][i])) }
@@ -341,7 +335,7 @@ public struct CycleEngine: Sendable {
             func finishLif(_ k: Int, _ run: LifRun, ni: Int) {
                 guard !done[k] else { return }
                 let sorted = run.spikes.sorted()
-                spkCur[ni] = sorted
+                history.set(history.index[p.neurons[ni].name]!, step: t, sorted)
                 for s in sorted { spikes[ni].append(Spike(step: Int32(t), neuron: s)) }
                 counters.neuronUpdates += Int64(p.neurons[ni].size)
                 counters.spikes += Int64(sorted.count)
@@ -372,6 +366,8 @@ public struct CycleEngine: Sendable {
         for (ni, pd) in p.neurons.enumerated() {
             result.spikes[pd.name] = spikes[ni]
             result.counts[pd.name] = count[ni]
+            result.membrane[pd.name] = mem[ni]
+            if pd.synapse != nil { result.synapse[pd.name] = syn[ni] }
             if trace { result.traces[pd.name] = traces[ni] }
         }
         result.counters = counters
@@ -410,11 +406,14 @@ public struct CycleEngine: Sendable {
         return c < 0 ? 0 : (c > hi ? hi : c)
     }
 
-    func traceRows(_ tr: inout PopulationTrace, _ lo: Int, _ hi: Int, _ size: Int, _ inp: [Int64], _ v: [Int64]) {
+    /// Records one group's membrane (and synaptic current, when the population has a synapse) in the step's trace.
+    func traceRows(_ tr: inout PopulationTrace, _ lo: Int, _ hi: Int, _ size: Int, _ inp: [Int64], _ v: [Int64], _ c: [Int64]?) {
         if lo == 0 {
             tr.preActivation.append(inp)
             tr.membrane.append([Int64](repeating: 0, count: size))
+            if c != nil { tr.synapse.append([Int64](repeating: 0, count: size)) }
         }
         for i in lo..<hi { tr.membrane[tr.membrane.count - 1][i] = v[i - lo] }
+        if let c { for i in lo..<hi { tr.synapse[tr.synapse.count - 1][i] = c[i - lo] } }
     }
 }

@@ -21,8 +21,8 @@ public struct ExactReport: Equatable, Sendable {
 /// value, an `OverflowEvent` is recorded:
 /// - op results (`add`, `sub`, `scale`, and `adc` clamping, also when the ADC is not fired): site = the op's result
 ///   name, index = element;
-/// - `lif`: site `@POP.mem` (the fit of `v`, and of `v - TH` on a subtract reset) and `@POP.count` (the saturating
-///   spike counter), index = neuron;
+/// - `lif`: site `@POP.syn` (the fit of the synaptic current c, populations with a synapse), `@POP.mem` (the fit of
+///   `v`, and of `v - TH` on a subtract reset) and `@POP.count` (the saturating spike counter), index = neuron;
 /// - readouts: site `@READOUT`, index = class, step = timesteps - 1 (readouts run at the end of the last step).
 ///
 /// Results (spikes, counts, readouts, counters, traces) must equal `FastEngine`'s bit for bit.
@@ -74,16 +74,15 @@ private struct ExactState {
     /// Whether a read result drove at least one row this step.
     var readDrove: [String: Bool] = [:]
 
-    // Input spikes: this step and the previous one.
-    var inCur: [String: [Bool]] = [:]
-    var inPrev: [String: [Bool]] = [:]
+    /// Spike history per source (inputs and neuron populations): ring[(t - d) mod depth] = the spikes of step
+    /// t - d, depth = 1 + the largest delay any row source reads the source at.
+    var ring: [String: [[Bool]]] = [:]
 
     // Neuron state by population name.
     var mem: [String: [MPZ]] = [:]
+    var syn: [String: [MPZ]] = [:]
     var refr: [String: [Int]] = [:]
     var count: [String: [MPZ]] = [:]
-    var spk: [String: [Bool]] = [:]
-    var spkPrev: [String: [Bool]] = [:]
     var spikeList: [String: [Spike]] = [:]
     var traces: [String: PopulationTrace] = [:]
 
@@ -100,16 +99,20 @@ private struct ExactState {
         self.sample = sample
         self.binding = binding
         self.trace = trace
-        for i in p.inputs {
-            inCur[i.name] = [Bool](repeating: false, count: i.size)
-            inPrev[i.name] = [Bool](repeating: false, count: i.size)
+        var depth: [String: Int] = [:]
+        for op in p.step {
+            if case let .read(_, rows, _, _, _, _) = op.kind {
+                for rs in rows { depth[rs.source] = max(depth[rs.source] ?? 1, rs.delay + 1) }
+            }
+        }
+        for (name, size) in p.inputs.map({ ($0.name, $0.size) }) + p.neurons.map({ ($0.name, $0.size) }) {
+            ring[name] = [[Bool]](repeating: [Bool](repeating: false, count: size), count: depth[name] ?? 1)
         }
         for n in p.neurons {
             mem[n.name] = (0..<n.size).map { _ in MPZ(0) }
+            if n.synapse != nil { syn[n.name] = (0..<n.size).map { _ in MPZ(0) } }
             refr[n.name] = [Int](repeating: 0, count: n.size)
             count[n.name] = (0..<n.size).map { _ in MPZ(0) }
-            spk[n.name] = [Bool](repeating: false, count: n.size)
-            spkPrev[n.name] = [Bool](repeating: false, count: n.size)
             spikeList[n.name] = []
             if trace { traces[n.name] = PopulationTrace() }
         }
@@ -138,16 +141,12 @@ private struct ExactState {
 
     mutating func runAll() {
         for t in 0..<p.timesteps {
-            // Step start: spk_prev := spk, spk := 0; inputs shift by one step.
-            for n in p.neurons {
-                spkPrev[n.name] = spk[n.name]
-                spk[n.name] = [Bool](repeating: false, count: n.size)
-            }
+            // Step start: this step's slot of every ring is cleared (populations) or set from the events (inputs).
+            for n in p.neurons { setSpikes(n.name, step: t, [Bool](repeating: false, count: n.size)) }
             for i in p.inputs {
-                inPrev[i.name] = inCur[i.name]
                 var v = [Bool](repeating: false, count: i.size)
                 for a in binding.active(sample, input: i.name, size: i.size, step: t) { v[Int(a)] = true }
-                inCur[i.name] = v
+                setSpikes(i.name, step: t, v)
             }
             values.removeAll(keepingCapacity: true)
             readDrove.removeAll(keepingCapacity: true)
@@ -160,11 +159,17 @@ private struct ExactState {
         for r in p.readouts { readout(r) }
     }
 
-    /// Whether element `e` of population `src` spiked at step t - delay.
-    func spiked(_ src: String, _ e: Int, delay: Int) -> Bool {
-        if let v = delay == 0 ? inCur[src] : inPrev[src] { return v[e] }
-        let v = delay == 0 ? spk[src]! : spkPrev[src]!
-        return v[e]
+    /// Stores the spikes of `src` at step t in its ring.
+    mutating func setSpikes(_ src: String, step t: Int, _ v: [Bool]) {
+        let d = ring[src]!.count
+        ring[src]![t % d] = v
+    }
+
+    /// Whether element `e` of population `src` spiked at step t - delay (never before step 0).
+    func spiked(_ src: String, _ e: Int, delay: Int, step t: Int) -> Bool {
+        guard t - delay >= 0 else { return false }
+        let r = ring[src]!
+        return r[(t - delay) % r.count][e]
     }
 
     /// Event index of step t of this sample: the counter of per-read and per-conversion noise (docs/device.md).
@@ -181,7 +186,7 @@ private struct ExactState {
             var allRows = 0
             for rs in rows {
                 allRows += rs.count
-                for i in 0..<rs.count where spiked(rs.source, rs.srcStart + i, delay: rs.delay) {
+                for i in 0..<rs.count where spiked(rs.source, rs.srcStart + i, delay: rs.delay, step: t) {
                     drivenRows.append(rs.rowStart + i)
                 }
             }
@@ -271,24 +276,34 @@ private struct ExactState {
 
     mutating func lif(_ op: Op, index k: Int, pop: String, input: [MPZ], step t: Int) {
         let n = p.neurons[neuronIndex[pop]!]
-        let memSite = "@\(pop).mem", countSite = "@\(pop).count"
+        let memSite = "@\(pop).mem", countSite = "@\(pop).count", synSite = "@\(pop).syn"
         let mul = MPZ(n.decayMul), div = MPZ.pow2(n.decayShift)
-        let bias = MPZ(n.bias), th = MPZ(n.threshold)
+        let th = MPZ(n.threshold)
         var m = mem[pop]!, c = count[pop]!, rf = refr[pop]!
+        var cs = syn[pop] ?? []
         var s = [Bool](repeating: false, count: n.size)
         var trV: [Int64] = []
         var out: [MPZ] = []
         out.reserveCapacity(n.size)
         var fired = 0
         for i in 0..<n.size {
+            // Synaptic current first: it integrates every step, refractory or not.
+            var x = input[i]
+            if let y = n.synapse {
+                let d = (cs[i] * MPZ(y.decayMul)).divided(by: MPZ.pow2(y.decayShift), rounding: y.decayRounding)
+                cs[i] = fit(d + input[i] + MPZ(y.bias) + MPZ(y.neuronBias?[i] ?? 0), y.type, y.overflow,
+                            step: t, site: synSite, index: i)
+                x = cs[i]
+            }
             if rf[i] > 0 {
                 rf[i] -= 1
                 if trace { trV.append(m[i].int64!) }
             } else {
                 let d = (m[i] * mul).divided(by: div, rounding: n.decayRounding)
-                let v = fit(d + input[i] + bias, n.memType, n.memOverflow, step: t, site: memSite, index: i)
+                let b = MPZ(n.bias) + MPZ(n.neuronBias?[i] ?? 0)
+                let v = fit(d + x + b, n.memType, n.memOverflow, step: t, site: memSite, index: i)
                 if trace { trV.append(v.int64!) }
-                s[i] = n.compare == .gt ? v > th : v >= th
+                s[i] = n.spiking && (n.compare == .gt ? v > th : v >= th)
                 if s[i] {
                     switch n.reset {
                     case .zero: m[i] = MPZ(0)
@@ -307,7 +322,8 @@ private struct ExactState {
         mem[pop] = m
         count[pop] = c
         refr[pop] = rf
-        spk[pop] = s
+        if n.synapse != nil { syn[pop] = cs }
+        setSpikes(pop, step: t, s)
         counters.neuronUpdates += Int64(n.size)
         counters.spikes += Int64(fired)
         var groups = [Int](repeating: 0, count: (n.size + chip.timing.spec.neuronUnits - 1) / chip.timing.spec.neuronUnits)
@@ -316,6 +332,7 @@ private struct ExactState {
         if trace {
             traces[pop]!.preActivation.append(input.map { $0.int64! })
             traces[pop]!.membrane.append(trV)
+            if n.synapse != nil { traces[pop]!.synapse.append(cs.map { $0.int64! }) }
         }
         values[op.result] = out
     }
@@ -338,6 +355,8 @@ private struct ExactState {
         for n in p.neurons {
             result.spikes[n.name] = spikeList[n.name]!
             result.counts[n.name] = count[n.name]!.map { $0.int64! }
+            result.membrane[n.name] = mem[n.name]!.map { $0.int64! }
+            if let c = syn[n.name] { result.synapse[n.name] = c.map { $0.int64! } }
             if trace { result.traces[n.name] = traces[n.name]! }
         }
         result.readout = readoutValues

@@ -12,6 +12,7 @@ public struct FastEngine: Sendable {
     let operandIndex: [[Int]]
     let arrayIndex: [String: Int]
     let neuronIndex: [String: Int]
+    let units: [NeuronUnit]
 
     public init(chip: Chip) {
         self.chip = chip
@@ -25,6 +26,7 @@ public struct FastEngine: Sendable {
         operandIndex = ops
         arrayIndex = Dictionary(uniqueKeysWithValues: program.arrays.enumerated().map { ($0.element.name, $0.offset) })
         neuronIndex = Dictionary(uniqueKeysWithValues: program.neurons.enumerated().map { ($0.element.name, $0.offset) })
+        units = program.neurons.map(NeuronUnit.init)
     }
 
     /// Runs one sample. `kernelThreads` is passed to the crossbar kernel (1 when samples run in parallel).
@@ -36,26 +38,22 @@ public struct FastEngine: Sendable {
         var readIdle = [Bool](repeating: false, count: p.step.count)
         // Neuron state.
         var mem = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
-        var refr = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
-        var count = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var refr = mem, count = mem, syn = mem
         var spkCur = [[Int32]](repeating: [], count: p.neurons.count)
-        var spkPrev = [[Int32]](repeating: [], count: p.neurons.count)
+        var history = SpikeHistory(program: p)
         var spikes = [[Spike]](repeating: [], count: p.neurons.count)
         var traces = [PopulationTrace](repeating: PopulationTrace(), count: p.neurons.count)
-        var inputs = [String: [Int32]]()
-        var inputsPrev = [String: [Int32]]()
         var rowBuf = [Int32]()
 
         for t in 0..<p.timesteps {
             let event = UInt32(truncatingIfNeeded: index &* p.timesteps &+ t)
             var activity = StepActivity(ops: p.step.count)
             for n in 0..<p.neurons.count {
-                spkPrev[n] = spkCur[n]
                 spkCur[n] = []
+                history.set(history.index[p.neurons[n].name]!, step: t, [])
             }
             for i in p.inputs {
-                inputsPrev[i.name] = inputs[i.name] ?? []
-                inputs[i.name] = binding.active(sample, input: i.name, size: i.size, step: t)
+                history.set(history.index[i.name]!, step: t, binding.active(sample, input: i.name, size: i.size, step: t))
             }
             for (k, op) in p.step.enumerated() {
                 let ins = operandIndex[k]
@@ -65,12 +63,7 @@ public struct FastEngine: Sendable {
                     var allRows = 0
                     for rs in rows {
                         allRows += rs.count
-                        let active: [Int32]
-                        if let ni = neuronIndex[rs.source] {
-                            active = rs.delay == 0 ? spkCur[ni] : spkPrev[ni]
-                        } else {
-                            active = (rs.delay == 0 ? inputs[rs.source] : inputsPrev[rs.source]) ?? []
-                        }
+                        let active = history.active(history.index[rs.source]!, delay: rs.delay, step: t)
                         let lo = Int32(rs.srcStart), hi = Int32(rs.srcStart + rs.count)
                         for a in active where a >= lo && a < hi { rowBuf.append(Int32(rs.rowStart) + a - lo) }
                     }
@@ -154,33 +147,25 @@ public struct FastEngine: Sendable {
                     let input = values[ins[0]]
                     var out = [Int64](repeating: 0, count: n.size)
                     var trV: [Int64] = trace ? [Int64](repeating: 0, count: n.size) : []
+                    let unit = units[ni]
                     for i in 0..<n.size {
-                        if refr[ni][i] > 0 {
-                            refr[ni][i] -= 1
-                            if trace { trV[i] = mem[ni][i] }
-                        } else {
-                            let d = Fixed.shiftRight(mem[ni][i] * n.decayMul, n.decayShift, n.decayRounding)
-                            let v = Fixed.fit(d + input[i] + n.bias, n.memType, n.memOverflow)
-                            if trace { trV[i] = v }
-                            let s = n.compare == .gt ? v > n.threshold : v >= n.threshold
-                            if s {
-                                mem[ni][i] = n.reset == .zero ? 0 : Fixed.fit(v - n.threshold, n.memType, n.memOverflow)
-                                refr[ni][i] = Int64(n.refractory)
-                                out[i] = 1
-                                spkCur[ni].append(Int32(i))
-                                spikes[ni].append(Spike(step: Int32(t), neuron: Int32(i)))
-                            } else {
-                                mem[ni][i] = v
-                            }
+                        let (s, v) = unit.update(i, input: input[i], mem: &mem[ni][i], refr: &refr[ni][i], syn: &syn[ni][i])
+                        if trace { trV[i] = v }
+                        if s {
+                            out[i] = 1
+                            spkCur[ni].append(Int32(i))
+                            spikes[ni].append(Spike(step: Int32(t), neuron: Int32(i)))
                         }
                         count[ni][i] = Fixed.fit(count[ni][i] + out[i], n.countType, .sat)
                     }
+                    history.set(history.index[pop]!, step: t, spkCur[ni])
                     counters.neuronUpdates += Int64(n.size)
                     activity.spikesPerGroup[k] = chip.timing.groups(spkCur[ni], size: n.size)
                     counters.spikes += Int64(spkCur[ni].count)
                     if trace {
                         traces[ni].preActivation.append(input)
                         traces[ni].membrane.append(trV)
+                        if n.synapse != nil { traces[ni].synapse.append(syn[ni]) }
                     }
                     values[k] = out
                 }
@@ -193,6 +178,8 @@ public struct FastEngine: Sendable {
         for (ni, n) in p.neurons.enumerated() {
             result.spikes[n.name] = spikes[ni]
             result.counts[n.name] = count[ni]
+            result.membrane[n.name] = mem[ni]
+            if n.synapse != nil { result.synapse[n.name] = syn[ni] }
             if trace { result.traces[n.name] = traces[ni] }
         }
         for r in p.readouts {

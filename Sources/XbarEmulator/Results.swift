@@ -57,6 +57,8 @@ public struct PopulationTrace: Equatable, Sendable {
     public var preActivation: [[Int64]] = []
     /// membrane[t][i]: v (updated neurons) or mem (refractory) at step t.
     public var membrane: [[Int64]] = []
+    /// synapse[t][i]: the synaptic current c after its update at step t (populations with a synapse; else empty).
+    public var synapse: [[Int64]] = []
     public init() {}
 }
 
@@ -66,6 +68,10 @@ public struct SampleResult: Equatable, Sendable {
     public var spikes: [String: [Spike]] = [:]
     /// Spike counts per neuron population.
     public var counts: [String: [Int64]] = [:]
+    /// Final membrane state `mem` per neuron population (membrane LSBs), after the last step.
+    public var membrane: [String: [Int64]] = [:]
+    /// Final synaptic current per population that has a synapse, after the last step.
+    public var synapse: [String: [Int64]] = [:]
     /// Integer readout accumulators per readout.
     public var readout: [String: [Int64]] = [:]
     public var counters = Counters()
@@ -83,7 +89,7 @@ public struct SampleResult: Equatable, Sendable {
 /// A place where the exact engine saw a fit change a value (saturation or wrap).
 public struct OverflowEvent: Equatable, Sendable, CustomStringConvertible {
     public var step: Int
-    /// The op's result name, or `@pop.mem`, `@readout`.
+    /// The op's result name, or `@pop.mem`, `@pop.syn`, `@pop.count`, `@readout`.
     public var site: String
     public var index: Int
     /// The mathematical value, as decimal text (it may not fit 64 bits).

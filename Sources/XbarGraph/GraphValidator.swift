@@ -15,6 +15,14 @@ public enum GraphValidator {
                 throw fail("populations[\(i)].size", "expected 1...\(GraphJSON.maxPopulation)")
             }
             if p.kind == .lif && p.lif == nil { throw fail("populations[\(i)]", "lif population without parameters") }
+            if let l = p.lif {
+                if let b = l.neuronBias, b.count != p.size {
+                    throw fail("populations[\(i)].neuron_bias", "expected \(p.size) values (one per neuron), found \(b.count)")
+                }
+                if let b = l.synapse?.neuronBias, b.count != p.size {
+                    throw fail("populations[\(i)].synapse.neuron_bias", "expected \(p.size) values (one per neuron), found \(b.count)")
+                }
+            }
         }
         guard g.populations.contains(where: { $0.kind == .lif }) else { throw fail("populations", "no lif population") }
         var projNames = Set<String>()
@@ -24,6 +32,12 @@ public enum GraphValidator {
             guard let src = g.population(named: pr.from) else { throw fail("\(f).from", "no population \"\(pr.from)\"") }
             guard let dst = g.population(named: pr.to) else { throw fail("\(f).to", "no population \"\(pr.to)\"") }
             guard dst.kind == .lif else { throw fail("\(f).to", "\"\(pr.to)\" is an input population; projections must end on lif") }
+            guard src.lif?.spiking ?? true else {
+                throw fail("\(f).from", "population \(src.name) is non-spiking; crossbar rows take 1-bit spikes")
+            }
+            guard pr.delay >= 0 && pr.delay <= maxProjectionDelay else {
+                throw fail("\(f).delay", "\(pr.delay) outside 0...\(maxProjectionDelay)")
+            }
             guard src.size * dst.size <= GraphJSON.maxSynapses else {
                 throw fail(f, "\(src.size)x\(dst.size) synapses exceeds the limit \(GraphJSON.maxSynapses)")
             }
@@ -49,6 +63,9 @@ public enum GraphValidator {
         if let r = g.readout {
             guard let src = g.population(named: r.from), src.kind == .lif else {
                 throw fail("readout.from", "expected a lif population, found \"\(r.from)\"")
+            }
+            guard src.lif?.spiking ?? true else {
+                throw fail("readout.from", "population \(src.name) is non-spiking; the readout accumulates spike counts")
             }
             if let w = r.weights, w.count != r.classes * src.size {
                 throw fail("readout.weights", "expected \(r.classes) rows of \(src.size) values, found \(w.count) values")

@@ -31,11 +31,25 @@ public enum IRPrinter {
         return q + "\""
     }
 
+    /// The neuron line, plus its per-neuron bias block when the population has one.
     static func neuronLine(_ n: NeuronDecl) -> String {
-        "neuron @\(n.name) \(n.size) mem \(n.memType) \(n.memOverflow.rawValue)"
+        var s = "neuron @\(n.name) \(n.size) mem \(n.memType) \(n.memOverflow.rawValue)"
             + " decay \(n.decayMul) shr \(n.decayShift) \(n.decayRounding.rawValue)"
             + " threshold \(n.threshold) \(n.compare.rawValue) reset \(n.reset.rawValue)"
             + " refractory \(n.refractory) \(n.refractoryType) bias \(n.bias) count \(n.countType)"
+        if !n.spiking { s += " nonspiking" }
+        if let y = n.synapse {
+            s += " synapse \(y.type) \(y.overflow.rawValue) decay \(y.decayMul) shr \(y.decayShift) \(y.decayRounding.rawValue)"
+                + " bias \(y.bias)"
+        }
+        let syn = n.synapse?.neuronBias
+        if n.neuronBias != nil || syn != nil {
+            s += " biases"
+            if let b = n.neuronBias { s += "\n  bias:" + b.map { " \($0)" }.joined() }
+            if let b = syn { s += "\n  synapse_bias:" + b.map { " \($0)" }.joined() }
+            s += "\nend"
+        }
+        return s
     }
 
     static func hexDigits(_ t: IntType) -> Int { (t.bits + 3) / 4 }

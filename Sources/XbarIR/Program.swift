@@ -66,6 +66,9 @@ public enum Compare: String, CaseIterable, Sendable {
 }
 
 /// A population of digital LIF neuron units. All parameters are integers in membrane LSBs.
+///
+/// Optional features (docs/ir.md, "lif"): a per-neuron bias added to `bias`, a current-based synapse state in front
+/// of the membrane, and a non-spiking mode (a leaky integrator whose membrane is its output).
 public struct NeuronDecl: Equatable, Sendable {
     public var name: String
     public var size: Int
@@ -76,7 +79,7 @@ public struct NeuronDecl: Equatable, Sendable {
     public var decayMul: Int64
     public var decayShift: Int
     public var decayRounding: Rounding
-    /// Threshold, in membrane LSBs.
+    /// Threshold, in membrane LSBs (ignored when `spiking` is false).
     public var threshold: Int64
     public var compare: Compare
     public var reset: ResetMode
@@ -88,10 +91,17 @@ public struct NeuronDecl: Equatable, Sendable {
     public var refractoryType: IntType
     /// Spike-count register type (saturating) used by readouts.
     public var countType: IntType
+    /// Per-neuron bias added to `bias` (one value per neuron, membrane LSBs), or nil (all 0).
+    public var neuronBias: [Int64]?
+    /// Current-based synapse state integrating the input before the membrane, or nil (the input goes straight in).
+    public var synapse: SynapseDecl?
+    /// False for a leaky integrator: no threshold compare, no spike, no reset, no refractory period.
+    public var spiking: Bool
 
     public init(name: String, size: Int, memType: IntType, memOverflow: Overflow, decayMul: Int64, decayShift: Int,
                 decayRounding: Rounding, threshold: Int64, compare: Compare, reset: ResetMode, refractory: Int,
-                bias: Int64, refractoryType: IntType, countType: IntType) {
+                bias: Int64, refractoryType: IntType, countType: IntType, neuronBias: [Int64]? = nil,
+                synapse: SynapseDecl? = nil, spiking: Bool = true) {
         self.name = name
         self.size = size
         self.memType = memType
@@ -106,7 +116,43 @@ public struct NeuronDecl: Equatable, Sendable {
         self.bias = bias
         self.refractoryType = refractoryType
         self.countType = countType
+        self.neuronBias = neuronBias
+        self.synapse = synapse
+        self.spiking = spiking
     }
+
+    /// The membrane bias of neuron `i`: bias + neuronBias[i].
+    public func bias(of i: Int) -> Int64 { bias + (neuronBias?[i] ?? 0) }
+}
+
+/// The synaptic current state of a neuron population (docs/ir.md, "lif"):
+/// c' = fit(round(c * decayMul / 2^decayShift) + I + bias + neuronBias[i], type). It shares the membrane's LSB.
+public struct SynapseDecl: Equatable, Sendable {
+    /// Synaptic state type (signed) and its overflow rule.
+    public var type: IntType
+    public var overflow: Overflow
+    /// Decay: c * decayMul / 2^decayShift, rounded with `decayRounding`.
+    public var decayMul: Int64
+    public var decayShift: Int
+    public var decayRounding: Rounding
+    /// Constant added to the current every step.
+    public var bias: Int64
+    /// Per-neuron synaptic bias added to `bias`, or nil (all 0).
+    public var neuronBias: [Int64]?
+
+    public init(type: IntType, overflow: Overflow, decayMul: Int64, decayShift: Int, decayRounding: Rounding,
+                bias: Int64 = 0, neuronBias: [Int64]? = nil) {
+        self.type = type
+        self.overflow = overflow
+        self.decayMul = decayMul
+        self.decayShift = decayShift
+        self.decayRounding = decayRounding
+        self.bias = bias
+        self.neuronBias = neuronBias
+    }
+
+    /// The synaptic bias of neuron `i`: bias + neuronBias[i].
+    public func bias(of i: Int) -> Int64 { bias + (neuronBias?[i] ?? 0) }
 }
 
 /// One physical crossbar array: `rows x cols` cells holding unsigned conductance codes.
@@ -173,6 +219,9 @@ public struct ReadoutDecl: Equatable, Sendable {
     }
 }
 
+/// Largest row-source delay (timesteps) the IR accepts.
+public let maxRowSourceDelay = 4096
+
 /// Which input or neuron spikes drive a block of an array's rows, and with what delay.
 /// Rows [rowStart, rowStart+count) are driven by source[srcStart ..< srcStart+count] at step t - delay.
 public struct RowSource: Equatable, Sendable {
@@ -180,7 +229,8 @@ public struct RowSource: Equatable, Sendable {
     public var source: String
     public var srcStart: Int
     public var count: Int
-    /// 0 = this step's spikes (inputs, or a neuron population updated earlier in the step); 1 = previous step's.
+    /// 0 = this step's spikes (inputs, or a neuron population updated earlier in the step); d >= 1: the spikes of
+    /// step t - d (0 ... `maxRowSourceDelay`).
     public var delay: Int
 
     public init(rowStart: Int, source: String, srcStart: Int, count: Int, delay: Int) {

@@ -30,6 +30,8 @@ public enum IRVerifier {
                 throw fail(f, "refractory \(n.refractory) does not fit unsigned \(n.refractoryType)")
             }
             guard !n.countType.signed, n.countType.bits <= 31 else { throw fail(f, "count type must be unsigned, <= 31 bits") }
+            try verifyBiases(n, file: file)
+            if let y = n.synapse { try verifySynapse(y, of: n, file: file) }
         }
         var arrayNames = Set<String>()
         var places = Set<[Int]>()
@@ -53,6 +55,9 @@ public enum IRVerifier {
             let f = "readout @\(r.name)"
             guard readoutNames.insert(r.name).inserted else { throw fail(f, "name declared twice") }
             guard let src = p.neuron(named: r.source) else { throw fail(f, "source @\(r.source) is not a neuron population") }
+            guard src.spiking else {
+                throw fail(f, "source @\(r.source) is non-spiking; a readout accumulates spike counts")
+            }
             guard r.classes >= 1 else { throw fail(f, "classes must be >= 1") }
             guard r.weights.count == r.classes * src.size else {
                 throw fail(f, "expected \(r.classes)x\(src.size) weights, found \(r.weights.count)")
@@ -101,11 +106,16 @@ public enum IRVerifier {
                     if let i = p.input(named: rs.source) { size = i.size }
                     else if let n = p.neuron(named: rs.source) {
                         size = n.size
+                        guard n.spiking else {
+                            throw fail(f, "row source @\(n.name): population \(n.name) is non-spiking; crossbar rows take 1-bit spikes")
+                        }
                         if rs.delay == 0 && !updated.contains(n.name) {
                             throw fail(f, "row source @\(n.name)@0 reads this step's spikes before its lif op")
                         }
                     } else { throw fail(f, "row source @\(rs.source) is not an input or neuron population") }
-                    guard rs.delay <= 1 else { throw fail(f, "row source @\(rs.source): delay must be 0 or 1") }
+                    guard rs.delay >= 0, rs.delay <= maxRowSourceDelay else {
+                        throw fail(f, "row source @\(rs.source): delay \(rs.delay) outside 0...\(maxRowSourceDelay)")
+                    }
                     guard rs.srcStart + rs.count <= size else {
                         throw fail(f, "row source @\(rs.source)[\(rs.srcStart):\(rs.count)] exceeds its size \(size)")
                     }
@@ -167,6 +177,35 @@ public enum IRVerifier {
         }
         for n in p.neurons where !updated.contains(n.name) {
             throw fail("neuron @\(n.name)", "never updated: no lif op in the step block")
+        }
+    }
+
+    /// Per-neuron membrane biases: one per neuron, and bias + neuronBias[i] fits the membrane type.
+    static func verifyBiases(_ n: NeuronDecl, file: String) throws {
+        let f = "neuron @\(n.name)"
+        guard let nb = n.neuronBias else { return }
+        guard nb.count == n.size else {
+            throw XbarError(file: file, field: f, "expected \(n.size) per-neuron biases, found \(nb.count)")
+        }
+        if let i = nb.indices.first(where: { nb[$0].magnitude > UInt64(bound) || !n.memType.contains(n.bias + nb[$0]) }) {
+            throw XbarError(file: file, field: f, "bias \(n.bias) + per-neuron bias[\(i)] \(nb[i]) does not fit \(n.memType)")
+        }
+    }
+
+    /// The synapse state: a signed type of at most 40 bits, a decay multiplier in 0...2^shift (shift <= 20), and
+    /// biases (the scalar, and its sum with each per-neuron bias) that fit the synapse type.
+    static func verifySynapse(_ y: SynapseDecl, of n: NeuronDecl, file: String) throws {
+        func fail(_ m: String) -> XbarError { XbarError(file: file, field: "neuron @\(n.name) synapse", m) }
+        guard y.type.signed, y.type.bits <= 40 else { throw fail("type must be signed, at most 40 bits, found \(y.type)") }
+        guard y.decayShift <= 20 else { throw fail("decay shift must be <= 20") }
+        guard y.decayMul >= 0, y.decayMul <= (Int64(1) << y.decayShift) else {
+            throw fail("decay multiplier must be in 0...2^shift (\(Int64(1) << y.decayShift)), found \(y.decayMul)")
+        }
+        guard y.type.contains(y.bias) else { throw fail("bias \(y.bias) does not fit \(y.type)") }
+        guard let nb = y.neuronBias else { return }
+        guard nb.count == n.size else { throw fail("expected \(n.size) per-neuron biases, found \(nb.count)") }
+        if let i = nb.indices.first(where: { nb[$0].magnitude > UInt64(bound) || !y.type.contains(y.bias + nb[$0]) }) {
+            throw fail("bias \(y.bias) + per-neuron bias[\(i)] \(nb[i]) does not fit \(y.type)")
         }
     }
 }

@@ -6,10 +6,14 @@ import XbarIR
 /// A spiking network simulated in Double precision: the software counterpart of a chip run.
 ///
 /// Per step t, for each LIF population in schedule order: I = sum over incoming edges of the rows of W for the source
-/// spikes at t - delay; v = decay * m + I + bias; spike when v > threshold (>= for `ge`); then reset (to 0 or by
-/// subtracting the threshold) and `refractory` silent steps (membrane held). Inputs are the channels of the event
-/// sample, split over the input populations in declaration order (as the emulator binds them).
+/// spikes at t - delay (delays 0 ... 4096); with a synapse, c = synapse.decay * c + I + sb_i and the membrane takes c
+/// instead of I (c integrates during refractory steps too); v = decay * m + I (or c) + b_i; a spiking population spikes
+/// when v > threshold (>= for `ge`), then resets (to 0 or by subtracting the threshold) and stays silent `refractory`
+/// steps (membrane held); a non-spiking one keeps v. b_i and sb_i are the scalar plus per-neuron biases (docs/graph.md).
+/// Inputs are the channels of the event sample, split over the input populations in declaration order (as the emulator
+/// binds them).
 public struct FloatNetwork: Sendable {
+    /// One LIF population's parameters in the twin's units.
     public struct Neurons: Sendable {
         public var name: String
         public var size: Int
@@ -19,6 +23,39 @@ public struct FloatNetwork: Sendable {
         public var subtract: Bool
         public var ge: Bool
         public var refractory: Int
+        /// Per-neuron bias added to `bias`, or nil.
+        public var neuronBias: [Double]? = nil
+        /// Current-based synapse in front of the membrane, or nil.
+        public var synapse: Synapse? = nil
+        /// False for a leaky integrator that never spikes.
+        public var spiking = true
+
+        /// The bias of neuron i: bias + neuronBias[i].
+        public func bias(of i: Int) -> Double { bias + (neuronBias?[i] ?? 0) }
+    }
+
+    /// A synaptic current state: c = decay * c + I + bias + neuronBias[i].
+    public struct Synapse: Sendable {
+        public var decay: Double
+        public var bias: Double
+        public var neuronBias: [Double]?
+        public func bias(of i: Int) -> Double { bias + (neuronBias?[i] ?? 0) }
+    }
+
+    /// The outcome of one simulated sample.
+    public struct Run: Sendable {
+        /// Spike counts per population (update order).
+        public var counts: [[Int64]]
+        /// Source spikes x fan-out over the sample.
+        public var synapticOps: Int64
+        /// Final membrane per population.
+        public var membrane: [[Double]]
+        /// Final synaptic current per population (empty for populations without a synapse).
+        public var synapse: [[Double]]
+        /// With tracing: membraneTrace[pop][t][i] = v (or the held membrane while refractory), and the synaptic current
+        /// after its update in synapseTrace (empty without a synapse).
+        public var membraneTrace: [[[Double]]]
+        public var synapseTrace: [[[Double]]]
     }
 
     public struct Edge: Sendable {
@@ -46,7 +83,10 @@ public struct FloatNetwork: Sendable {
             let p = g.population(named: name)!
             let l = p.lif!
             ns.append(Neurons(name: name, size: p.size, decay: l.decay, threshold: l.threshold, bias: l.bias,
-                              subtract: l.reset == .subtract, ge: l.compare == .ge, refractory: l.refractory))
+                              subtract: l.reset == .subtract, ge: l.compare == .ge, refractory: l.spiking ? l.refractory : 0,
+                              neuronBias: l.neuronBias,
+                              synapse: l.synapse.map { Synapse(decay: $0.decay, bias: $0.bias, neuronBias: $0.neuronBias) },
+                              spiking: l.spiking))
         }
         neurons = ns
         let names = inputs.map(\.name) + order
@@ -73,7 +113,12 @@ public struct FloatNetwork: Sendable {
             let n = p.neuron(named: name)!
             return Neurons(name: name, size: n.size, decay: Double(n.decayMul) / Double(Int64(1) << n.decayShift),
                            threshold: Double(n.threshold), bias: Double(n.bias), subtract: n.reset == .subtract, ge: n.compare == .ge,
-                           refractory: n.refractory)
+                           refractory: n.spiking ? n.refractory : 0, neuronBias: n.neuronBias?.map(Double.init),
+                           synapse: n.synapse.map { y in
+                               Synapse(decay: Double(y.decayMul) / Double(Int64(1) << y.decayShift), bias: Double(y.bias),
+                                       neuronBias: y.neuronBias?.map(Double.init))
+                           },
+                           spiking: n.spiking)
         }
         let names = inputs.map(\.name) + order
         let sizes = inputs.map(\.size) + neurons.map(\.size)
@@ -134,14 +179,22 @@ public struct FloatNetwork: Sendable {
     /// Spike counts per LIF population (update order) for one sample, and the synaptic operations done
     /// (source spikes x fan-out, the event-driven op count).
     public func run(_ s: SpikeRaster) -> (counts: [[Int64]], synapticOps: Int64) {
+        let r = simulate(s)
+        return (r.counts, r.synapticOps)
+    }
+
+    /// Simulates one sample; `trace` records every population's membrane (and synaptic current) at every step.
+    public func simulate(_ s: SpikeRaster, trace: Bool = false) -> Run {
         var ops: Int64 = 0
         let maxDelay = incoming.flatMap { $0.map(\.delay) }.max() ?? 0
         let depth = maxDelay + 1
         // history[source][t % depth] = active indices of that source at step t.
         var history = [[[Int32]]](repeating: [[Int32]](repeating: [], count: depth), count: sourceCount)
         var mem = neurons.map { [Double](repeating: 0, count: $0.size) }
+        var syn = neurons.map { [Double](repeating: 0, count: $0.synapse == nil ? 0 : $0.size) }
         var refr = neurons.map { [Int](repeating: 0, count: $0.size) }
         var counts = neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var memTrace = [[[Double]]](repeating: [], count: neurons.count), synTrace = memTrace
         var offsets: [Int] = []
         var o = 0
         for i in inputs { offsets.append(o); o += i.size }
@@ -167,13 +220,21 @@ public struct FloatNetwork: Sendable {
                     }
                 }
                 var spk: [Int32] = []
+                var trV = trace ? [Double](repeating: 0, count: n.size) : []
                 for i in 0..<n.size {
+                    var x = current[i]
+                    if let y = n.synapse {
+                        syn[ni][i] = y.decay * syn[ni][i] + current[i] + y.bias(of: i)
+                        x = syn[ni][i]
+                    }
                     if refr[ni][i] > 0 {
                         refr[ni][i] -= 1
+                        if trace { trV[i] = mem[ni][i] }
                         continue
                     }
-                    let v = n.decay * mem[ni][i] + current[i] + n.bias
-                    if n.ge ? v >= n.threshold : v > n.threshold {
+                    let v = n.decay * mem[ni][i] + x + n.bias(of: i)
+                    if trace { trV[i] = v }
+                    if n.spiking && (n.ge ? v >= n.threshold : v > n.threshold) {
                         mem[ni][i] = n.subtract ? v - n.threshold : 0
                         refr[ni][i] = n.refractory
                         spk.append(Int32(i))
@@ -182,10 +243,14 @@ public struct FloatNetwork: Sendable {
                         mem[ni][i] = v
                     }
                 }
+                if trace {
+                    memTrace[ni].append(trV)
+                    if n.synapse != nil { synTrace[ni].append(syn[ni]) }
+                }
                 history[inputs.count + ni][slot] = spk
             }
         }
-        return (counts, ops)
+        return Run(counts: counts, synapticOps: ops, membrane: mem, synapse: syn, membraneTrace: memTrace, synapseTrace: synTrace)
     }
 
     /// Index of a LIF population in `neurons`.

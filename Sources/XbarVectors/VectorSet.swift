@@ -98,6 +98,20 @@ public enum VectorBuilder {
         case readout(Int)
     }
 
+    /// The RTL neuron unit (rtl/xbar_lif_unit.v) implements the plain LIF of IR version 1 only: refuses a population
+    /// with a synapse, a non-spiking one, or one with per-neuron biases, naming the population and the feature.
+    /// (Row-source delays need no RTL support: the recorded word lines already say which rows each read drives.)
+    public static func checkRTLSupport(_ p: Program, file: String) throws {
+        for n in p.neurons {
+            let feature = n.synapse != nil ? "a synaptic current state (synapse)"
+                : !n.spiking ? "non-spiking neurons" : n.neuronBias != nil ? "per-neuron biases" : nil
+            if let f = feature {
+                throw XbarError(file: file, field: "neuron @\(n.name)",
+                                "uses \(f), which the RTL neuron unit rtl/\(RTLSources.unitFile) does not implement; golden vectors cannot be generated")
+            }
+        }
+    }
+
     static func bitsFor(_ n: Int) -> Int {
         var b = 1
         while (1 << b) <= n { b += 1 }
@@ -105,6 +119,7 @@ public enum VectorBuilder {
     }
 
     public static func build(program p: Program, chip: Chip, data: EventDataset, source: VectorSource, rtl: RTLSources) throws -> VectorSet {
+        try checkRTLSupport(p, file: source.program)
         let binding = try InputBinding(program: p, channels: data.channels, file: source.input)
         guard data.timesteps == p.timesteps else {
             throw XbarError(file: source.input, field: "timesteps", "input has \(data.timesteps) timesteps, program \"\(p.name)\" runs \(p.timesteps)")
@@ -154,7 +169,7 @@ public enum VectorBuilder {
                              description: "the cycle each timestep starts (one record per timestep)", fields: [sample, cycle, stepF])
         let inputs = p.inputs.map { i in
             VecTable(path: "stimulus/input.\(i.name).vec", role: "stimulus",
-                     description: "event input @\(i.name): the spike vector of each timestep (bit n = channel n), recorded at the step's first cycle; a read with delay 1 sees the previous step's vector",
+                     description: "event input @\(i.name): the spike vector of each timestep (bit n = channel n), recorded at the step's first cycle; a read with delay d sees the vector of step t - d",
                      fields: [sample, cycle, stepF, VecField("spikes", bits: i.size, role: .value, signal: "input.\(i.name)", "bit n = 1 if channel n spikes in this step")])
         }
         let issue = VecTable(path: "stimulus/issue.vec", role: "stimulus",

@@ -97,6 +97,11 @@ enum StatsReport {
                         f.population, f.weightScale, f.qMax, f.maxWeightError * 100, t.neuron.memBits, f.fracBits, f.threshold,
                         f.bias, f.decayMul, f.decayShift)
         }
+        for f in s.formats {
+            guard let y = f.synapse else { continue }
+            o += "population \(f.population): synapse decay \(y.decayMul)/2^\(f.decayShift), bias \(y.bias)\n"
+        }
+        if s.arraysSkipped > 0 { o += "arrays skipped as empty (all-zero tiles): \(s.arraysSkipped)\n" }
         if let r = s.readoutScale { o += String(format: "readout: int%d weights, step %.6g\n", t.readout.weightBits, r) }
         return o
     }
