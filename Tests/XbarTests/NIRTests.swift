@@ -39,6 +39,7 @@ final class NIRTests: XCTestCase {
     /// (version, node types in HDF5 name order, edge count) per example; nir.read gives the same node counts.
     private let truth: [String: (String, [String], Int)] = [
         "lif_norse.nir": ("0.1.1", ["Affine", "LIF", "Input", "Output"], 3),
+        "lif_rockpool.nir": ("0.2.0", ["Linear", "LIF", "Input", "Output"], 3),
         "two_lif_neurons.nir": ("0.2.0", ["Input", "LIF", "LIF", "Linear", "Linear", "Output"], 5),
         "braille_noDelay_bias_zero.nir": ("0.2.0", ["Affine", "Affine", "Input", "CubaLIF", "Affine", "CubaLIF", "Output"], 7),
         "braille_noDelay_noBias_subtract.nir": ("0.2.0", ["Linear", "Linear", "Input", "CubaLIF", "Linear", "CubaLIF", "Output"], 7),
@@ -166,8 +167,8 @@ final class NIRTests: XCTestCase {
         let decay = exp(-0.1), k = 2 * (1 - decay)
         XCTAssertEqual(g.populations[1].lif!.decay, decay, accuracy: 1e-12)
         XCTAssertEqual(g.populations[1].lif!.bias, 0.5 * k, accuracy: 1e-12)
-        let fc = try XCTUnwrap(g.projections.first { $0.name == "fc" })
-        let rec = try XCTUnwrap(g.projections.first { $0.name == "rec" })
+        let fc = try XCTUnwrap(g.projections.first { $0.name == "in->lif" })
+        let rec = try XCTUnwrap(g.projections.first { $0.name == "lif->lif" })
         XCTAssertEqual(fc.delay, 0)
         XCTAssertEqual(rec.delay, 1)
         XCTAssertEqual(rec.from, "lif")
@@ -241,15 +242,6 @@ final class NIRTests: XCTestCase {
         assertError(try NIRReader.read(path: path), file: path, ["node/edges[1]", "x -> ghost", "'ghost'"])
     }
 
-    func testNodesThatCannotBeLowered() throws {
-        for (f, node) in [("cnn_sinabs.nir", "node '0' (Conv2d)"), ("braille_noDelay_bias_zero.nir", "node 'lif1.lif' (CubaLIF)")] {
-            let path = example(f)
-            let nir = try NIRReader.read(path: path)
-            assertError(try NIRImporter.graph(from: nir, options: NIRImportOptions(dt: 1e-3, reset: .zero), file: path),
-                        file: path, [node, "cannot be lowered"])
-        }
-    }
-
     func testImportCommand() throws {
         let out = tmp("lif_norse.json")
         let (st, _, err) = try Repo.run(["import", "examples/nir/lif_norse.nir", "--dt", "1e-4", "--reset", "zero", "-o", out])
@@ -257,8 +249,12 @@ final class NIRTests: XCTestCase {
         let g = try GraphJSON.load(out)
         XCTAssertEqual(g.name, "lif_norse")
         XCTAssertEqual(g.populations.map(\.kind), [.input, .lif])
-        let (st2, _, err2) = try Repo.run(["import", "examples/nir/cnn_sinabs.nir", "--dt", "1e-3", "--reset", "zero"])
-        XCTAssertEqual(st2, 1)
-        XCTAssertTrue(err2.contains("cannot be lowered"), err2)
+        let (st2, out2, err2) = try Repo.run(["import", "examples/nir/cnn_sinabs.nir", "--dt", "1", "--reset", "subtract", "--summary"])
+        XCTAssertEqual(st2, 0, err2)
+        XCTAssertTrue(out2.contains("  projection input->1: delay 0, sparse (199712 entries)\n"), out2)
+        XCTAssertTrue(out2.contains("  output 'output' (10 values) is fed directly by 12\n"), out2)
+        let (st3, _, err3) = try Repo.run(["import", "examples/nir/lif_norse.nir", "--dt", "1e-4", "--reset", "zero", "--discretisation", "rk4"])
+        XCTAssertNotEqual(st3, 0)
+        XCTAssertTrue(err3.contains("--discretisation must be exact or euler"), err3)
     }
 }
