@@ -70,4 +70,11 @@ public struct NIROutputBinding: Equatable, Sendable {
     public var populations: [String]
     /// True when every source reaches the Output unchanged (one identity path, no Affine/Conv/... in between).
     public var direct: Bool
+
+    public init(output: String, size: Int, populations: [String], direct: Bool) {
+        self.output = output
+        self.size = size
+        self.populations = populations
+        self.direct = direct
+    }
 }

@@ -152,6 +152,7 @@ public enum NIRImporter {
         var localIndex: [Int]
     }
 
+    /// One graph projection: populations and delay.
     struct ProjectionKey: Hashable {
         var from: String
         var to: String
@@ -203,6 +204,7 @@ public enum NIRImporter {
         }
     }
 
+    /// A (source node, target node) pair of NIR neuron/Input nodes.
     struct NodePair: Hashable {
         var source: String
         var target: String

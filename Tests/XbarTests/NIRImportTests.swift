@@ -190,6 +190,26 @@ final class NIRImportTests: XCTestCase {
         guard case .dense = try projection(g, "6->10").weights else { return XCTFail("dense 6->10 expected (100% density)") }
     }
 
+    /// A nested graph is inlined: `sub` as an edge end means its Input (target) or Output (source); `sub.lif` its child.
+    func testNestedGraphInlining() throws {
+        let sub = NIRGraph(nodes: [
+            node("input", .input, ["shape": NIRArray([2])]),
+            node("fc", .linear, ["weight": NIRArray(shape: [2, 2], values: [1, 2, 3, 4])]),
+            node("lif", .if, ["r": ones(2), "v_threshold": ones(2)]),
+            node("output", .output, ["shape": NIRArray([2])]),
+        ], edges: [NIREdge("input", "fc"), NIREdge("fc", "lif"), NIREdge("lif", "output")])
+        let nir = NIRGraph(nodes: [
+            node("in", .input, ["shape": NIRArray([2])]),
+            NIRNode(name: "sub", type: .graph, subgraph: sub),
+            node("out", .output), node("tap", .output),
+        ], edges: [NIREdge("in", "sub"), NIREdge("sub", "out"), NIREdge("sub.lif", "tap")])
+        let r = try lower(nir, "nested.nir", dt: 1)
+        XCTAssertEqual(r.graph.populations.map(\.name), ["in", "sub.lif"])
+        XCTAssertEqual(matrix(try projection(r.graph, "in->sub.lif"), r.graph), [[1, 3], [2, 4]])
+        XCTAssertEqual(r.outputs, [NIROutputBinding(output: "out", size: 2, populations: ["sub.lif"], direct: true),
+                                   NIROutputBinding(output: "tap", size: 2, populations: ["sub.lif"], direct: true)])
+    }
+
     // MARK: - Linear maps
 
     /// Conv2d (stride 2, padding 1, dilation 2, groups 2, bias) -> SumPool2d (kernel 2, stride 2, padding 1) -> Flatten
