@@ -211,7 +211,7 @@ final class NIRExportTests: XCTestCase {
         g = nir.read(sys.argv[1])
         for k in sorted(g.nodes): print(k, type(g.nodes[k]).__name__)
         print(sorted(g.edges) == sorted(set(g.edges)), len(g.edges))
-        print(float(g.nodes['lif_cuba'].weight[2, 3]), list(g.nodes['in_ifn_delay'].delay))
+        print(float(g.nodes['lif_cuba'].weight[2, 3]), [float(d) for d in g.nodes['in_ifn_delay'].delay])
         """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
