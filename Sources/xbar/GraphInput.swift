@@ -7,11 +7,13 @@ import XbarNIR
 /// Options that say how a `.nir` file given where a graph is expected is discretised (docs/nir.md). Shared by
 /// `import`, `compile`, `emulate`, `run`-style commands; ignored for graph JSON files.
 struct NIRImportFlags: ParsableArguments {
-    @Option(help: "NIR input only: timestep in seconds (required for .nir).") var dt: Double?
-    @Option(help: "NIR input only: reset after a spike, zero or subtract (required for .nir).") var reset: String?
-    @Option(help: "NIR input only: neuron discretisation, exact or euler.") var discretisation: String = "exact"
-    @Option(help: "NIR input only: timesteps of the imported graph (default: the event input's, else 100).")
+    @Option(help: "Timestep in seconds (required for a .nir graph).") var dt: Double?
+    @Option(help: "Reset after a spike, zero or subtract (required for a .nir graph).") var reset: String?
+    @Option(help: "Neuron discretisation of a .nir graph: exact or euler.") var discretisation: String = "exact"
+    @Option(help: "Timesteps of a graph imported from .nir (default: the event input's, else 100).")
     var timesteps: Int?
+    @Flag(help: "For a .nir graph: rebind an edge end naming no node to the only node of its (nested) graph without an edge on that side, with a warning.")
+    var repairDangling = false
 
     /// The importer options for `file`, or a one-line error saying which flag is missing or wrong.
     func options(file: String, name: String, defaultTimesteps: Int = 100) throws -> NIRImportOptions {
@@ -28,7 +30,8 @@ struct NIRImportFlags: ParsableArguments {
         guard steps >= 1 && steps <= 1_000_000 else {
             throw XbarError(file: file, field: "--timesteps", "expected 1...1000000, got \(steps)")
         }
-        return NIRImportOptions(dt: dt, reset: r, discretisation: d, timesteps: steps, name: name)
+        return NIRImportOptions(dt: dt, reset: r, discretisation: d, timesteps: steps, name: name,
+                                repairDanglingEdges: repairDangling)
     }
 }
 
@@ -38,8 +41,17 @@ enum GraphInput {
 
     static func load(_ path: String, nir flags: NIRImportFlags, defaultTimesteps: Int = 100) throws -> Graph {
         guard isNIR(path) else { return try GraphJSON.load(path) }
+        return try lower(path, flags: flags, defaultTimesteps: defaultTimesteps).graph
+    }
+
+    /// Reads and lowers a NIR file, printing the importer's warnings on stderr.
+    static func lower(_ path: String, flags: NIRImportFlags, name: String? = nil, defaultTimesteps: Int = 100,
+                      parsed: NIRGraph? = nil) throws -> NIRImportResult {
         let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let opts = try flags.options(file: path, name: base, defaultTimesteps: defaultTimesteps)
-        return try NIRImporter.graph(from: try NIRReader.read(path: path), options: opts, file: path)
+        let opts = try flags.options(file: path, name: name ?? base, defaultTimesteps: defaultTimesteps)
+        let nir = try parsed ?? NIRReader.read(path: path, allowDanglingEdges: flags.repairDangling)
+        let result = try NIRImporter.lower(nir, options: opts, file: path)
+        for w in result.warnings { FileHandle.standardError.write(Data(("warning: " + w + "\n").utf8)) }
+        return result
     }
 }

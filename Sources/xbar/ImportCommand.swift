@@ -20,36 +20,17 @@ struct ImportCommand: ParsableCommand {
         """)
 
     @Argument(help: "The .nir file.") var file: String
-    @Option(help: "Timestep in seconds.") var dt: Double
-    @Option(help: "Reset after a spike: zero or subtract.") var reset: String
-    @Option(help: "Neuron discretisation: exact or euler.") var discretisation: String = "exact"
-    @Option(help: "Timesteps of the written graph.") var timesteps: Int = 100
+    @OptionGroup(title: "Discretisation") var flags: NIRImportFlags
     @Option(help: "Graph name (default: the file's base name).") var name: String?
     @Option(name: .shortAndLong, help: "Output graph JSON (default: stdout).") var output: String?
-    @Flag(help: "Rebind an edge end naming no node to the only node of its (nested) graph without an edge on that side, with a warning.")
-    var repairDangling = false
     @Flag(help: "Print the parsed NIR graph (nodes, parameter shapes, edges) and what it lowers to, instead of the JSON.")
     var summary = false
 
-    func validate() throws {
-        if LIFParameters.Reset(rawValue: reset) == nil { throw ValidationError("--reset must be zero or subtract (got '\(reset)')") }
-        if NIRImportOptions.Discretisation(rawValue: discretisation) == nil {
-            throw ValidationError("--discretisation must be exact or euler (got '\(discretisation)')")
-        }
-        if !(dt > 0 && dt.isFinite) { throw ValidationError("--dt must be a positive number of seconds (got \(dt))") }
-        if timesteps < 1 || timesteps > 1_000_000 { throw ValidationError("--timesteps must be 1...1000000") }
-    }
-
     func run() throws {
         try reportingErrors {
-            let nir = try NIRReader.read(path: file, allowDanglingEdges: repairDangling)
+            let nir = try NIRReader.read(path: file, allowDanglingEdges: flags.repairDangling)
             if summary { print(Self.describe(nir, indent: ""), terminator: "") }
-            let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-            let opts = NIRImportOptions(dt: dt, reset: LIFParameters.Reset(rawValue: reset)!,
-                                        discretisation: NIRImportOptions.Discretisation(rawValue: discretisation)!,
-                                        timesteps: timesteps, name: name ?? base, repairDanglingEdges: repairDangling)
-            let result = try NIRImporter.lower(nir, options: opts, file: file)
-            for w in result.warnings { FileHandle.standardError.write(Data(("warning: " + w + "\n").utf8)) }
+            let result = try GraphInput.lower(file, flags: flags, name: name, parsed: nir)
             if summary {
                 print(Self.describe(result), terminator: "")
                 return

@@ -255,6 +255,6 @@ final class NIRTests: XCTestCase {
         XCTAssertTrue(out2.contains("  output 'output' (10 values) is fed directly by 12\n"), out2)
         let (st3, _, err3) = try Repo.run(["import", "examples/nir/lif_norse.nir", "--dt", "1e-4", "--reset", "zero", "--discretisation", "rk4"])
         XCTAssertNotEqual(st3, 0)
-        XCTAssertTrue(err3.contains("--discretisation must be exact or euler"), err3)
+        XCTAssertTrue(err3.contains("--discretisation: expected exact or euler, got 'rk4'"), err3)
     }
 }
