@@ -122,13 +122,25 @@ struct ProgramGenerator {
             let shift = rng.int(0...5)
             let threshold = rng.chance(0.85) ? rng.int64(0, memType.max / 2) : rng.int64(memType.min, memType.max)
             let refractory = rng.int(0...3)
-            neurons.append(NeuronDecl(
+            var n = NeuronDecl(
                 name: "n\(k)", size: rng.int(1...6), memType: memType, memOverflow: rng.pick(Overflow.allCases),
                 decayMul: rng.int64(0, Int64(1) << shift), decayShift: shift,
                 decayRounding: rng.pick(Rounding.allCases), threshold: threshold, compare: rng.pick(Compare.allCases),
                 reset: rng.pick(ResetMode.allCases), refractory: refractory,
                 bias: rng.int64(max(-3, memType.min), min(3, memType.max)),
-                refractoryType: .u(rng.int(2...3)), countType: .u(rng.int(1...5))))
+                refractoryType: .u(rng.int(2...3)), countType: .u(rng.int(1...5)))
+            // Neuron options of docs/ir.md: per-neuron biases, a narrow synapse (so @POP.syn fits happen), non-spiking.
+            if rng.chance(0.3) { n.neuronBias = perNeuronBias(size: n.size, scalar: n.bias, type: memType) }
+            if rng.chance(0.35) {
+                let st = IntType.i(rng.int(3...12)), ss = rng.int(0...5)
+                var y = SynapseDecl(type: st, overflow: rng.pick(Overflow.allCases), decayMul: rng.int64(0, Int64(1) << ss),
+                                    decayShift: ss, decayRounding: rng.pick(Rounding.allCases),
+                                    bias: rng.int64(max(-3, st.min), min(3, st.max)))
+                if rng.chance(0.5) { y.neuronBias = perNeuronBias(size: n.size, scalar: y.bias, type: st) }
+                n.synapse = y
+            }
+            n.spiking = k == 0 || rng.chance(0.75)
+            neurons.append(n)
         }
         var arrays: [ArrayDecl] = []
         for a in 0..<rng.int(1...4) {
@@ -188,8 +200,9 @@ struct ProgramGenerator {
         }
 
         var readouts: [ReadoutDecl] = []
+        let spiking = neurons.filter(\.spiking)
         for r in 0..<rng.int(0...2) {
-            let src = rng.pick(neurons)
+            let src = rng.pick(spiking)
             let classes = rng.int(1...4)
             let wt = IntType.i(rng.int(2...8)), acc = IntType.i(rng.int(3...10))
             readouts.append(ReadoutDecl(
@@ -202,7 +215,14 @@ struct ProgramGenerator {
                        readouts: readouts, step: ops)
     }
 
+    /// Per-neuron biases in -3...3 whose sum with `scalar` fits `type`.
+    mutating func perNeuronBias(size: Int, scalar: Int64, type: IntType) -> [Int64] {
+        (0..<size).map { _ in rng.int64(max(-3, type.min - scalar), min(3, type.max - scalar)) }
+    }
+
     /// A read of random columns of a random array with random row sources, followed by an adc; returns the adc.
+    /// Row sources are inputs and spiking populations at delays 0...6 (a population not yet updated in the step at
+    /// 1...6); the same source often appears at several delays in one read.
     mutating func adcPiece(pop k: Int, inputs: [InputDecl], neurons: [NeuronDecl], arrays: [ArrayDecl]) -> (String, IntType, Int) {
         let a = rng.pick(arrays)
         let colStart = rng.int(0...(a.cols - 1))
@@ -212,14 +232,14 @@ struct ProgramGenerator {
         var r = rng.int(0...min(1, a.rows - 1))
         var driven = 0
         while r < a.rows {
-            // Inputs at delay 0 or 1; populations updated earlier at delay 0 or 1; others (itself included) at delay 1.
-            let choice = rng.int(0...(inputs.count + neurons.count - 1))
+            let spikingPops = neurons.indices.filter { neurons[$0].spiking }
+            let choice = rng.int(0...(inputs.count + spikingPops.count - 1))
             let name: String, size: Int, delay: Int
             if choice < inputs.count {
-                name = inputs[choice].name; size = inputs[choice].size; delay = rng.int(0...1)
+                name = inputs[choice].name; size = inputs[choice].size; delay = rng.int(0...6)
             } else {
-                let j = choice - inputs.count
-                name = neurons[j].name; size = neurons[j].size; delay = j < k ? rng.int(0...1) : 1
+                let j = spikingPops[choice - inputs.count]
+                name = neurons[j].name; size = neurons[j].size; delay = j < k ? rng.int(0...6) : rng.int(1...6)
             }
             let count = rng.int(1...min(a.rows - r, size))
             sources.append(RowSource(rowStart: r, source: name, srcStart: rng.int(0...(size - count)), count: count, delay: delay))
@@ -581,7 +601,8 @@ final class ExactEngineTests: XCTestCase {
         var cases = 0          // (program, raster) pairs compared
         var skippedTrap = 0    // pairs not run on FastEngine because Fixed.fit would trap (see fastWrapOfNegativeTraps)
         var totalEvents = 0
-        var satEvents = 0, wrapEvents = 0, memEvents = 0, countEvents = 0, readoutEvents = 0, adcEvents = 0
+        var satEvents = 0, wrapEvents = 0, memEvents = 0, countEvents = 0, readoutEvents = 0, adcEvents = 0, synEvents = 0
+        var synapsePops = 0, nonSpikingPops = 0, biasedPops = 0, longDelays = 0, mixedDelayReads = 0
         var firstFailures: [String] = []
         while (cases < 1000 || programs < 500) && programs < 3000 {
             let p = gen.program()
@@ -593,6 +614,14 @@ final class ExactEngineTests: XCTestCase {
                 continue
             }
             verified += 1
+            synapsePops += p.neurons.filter { $0.synapse != nil }.count
+            nonSpikingPops += p.neurons.filter { !$0.spiking }.count
+            biasedPops += p.neurons.filter { $0.neuronBias != nil || $0.synapse?.neuronBias != nil }.count
+            for op in p.step {
+                guard case let .read(_, rows, _, _, _, _) = op.kind else { continue }
+                longDelays += rows.filter { $0.delay > 1 }.count
+                if Dictionary(grouping: rows, by: \.source).values.contains(where: { Set($0.map(\.delay)).count > 1 }) { mixedDelayReads += 1 }
+            }
             let chip = Chip(program: p, seed: 1)
             let fast = FastEngine(chip: chip)
             let exact = ExactEngine(chip: chip)
@@ -605,7 +634,10 @@ final class ExactEngineTests: XCTestCase {
                 default: break
                 }
             }
-            for n in p.neurons { ovfOf["@\(n.name).mem"] = n.memOverflow }
+            for n in p.neurons {
+                ovfOf["@\(n.name).mem"] = n.memOverflow
+                if let y = n.synapse { ovfOf["@\(n.name).syn"] = y.overflow }
+            }
             for r in p.readouts { ovfOf["@\(r.name)"] = r.accOverflow }
             for _ in 0..<2 {
                 let raster = gen.raster(for: p)
@@ -616,7 +648,8 @@ final class ExactEngineTests: XCTestCase {
                     if e.site.hasSuffix(".count") { countEvents += 1; satEvents += 1; continue }
                     if isADC.contains(e.site) { adcEvents += 1; satEvents += 1; continue }
                     if e.site.hasSuffix(".mem") { memEvents += 1 }
-                    if e.site.hasPrefix("@"), !e.site.hasSuffix(".mem") { readoutEvents += 1 }
+                    if e.site.hasSuffix(".syn") { synEvents += 1 }
+                    if e.site.hasPrefix("@"), !e.site.hasSuffix(".mem"), !e.site.hasSuffix(".syn") { readoutEvents += 1 }
                     if ovfOf[e.site] == .wrap { wrapEvents += 1 } else { satEvents += 1 }
                 }
                 if fastWrapOfNegativeTraps {
@@ -639,7 +672,10 @@ final class ExactEngineTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(cases, 1000)
         XCTAssertGreaterThan(totalEvents, 0)
         for (name, c) in [("sat", satEvents), ("wrap", wrapEvents), ("mem", memEvents), ("count", countEvents),
-                          ("readout", readoutEvents), ("adc", adcEvents)] {
+                          ("readout", readoutEvents), ("adc", adcEvents), ("syn", synEvents),
+                          ("synapse population", synapsePops), ("non-spiking population", nonSpikingPops),
+                          ("per-neuron bias population", biasedPops), ("delay > 1 row source", longDelays),
+                          ("read with one source at two delays", mixedDelayReads)] {
             XCTAssertGreaterThan(c, 0, "no \(name) overflow events in \(cases) random cases")
         }
         print("random differential: \(verified)/\(programs) programs verified, \(cases) cases compared"
