@@ -127,12 +127,12 @@ struct Lowering {
             f.maxWeightError = maxErr
             programmed = f
         }
-        let qRounding = t.mapping.weightRounding
+        let qRounding = t.mapping.weightRounding, qFormat = programmed, rowOf = stacked, C = t.macro.cols
         /// The integer weight of stacked row `si`, neuron `n` (programmed), or whether a synapse exists there (forming: 1 or 0).
         func q(_ si: Int, _ n: Int) -> Int64 {
-            let sr = stacked[si]
+            let sr = rowOf[si]
             let w = blocks[sr.block].weights[sr.index * post + n]
-            guard let f = programmed else { return w != 0 ? 1 : 0 }
+            guard let f = qFormat else { return w != 0 ? 1 : 0 }
             return w == 0 ? 0 : Quantiser.quantise(w, f, qRounding)
         }
         // Tile skipping: a (row tile, column tile) block whose weights are all zero gets no array and no read; a column
@@ -145,6 +145,7 @@ struct Lowering {
             }
             if !keep[ct].contains(true) { keep[ct][0] = true }
         }
+        let zeroCells = map.cells(0), zeroIsUnused = zeroCells.allSatisfy { $0 == map.unusedCode }
         // Realised conductance difference (uS) statistics per block (forming).
         var diffSum = [Double](repeating: 0, count: blocks.count), diffSq = diffSum, diffN = diffSum
         for (ct, cols) in colTiles.enumerated() {
@@ -171,8 +172,10 @@ struct Lowering {
                             let d = Double(cp - cn) / perUS
                             diffSum[sr.block] += d; diffSq[sr.block] += d * d; diffN[sr.block] += 1
                         } else if physics == nil {
-                            let cells = map.cells(q(si, n))
-                            for (c, code) in cells.enumerated() { codes[r * t.macro.cols + j * cpw + c] = code }
+                            let qv = q(si, n)
+                            if qv == 0 && zeroIsUnused { continue }  // the cells already hold that code
+                            let cells = qv == 0 ? zeroCells : map.cells(qv)
+                            for c in 0..<cpw { codes[r * C + j * cpw + c] = cells[c] }
                         }
                     }
                 }
