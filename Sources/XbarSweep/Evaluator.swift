@@ -154,7 +154,7 @@ public final class SweepEvaluator: @unchecked Sendable {
     func loaderTarget(_ p: SweepPoint) throws -> Target {
         let table = try TOMLTable(string: spec.baseTOML)
         for (a, v) in zip(spec.axes, p.values) where a.scope == .target {
-            do { try TargetOverride.set(table, a.path, v) } catch let f as TargetOverride.Failure {
+            do { try TargetOverride.set(table, a.path, v.toml) } catch let f as TargetOverride.Failure {
                 throw XbarError(file: spec.path, field: "line \(a.line)", "axis \(a.name): \(f.message)")
             }
         }

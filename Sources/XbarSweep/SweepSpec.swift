@@ -201,8 +201,7 @@ public struct SweepEnvironment: Sendable {
 /// Reads sweep specs: every problem is refused before any point runs, naming the spec's line.
 public enum SweepSpecLoader {
     static let sections: Set<String> = ["sweep", "base", "overrides", "workload", "compile", "sampling", "axes"]
-    static let targetTables: Set<String> = ["target", "macro", "cell", "read", "adc", "neuron", "readout", "mapping", "clock",
-                                            "device", "timing", "energy", "area"]
+    static let targetTables = TargetOverride.tables
 
     /// Sweepable workload parameters: kind -> name -> (validator description, check).
     struct Param: Sendable {
@@ -357,7 +356,7 @@ public enum SweepSpecLoader {
                 overrides.append((p, value, ["overrides"] + p))
             }
             for o in overrides {
-                do { try TargetOverride.set(baseTable, o.path, o.value) } catch let m as TargetOverride.Failure {
+                do { try TargetOverride.set(baseTable, o.path, o.value.toml) } catch let m as TargetOverride.Failure {
                     throw fail(o.line, "overrides.\(o.path.joined(separator: ".")): \(m.message)")
                 }
             }
@@ -496,7 +495,7 @@ public enum SweepSpecLoader {
                 case .target:
                     for v in probes {
                         let t = try TOMLTable(string: baseTOML)
-                        do { try TargetOverride.set(t, axis.path, v) } catch let m as TargetOverride.Failure { throw bad(m.message) }
+                        do { try TargetOverride.set(t, axis.path, v.toml) } catch let m as TargetOverride.Failure { throw bad(m.message) }
                         do {
                             _ = try TargetLoader.parse(t.convert(to: .toml), file: "<point>")
                         } catch let e as XbarError {
@@ -668,29 +667,5 @@ public enum SweepSpecLoader {
                 return log ? lo * Foundation.pow(hi / lo, u) : lo + (hi - lo) * u
             })
         }
-    }
-}
-
-/// Sets dotted target keys in a TOML table, creating missing sub-tables.
-enum TargetOverride {
-    struct Failure: Error { var message: String }
-
-    static func set(_ root: TOMLTable, _ path: [String], _ value: SweepValue) throws {
-        var t = root
-        for (i, k) in path.dropLast().enumerated() {
-            if let v = t[k] {
-                guard let sub = v.table else {
-                    throw Failure(message: "\(path.prefix(i + 1).joined(separator: ".")) is a value, not a table")
-                }
-                t = sub
-            } else {
-                t[k] = TOMLTable()
-                t = t[k]!.table!
-            }
-        }
-        if let existing = t[path.last!], existing.table != nil || existing.array != nil {
-            throw Failure(message: "\(path.joined(separator: ".")) is a table or array in the target, not a single value")
-        }
-        t[path.last!] = value.toml
     }
 }

@@ -10,11 +10,14 @@ public enum TargetLoader {
     }
 
     /// Resolves a name like `ideal` to `targets/ideal.toml` (searching `searchDirs`), or loads a path.
-    public static func resolve(_ nameOrPath: String, searchDirs: [String]) throws -> Target {
-        if nameOrPath.hasSuffix(".toml") || nameOrPath.contains("/") { return try load(nameOrPath) }
+    /// `overrides` are `--set` assignments (TABLE.KEY=VALUE, see `TargetOverride`) applied before validation.
+    public static func resolve(_ nameOrPath: String, searchDirs: [String], overrides: [String] = []) throws -> Target {
+        if nameOrPath.hasSuffix(".toml") || nameOrPath.contains("/") {
+            return try TargetOverride.load(nameOrPath, assignments: overrides)
+        }
         for d in searchDirs {
             let p = (d as NSString).appendingPathComponent(nameOrPath + ".toml")
-            if FileManager.default.fileExists(atPath: p) { return try load(p) }
+            if FileManager.default.fileExists(atPath: p) { return try TargetOverride.load(p, assignments: overrides) }
         }
         throw XbarError(file: nameOrPath, field: "target", "no such target (looked in \(searchDirs.joined(separator: ", ")))")
     }

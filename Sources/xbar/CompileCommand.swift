@@ -14,7 +14,10 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Allow the graph to use more macros than the target provides (reported in --stats).")
     var replicateMacros = false
 
-    func load() throws -> Target { try TargetLoader.resolve(target, searchDirs: targetSearchDirs()) }
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change one target value, e.g. --set device.programming=write_verify (repeatable).", valueName: "TABLE.KEY=VALUE"))
+    var overrides: [String] = []
+
+    func load() throws -> Target { try TargetLoader.resolve(target, searchDirs: targetSearchDirs(), overrides: overrides) }
 }
 
 /// `xbar compile GRAPH --target T -o PROG`
