@@ -33,6 +33,28 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(out3.contains("\"target\": \"ideal\""))
     }
 
+    /// `--set TABLE.KEY=VALUE` changes the target before validation; a bad key or value is one line naming it.
+    func testTargetOverrides() throws {
+        let (s, out, err) = try Repo.run(["compile", "examples/lsm-paper/lsm-paper.json", "-t", "ideal", "--stats",
+                                          "--set", "adc.bits=12", "--set", "neuron.frac_bits=4"])
+        XCTAssertEqual(s, 0, err)
+        XCTAssertTrue(out.contains("ADC: 12 bits"), out)
+        XCTAssertTrue(out.contains("with 4 fraction bits"), out)
+        // A .nir graph with trained weights on the forming target, made programmable by an override.
+        let (s2, out2, err2) = try Repo.run(["emulate", "examples/nir/lif_norse.nir", "--input", "examples/nir/lif-input.xev",
+                                             "--dt", "1e-4", "--reset", "zero", "--set", "device.programming=write_verify",
+                                             "--ideal-device", "--raster", "/dev/null"])
+        XCTAssertEqual(s2, 0, err2)
+        XCTAssertTrue(out2.contains("@1: 4 spikes"), out2)
+        for (bad, text) in [("adc.bits=99", "adc.bits"), ("nosuch.key=1", "expected TABLE.KEY"), ("adc.bits", "expected TABLE.KEY=VALUE"),
+                            ("device.programming=sideways", "device.programming")] {
+            let (s3, _, err3) = try Repo.run(["compile", "examples/lsm-paper/lsm-paper.json", "-t", "ideal", "--set", bad])
+            XCTAssertEqual(s3, 1, bad)
+            XCTAssertTrue(err3.contains(text), "\(bad): \(err3)")
+            XCTAssertEqual(err3.split(separator: "\n").count, 1, err3)
+        }
+    }
+
     func testErrorsAreOneLineAndLeaveNoPartialFile() throws {
         let dir = Repo.tempDir()
         let bad = dir.appendingPathComponent("bad.json")
