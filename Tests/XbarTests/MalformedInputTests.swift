@@ -98,7 +98,7 @@ final class MalformedInputTests: XCTestCase {
 
     func testGraphPopulations() {
         assertGraph("\"decay\": 0.5,", "\"decay\": 0.5, \"leak\": 0.1,", field: "populations[1].leak",
-                    message: "unknown field (expected one of: bias, compare, decay, kind, name, refractory, reset, size, threshold)")
+                    message: "unknown field (expected one of: bias, compare, decay, kind, name, neuron_bias, refractory, reset, size, spiking, synapse, threshold)")
         assertGraph(", \"threshold\": 2,", ",", field: "populations[2].threshold", message: "missing (required)")
         assertGraph("\"size\": 2},", "\"size\": 0},", field: "populations[0].size", message: "0 out of range 1...4194304")
         assertGraph("\"size\": 2},", "\"size\": 100000000},", field: "populations[0].size",
@@ -132,7 +132,7 @@ final class MalformedInputTests: XCTestCase {
                     message: "\"in\" is an input population; projections must end on lif")
         assertGraph("\"from\": \"in\", \"to\": \"a\"", "\"from\": \"x\", \"to\": \"a\"", field: "projections[0].from",
                     message: "no population \"x\"")
-        assertGraph("\"delay\": 0,", "\"delay\": 2,", field: "projections[1].delay", message: "2 out of range 0...1")
+        assertGraph("\"delay\": 0,", "\"delay\": 4097,", field: "projections[1].delay", message: "4097 out of range 0...4096")
         assertGraph("\"kind\": \"dense\"", "\"kind\": \"dens\"", field: "projections[0].weights.kind",
                     message: "expected \"dense\", \"sparse\", \"random\" or \"spatial\", found \"dens\"")
     }
