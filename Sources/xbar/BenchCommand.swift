@@ -45,7 +45,7 @@ struct BenchCommand: ParsableCommand {
             let workloads: [(String, Compiled, EventDataset)] = [
                 ("paper-lsm 256->200 (rram-40nm-256kb, 1 array)", paper,
                  BenchCommand.synthetic(channels: 256, timesteps: 50, samples: samples, rate: 0.08)),
-                ("nalsm 2312->1000 (rram-40nm-256kb x28 arrays)", nalsm,
+                ("nalsm 2312->1000 (rram-40nm-256kb x27 arrays)", nalsm,
                  BenchCommand.synthetic(channels: 2312, timesteps: 50, samples: samples, rate: 0.02)),
             ]
             // The paper LSM electroformed on the 40 nm macro, read with every device effect on vs read ideally.
