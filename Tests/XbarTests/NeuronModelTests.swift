@@ -7,6 +7,7 @@ import XbarGraph
 import XbarIR
 import XbarLearn
 import XbarTarget
+import XbarVectors
 
 /// The neuron options of docs/ir.md (synapse current, non-spiking, per-neuron bias) and row-source delays beyond 1:
 /// hand-computed traces on the three engines, the text form, the compiler's lowering (against the float twin) and
@@ -218,6 +219,24 @@ final class NeuronModelTests: XCTestCase {
             XCTAssertTrue(String(describing: $0).hasPrefix("e.xir: line "), "\($0)")
             XCTAssertFalse(String(describing: $0).contains("\n"))
         }
+    }
+
+    func testGoldenVectorsRefuseWhatTheRTLLacks() throws {
+        let syn = SynapseDecl(type: .i(16), overflow: .sat, decayMul: 1, decayShift: 1, decayRounding: .floor)
+        let cases: [(NeuronDecl, String)] = [
+            (neuron(mul: 1, shift: 1, threshold: 5, synapse: syn), "a synaptic current state (synapse)"),
+            (neuron(mul: 1, shift: 1, threshold: 5, spiking: false), "non-spiking neurons"),
+            (neuron(mul: 1, shift: 1, threshold: 5, neuronBias: [1]), "per-neuron biases"),
+        ]
+        for (n, feature) in cases {
+            XCTAssertThrowsError(try VectorBuilder.checkRTLSupport(program(timesteps: 1, codes: [1], neurons: [n]), file: "p.xir")) {
+                XCTAssertEqual(String(describing: $0), "p.xir: neuron @n: uses \(feature), which the RTL neuron unit "
+                               + "rtl/xbar_lif_unit.v does not implement; golden vectors cannot be generated")
+            }
+        }
+        // A plain LIF read at delay 3 is fine.
+        XCTAssertNoThrow(try VectorBuilder.checkRTLSupport(program(timesteps: 1, codes: [1], delay: 3,
+                                                                   neurons: [neuron(mul: 1, shift: 1, threshold: 5)]), file: "p.xir"))
     }
 
     // MARK: Compiler
