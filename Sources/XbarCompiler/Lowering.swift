@@ -85,7 +85,7 @@ struct Lowering {
         for pr in b.projections {
             guard case let .random(r) = pr.weights else {
                 throw XbarError(file: file, field: "projections.\(pr.name).weights",
-                                "target \(t.name) electroforms its weights: only \"random\" projections can be mapped (found another kind)")
+                                "target \(t.name) electroforms its weights: only \"random\" projections can be mapped (found another kind; program trained weights with --set device.programming=write_verify)")
             }
             let sd = r.distribution == .normal ? r.b : (r.b - r.a) / 12.0.squareRoot()
             v += (r.gain * sd) * (r.gain * sd) * r.density
@@ -201,7 +201,8 @@ struct Lowering {
             for (b, blk) in blocks.enumerated() {
                 let mean = diffSum[b] / Swift.max(1, diffN[b])
                 let sd = (Swift.max(0, diffSq[b] / Swift.max(1, diffN[b]) - mean * mean)).squareRoot()
-                k[b] = sd > 0 ? try desiredSigma(blk) / sd : 0
+                let sigma = try desiredSigma(blk)  // also refuses a non-random projection, even a single-cell one
+                k[b] = sd > 0 ? sigma / sd : 0
             }
             let kMax = Swift.max(k.max() ?? 0, 1e-300)
             let lsbUS = Double(adcLSB) / perUS

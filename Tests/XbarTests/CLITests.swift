@@ -40,7 +40,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(s, 0, err)
         XCTAssertTrue(out.contains("ADC: 12 bits"), out)
         XCTAssertTrue(out.contains("with 4 fraction bits"), out)
-        // A .nir graph with trained weights on the forming target, made programmable by an override.
+        // A .nir graph with trained weights on the forming target: refused by name, then programmable by an override.
+        let (s1, _, err1) = try Repo.run(["emulate", "examples/nir/lif_norse.nir", "--input", "examples/nir/lif-input.xev",
+                                          "--dt", "1e-4", "--reset", "zero"])
+        XCTAssertEqual(s1, 1)
+        XCTAssertTrue(err1.contains("electroforms its weights") && err1.contains("--set device.programming=write_verify"), err1)
         let (s2, out2, err2) = try Repo.run(["emulate", "examples/nir/lif_norse.nir", "--input", "examples/nir/lif-input.xev",
                                              "--dt", "1e-4", "--reset", "zero", "--set", "device.programming=write_verify",
                                              "--ideal-device", "--raster", "/dev/null"])
