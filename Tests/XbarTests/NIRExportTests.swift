@@ -7,17 +7,14 @@ import XbarNIR
 /// `NIRExporter` / `xbar export` (docs/nir.md, "Export"): graph -> NIR -> graph gives the same network back, and the
 /// file is one Python `nir.read` accepts.
 final class NIRExportTests: XCTestCase {
-    private static let tmpDir = FileManager.default.temporaryDirectory.appendingPathComponent("nir-export-\(getpid())")
+    private static let scratch = TestScratch("nir-export")
 
     override class func tearDown() {
-        try? FileManager.default.removeItem(at: tmpDir)
+        scratch.remove()
         super.tearDown()
     }
 
-    private func tmp(_ name: String) -> String {
-        try? FileManager.default.createDirectory(at: Self.tmpDir, withIntermediateDirectories: true)
-        return Self.tmpDir.appendingPathComponent(name).path
-    }
+    private func tmp(_ name: String) -> String { Self.scratch.path(name) }
 
     /// A graph using every feature the exporter maps: a plain LIF with per-neuron biases, an IF (decay 1), a
     /// current-based LIF with synaptic biases, a Threshold-like neuron (decay 0), a non-spiking leaky integrator,

@@ -9,17 +9,14 @@ import XbarNIR
 final class NIRImportTests: XCTestCase {
     private func example(_ name: String) -> String { Repo.path("examples/nir/\(name)") }
 
-    private static let tmpDir = FileManager.default.temporaryDirectory.appendingPathComponent("nir-import-tests-\(getpid())")
+    private static let scratch = TestScratch("nir-import-tests")
 
     override class func tearDown() {
-        try? FileManager.default.removeItem(at: tmpDir)
+        scratch.remove()
         super.tearDown()
     }
 
-    private func tmp(_ name: String) -> String {
-        try? FileManager.default.createDirectory(at: Self.tmpDir, withIntermediateDirectories: true)
-        return Self.tmpDir.appendingPathComponent(name).path
-    }
+    private func tmp(_ name: String) -> String { Self.scratch.path(name) }
 
     /// Writes `nir` with NIRWriter, reads it back and lowers it.
     private func lower(_ nir: NIRGraph, _ name: String, dt: Double = 1e-3, reset: LIFParameters.Reset = .zero,

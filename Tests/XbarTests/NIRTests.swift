@@ -9,18 +9,14 @@ import XbarNIR
 final class NIRTests: XCTestCase {
     private func example(_ name: String) -> String { Repo.path("examples/nir/\(name)") }
 
-    private static let tmpDir = FileManager.default.temporaryDirectory.appendingPathComponent("nir-tests-\(getpid())")
+    private static let scratch = TestScratch("nir-tests")
 
     override class func tearDown() {
-        try? FileManager.default.removeItem(at: tmpDir)
+        scratch.remove()
         super.tearDown()
     }
 
-    private func tmp(_ name: String) -> String {
-        let dir = Self.tmpDir
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
+    private func tmp(_ name: String) -> String { Self.scratch.path(name) }
 
     /// Asserts `body` throws a one-line XbarError for `file` whose description contains every string in `expected`.
     private func assertError<T>(_ body: @autoclosure () throws -> T, file: String, _ expected: [String], line: UInt = #line) {

@@ -47,6 +47,18 @@ enum Repo {
     }
 }
 
+/// A per-process scratch folder for a test class's files: `path(name)` creates it on first use; `remove()` in the
+/// class's `tearDown`.
+struct TestScratch {
+    let url: URL
+    init(_ prefix: String) { url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())") }
+    func path(_ name: String) -> String {
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.appendingPathComponent(name).path
+    }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
 /// Seeded random source on top of Philox: draw k of stream `id` is a pure function of (seed, id, k).
 /// Uniform and normal draws use their own Philox purposes, so test files keep independent streams.
 struct RTRandom {
