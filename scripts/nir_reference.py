@@ -8,7 +8,8 @@ graph checks the importer's unrolling, composition, delays, recurrence and neuro
 
 usage: nir_reference.py FILE.nir EVENTS.xev --dt S --reset zero|subtract [--discretisation exact|euler]
                         [--samples N] [--timesteps T]
-prints one line per sample: "sample K" then, per spiking node in name order, "NODE COUNT0 COUNT1 ...".
+prints one line per sample: "sample K", with --spikes its "spike NODE STEP NEURON" lines, then per spiking node in
+name order "NODE COUNT0 COUNT1 ...".
 """
 import argparse
 import math
@@ -166,6 +167,7 @@ def main():
     ap.add_argument("--discretisation", choices=["exact", "euler"], default="exact")
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--timesteps", type=int, default=None)
+    ap.add_argument("--spikes", action="store_true", help="also print 'spike NODE STEP NEURON' lines")
     a = ap.parse_args()
 
     nodes, edges = flatten_graph(nir.read(a.nir_file))
@@ -173,9 +175,13 @@ def main():
     for s, t in edges:
         preds[t].append(s)
     inputs = sorted(n for n, v in nodes.items() if isinstance(v, nir.Input))
-    # Edges that close a cycle in a depth-first walk from the inputs read the previous step (docs/nir.md).
+    delays = {n: np.rint(np.asarray(v.delay) / a.dt).astype(int) for n, v in nodes.items() if isinstance(v, nir.Delay)}
+    # A Delay whose every element waits at least one step depends only on earlier steps: its output is computed at
+    # the start of the step, so a cycle through it needs no extra step (docs/nir.md). Cycles without such a Delay:
+    # the edge that closes them in a depth-first walk from the inputs reads the previous step.
+    pure = {n for n, d in delays.items() if d.size > 0 and d.min() >= 1}
     back, state, order = set(), {}, []
-    succ = {n: [t for s, t in edges if s == n] for n in nodes}
+    succ = {n: [t for s, t in edges if s == n and t not in pure] for n in nodes}
     def visit(n):
         state[n] = 1
         for m in succ[n]:
@@ -185,14 +191,13 @@ def main():
                 visit(m)
         state[n] = 2
         order.append(n)
-    for i in inputs:
+    for i in inputs + sorted(pure):
         if i not in state:
             visit(i)
     for n in sorted(nodes):
         if n not in state:
             visit(n)
     order.reverse()
-    delays = {n: np.rint(np.asarray(v.delay) / a.dt).astype(int) for n, v in nodes.items() if isinstance(v, nir.Delay)}
 
     samples = read_xev(a.events)[: a.samples]
     spiking = sorted(n for n, v in nodes.items() if type(v).__name__ in ("LIF", "IF", "CubaLIF", "Threshold"))
@@ -203,10 +208,16 @@ def main():
         prev = {n: None for n in nodes}
         history = {n: [] for n in delays}
         counts = {n: 0 for n in spiking}
+        spikes = []
         for t in range(steps):
             out = {}
+            for n in pure:
+                d, h = delays[n], history[n]
+                out[n] = np.array([h[-d[i]][i] if len(h) >= d[i] else 0.0 for i in range(d.size)])
             for n in order:
                 v = nodes[n]
+                if n in pure:
+                    continue
                 if isinstance(v, nir.Input):
                     shape = tuple(np.asarray(v.input_type["input"]).astype(int))
                     frame = raster[t] if t < raster.shape[0] else np.zeros(raster.shape[1])
@@ -224,6 +235,8 @@ def main():
                     out[n] = neurons[n].step(np.asarray(x, dtype=np.float64))
                     if n in counts:
                         counts[n] = counts[n] + out[n]
+                        if a.spikes:
+                            spikes += [f"spike {n} {t} {i}" for i in np.flatnonzero(out[n])]
                 elif isinstance(v, nir.Affine):
                     out[n] = np.asarray(v.weight) @ np.ravel(x) + np.asarray(v.bias)
                 elif isinstance(v, nir.Linear):
@@ -247,8 +260,13 @@ def main():
                     out[n] = x
                 else:
                     sys.exit(f"nir_reference: node {n}: {type(v).__name__} is not simulated")
+            for n in pure:  # what the pure delays saw this step, for later steps
+                xs = [out[p] for p in preds[n]]
+                history[n].append(np.ravel(sum(xs)) if xs else np.zeros(delays[n].size))
             prev = out
         print(f"sample {k}")
+        for line in spikes:
+            print(line)
         for n in spiking:
             print(n, " ".join(str(int(c)) for c in np.ravel(counts[n])))
 
