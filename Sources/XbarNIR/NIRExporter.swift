@@ -22,7 +22,8 @@ public struct NIRExportOptions: Sendable {
 /// synapse, `Threshold` when decay is 0 under the exact form); a non-spiking one -> `LI`, `I` or `CubaLI`; each
 /// projection -> a `Linear` (weight[post][pre]) or, for the first projection into a population with biases, an `Affine`
 /// carrying them; a projection delay d > 0 -> a `Delay` node of d*dt seconds in front of it; populations nothing reads
-/// -> an `Output` each. R and w_in are chosen so the projection weights are written unchanged:
+/// -> an `Output` each; a leaky population no projection reaches carries its bias as v_leak = bias / k. R and w_in are
+/// chosen so the projection weights are written unchanged:
 /// R = 1/k (k = 1 - decay, or dt for an integrator) and w_in = 1/k_syn.
 public enum NIRExporter {
     /// The NIR graph and the notes about what NIR cannot carry (for example a digital readout).
@@ -33,16 +34,18 @@ public enum NIRExporter {
         var nodes: [NIRNode] = []
         var edges: [NIREdge] = []
         var notes: [String] = []
-        var used = Set(g.populations.map(\.name))
+        // NIR node names: the graph's names with '/' (an HDF5 path separator) replaced by '_', made unique.
+        var used = Set<String>()
         func fresh(_ base: String) -> String {
-            var n = base, k = 1
-            while used.contains(n) { n = "\(base)_\(k)"; k += 1 }
+            let b = base.replacingOccurrences(of: "/", with: "_")
+            var n = b, k = 1
+            while used.contains(n) { n = "\(b)_\(k)"; k += 1 }
             used.insert(n)
             return n
         }
-        for pr in g.projections { guard used.insert(pr.name).inserted else {
-            throw XbarError(file: file, field: "projections", "projection name \"\(pr.name)\" is also used by another node; NIR node names must be unique")
-        } }
+        var node: [String: String] = [:]
+        for p in g.populations { node[p.name] = fresh(p.name) }
+        let projectionNode = g.projections.map { fresh($0.name) }
 
         // Biases that travel on the first incoming projection's Affine node.
         var affineBias: [String: [Double]] = [:]
@@ -50,12 +53,13 @@ public enum NIRExporter {
             let f = "populations[\(i)]"
             switch p.kind {
             case .input:
-                nodes.append(NIRNode(name: p.name, type: .input, parameters: ["shape": NIRArray([Double(p.size)])]))
+                nodes.append(NIRNode(name: node[p.name]!, type: .input, parameters: ["shape": NIRArray([Double(p.size)])]))
             case .lif:
                 let l = p.lif!
-                let (node, bias) = try neuron(p, l, options, file: file, field: f,
-                                              hasInput: g.projections.contains { $0.to == p.name })
-                nodes.append(node)
+                var (n, bias) = try neuron(p, l, options, file: file, field: f,
+                                           hasInput: g.projections.contains { $0.to == p.name })
+                n.name = node[p.name]!
+                nodes.append(n)
                 if let bias { affineBias[p.name] = bias }
             }
         }
@@ -72,23 +76,24 @@ public enum NIRExporter {
                 type = .affine
                 params["bias"] = NIRArray(b)
             }
-            nodes.append(NIRNode(name: pr.name, type: type, parameters: params))
-            var from = pr.from
+            let name = projectionNode[i]
+            nodes.append(NIRNode(name: name, type: type, parameters: params))
+            var from = node[pr.from]!
             if pr.delay > 0 {
-                let d = fresh(pr.name + "_delay")
+                let d = fresh(name + "_delay")
                 nodes.append(NIRNode(name: d, type: .delay, parameters: [
                     "delay": NIRArray([Double](repeating: Double(pr.delay) * options.dt, count: src.size))]))
-                edges.append(NIREdge(pr.from, d))
+                edges.append(NIREdge(from, d))
                 from = d
             }
-            edges.append(NIREdge(from, pr.name))
-            edges.append(NIREdge(pr.name, pr.to))
+            edges.append(NIREdge(from, name))
+            edges.append(NIREdge(name, node[pr.to]!))
         }
         let read = Set(g.projections.map(\.from))
         for p in g.populations where p.kind == .lif && !read.contains(p.name) {
-            let o = fresh(p.name + "_output")
+            let o = fresh(node[p.name]! + "_output")
             nodes.append(NIRNode(name: o, type: .output, parameters: ["shape": NIRArray([Double(p.size)])]))
-            edges.append(NIREdge(p.name, o))
+            edges.append(NIREdge(node[p.name]!, o))
         }
         if let r = g.readout {
             notes.append("the digital readout on \"\(r.from)\" (\(r.classes) classes) is not written: NIR has no spike-count readout")
@@ -126,7 +131,11 @@ public enum NIRExporter {
             return (NIRNode(name: p.name, type: l.spiking ? .cubaLIF : .cubaLI, parameters: params, metadata: meta), carried)
         }
         let carried = hasMembraneBias ? membraneBias : nil
-        if carried != nil && !hasInput { throw fail("a bias needs an incoming projection to carry it (NIR Affine bias)") }
+        // A leaky neuron without input carries its bias as v_leak = bias / k instead.
+        let leaky = l.decay > 0 && l.decay < 1 || (l.decay == 0 && o.discretisation == .euler)
+        if carried != nil && !hasInput && !leaky {
+            throw fail("a bias needs an incoming projection to carry it (NIR Affine bias; \(l.decay == 1 ? "IF/I" : "Threshold") has no leak term)")
+        }
         if l.decay == 1 {
             var params: [String: NIRArray] = ["r": vec(1 / o.dt)]
             if l.spiking {
@@ -142,12 +151,13 @@ public enum NIRExporter {
             return (NIRNode(name: p.name, type: .threshold, parameters: ["threshold": vec(l.threshold)], metadata: meta), carried)
         }
         let (tau, k) = timeConstant(l.decay, o)
-        var params: [String: NIRArray] = ["tau": vec(tau), "r": vec(1 / k), "v_leak": vec(0)]
+        let vLeak = hasInput ? vec(0) : NIRArray(membraneBias.map { $0 / k })
+        var params: [String: NIRArray] = ["tau": vec(tau), "r": vec(1 / k), "v_leak": vLeak]
         if l.spiking {
             params["v_threshold"] = vec(l.threshold)
             params["v_reset"] = vec(0)
         }
-        return (NIRNode(name: p.name, type: l.spiking ? .lif : .li, parameters: params, metadata: meta), carried)
+        return (NIRNode(name: p.name, type: l.spiking ? .lif : .li, parameters: params, metadata: meta), hasInput ? carried : nil)
     }
 
     /// tau and the input gain k for a decay in (0, 1): exact tau = -dt/ln(decay), k = 1 - decay; Euler

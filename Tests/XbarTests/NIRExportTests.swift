@@ -156,6 +156,30 @@ final class NIRExportTests: XCTestCase {
         assertClose(Self.meaning(g), Self.meaning(try roundTrip(g, .exact)))
     }
 
+    /// Names with '/' (an HDF5 path separator) become '_' and stay unique; a leaky population no projection reaches
+    /// carries its bias as v_leak = bias / (1 - decay) and gets it back on import; an IF cannot, and says so.
+    func testAwkwardNamesAndUnreachedBias() throws {
+        let g = Graph(name: "odd", timesteps: 5, populations: [
+            Population(name: "in/put", kind: .input, size: 2),
+            Population(name: "a/b", kind: .lif, size: 2, lif: LIFParameters(decay: 0.9, threshold: 1)),
+            Population(name: "a_b", kind: .lif, size: 1, lif: LIFParameters(decay: 0.8, threshold: 1, neuronBias: [0.05])),
+        ], projections: [Projection(name: "w/1", from: "in/put", to: "a/b", delay: 0, weights: .dense([1, 2, 3, 4]))])
+        let (nir, _) = try NIRExporter.nir(from: g, options: NIRExportOptions(dt: 1e-3), file: "odd.json")
+        XCTAssertEqual(nir.nodes.map(\.name), ["in_put", "a_b", "a_b_1", "w_1", "a_b_output", "a_b_1_output"])
+        XCTAssertEqual(nir.node(named: "a_b_1")!.parameters["v_leak"]!.values[0], 0.25, accuracy: 1e-12)
+        let path = tmp("odd.nir")
+        try NIRWriter.write(nir, to: path)
+        let back = try NIRImporter.graph(from: try NIRReader.read(path: path), options: NIRImportOptions(dt: 1e-3, reset: .zero),
+                                         file: path)
+        XCTAssertEqual(back.population(named: "a_b_1")?.lif?.bias(of: 0) ?? .nan, 0.05, accuracy: 1e-12)
+        XCTAssertEqual(back.population(named: "a_b")?.size, 2)
+        var ifGraph = g
+        ifGraph.populations[2].lif!.decay = 1
+        XCTAssertThrowsError(try NIRExporter.nir(from: ifGraph, options: NIRExportOptions(dt: 1e-3), file: "odd.json")) {
+            XCTAssertTrue("\($0)".contains("population \"a_b\"") && "\($0)".contains("no leak term"), "\($0)")
+        }
+    }
+
     /// What NIR cannot say is a one-line error naming the population.
     func testUnexportable() {
         func expectError(_ l: LIFParameters, _ text: String, line: UInt = #line) {
