@@ -2,8 +2,10 @@
 // `xbar vectors` writes tb/tb_lif.<pop>.v = the `define block of one population's parameters + this file.
 // It replays response/lif.<pop>.vec: for every group of neurons that leaves the pipeline at cycle c of a
 // sample, it drives the recorded input currents into xbar_lif_unit during cycle c and, after the clock edge,
-// compares mem, spike, refr and count of every neuron with the recorded values. The first difference is printed
-//   MISMATCH cycle <c> sample <s> step <t> signal <mem|spike|refr|count>.<pop>[<neuron>] expected <v> got <v>
+// compares mem, spike, refr and count (and syn, for a population with a synapse) of every neuron with the recorded
+// values. Before the first sample it writes the per-neuron bias memories from program/neuron.<pop>.bias.hex and
+// .synapse_bias.hex when the population has them. The first difference is printed
+//   MISMATCH cycle <c> sample <s> step <t> signal <mem|spike|refr|count|syn>.<pop>[<neuron>] expected <v> got <v>
 // and the simulation stops with exit status 1 (`XBAR_FAIL); otherwise it prints "PASS <n> neuron updates" and
 // finishes with status 0. Run from the vector directory:
 //   iverilog -g2005 -o tb.vvp tb/tb_lif.<pop>.v tb/xbar_lif_unit.v && vvp -n tb.vvp [+vec=<file>]
@@ -39,6 +41,22 @@
 `define XBAR_RECORDS 0
 `define XBAR_VEC "response/lif.pop.vec"
 `endif
+// Defaults of the parameters added with the synapse, non-spiking and per-neuron bias support (a plain LIF).
+`ifndef XBAR_SYN
+`define XBAR_NONSPIKING 0
+`define XBAR_BIAS_MEM 0
+`define XBAR_BIAS_HEX ""
+`define XBAR_SYN 0
+`define XBAR_SYN_W 1
+`define XBAR_SYN_MUL_W 1
+`define XBAR_SYN_DECAY_MUL 0
+`define XBAR_SYN_DECAY_SHIFT 0
+`define XBAR_SYN_ROUNDING 0
+`define XBAR_SYN_SAT 1
+`define XBAR_SYN_BIAS 0
+`define XBAR_SYN_BIAS_MEM 0
+`define XBAR_SYN_BIAS_HEX ""
+`endif
 
 module xbar_lif_tb;
     localparam integer N = `XBAR_N;
@@ -48,10 +66,14 @@ module xbar_lif_tb;
     localparam integer IN_W = `XBAR_IN_W;
     localparam integer REFR_W = `XBAR_REFR_W;
     localparam integer COUNT_W = `XBAR_COUNT_W;
+    localparam integer SYN_W = `XBAR_SYN_W;
+    localparam integer SYN = `XBAR_SYN;
+    localparam integer BIAS_MEM = `XBAR_BIAS_MEM;
+    localparam integer SYN_BIAS_MEM = `XBAR_SYN_BIAS_MEM;
     localparam integer NREC = `XBAR_RECORDS;
-    // Fields of a lif record: sample cycle step neuron in mem spike refr count.
-    localparam integer NF = 9;
-    localparam integer F_SAMPLE = 0, F_CYCLE = 1, F_STEP = 2, F_NEURON = 3, F_IN = 4, F_MEM = 5, F_SPIKE = 6, F_REFR = 7, F_COUNT = 8;
+    // Fields of a lif record: sample cycle step neuron in mem spike refr count [syn].
+    localparam integer NF = SYN != 0 ? 10 : 9;
+    localparam integer F_SAMPLE = 0, F_CYCLE = 1, F_STEP = 2, F_NEURON = 3, F_IN = 4, F_MEM = 5, F_SPIKE = 6, F_REFR = 7, F_COUNT = 8, F_SYN = 9;
 
     reg clk = 1'b0;
     always #1 clk = ~clk;   // one macro cycle = 2 ns of simulation time
@@ -61,6 +83,10 @@ module xbar_lif_tb;
     reg [IDX_W-1:0] base = 0;
     reg [LANES-1:0] lane_en = 0;
     reg [LANES*IN_W-1:0] in_bus = 0;
+    reg bias_we = 1'b0, syn_bias_we = 1'b0;
+    reg [IDX_W-1:0] bias_addr = 0;
+    reg [MEM_W-1:0] bias_data = 0;
+    reg [SYN_W-1:0] syn_bias_data = 0;
     wire out_valid;
     wire [IDX_W-1:0] out_base;
     wire [LANES-1:0] out_en;
@@ -68,17 +94,27 @@ module xbar_lif_tb;
     wire [LANES-1:0] spike_bus;
     wire [LANES*REFR_W-1:0] refr_bus;
     wire [LANES*COUNT_W-1:0] count_bus;
+    wire [LANES*SYN_W-1:0] syn_bus;
 
     xbar_lif_unit #(
         .N(N), .LANES(LANES), .IDX_W(IDX_W), .MEM_W(MEM_W), .IN_W(IN_W), .IN_SIGNED(`XBAR_IN_SIGNED), .REFR_W(REFR_W),
         .COUNT_W(COUNT_W), .MUL_W(`XBAR_MUL_W), .DECAY_MUL(`XBAR_DECAY_MUL), .DECAY_SHIFT(`XBAR_DECAY_SHIFT),
         .ROUNDING(`XBAR_ROUNDING), .MEM_SAT(`XBAR_MEM_SAT), .THRESHOLD(`XBAR_THRESHOLD), .BIAS(`XBAR_BIAS),
-        .CMP_GE(`XBAR_CMP_GE), .RESET_SUB(`XBAR_RESET_SUB), .REFRACTORY(`XBAR_REFRACTORY)
+        .CMP_GE(`XBAR_CMP_GE), .RESET_SUB(`XBAR_RESET_SUB), .REFRACTORY(`XBAR_REFRACTORY), .NONSPIKING(`XBAR_NONSPIKING),
+        .BIAS_MEM(BIAS_MEM), .SYN(SYN), .SYN_W(SYN_W), .SYN_MUL_W(`XBAR_SYN_MUL_W), .SYN_DECAY_MUL(`XBAR_SYN_DECAY_MUL),
+        .SYN_DECAY_SHIFT(`XBAR_SYN_DECAY_SHIFT), .SYN_ROUNDING(`XBAR_SYN_ROUNDING), .SYN_SAT(`XBAR_SYN_SAT),
+        .SYN_BIAS(`XBAR_SYN_BIAS), .SYN_BIAS_MEM(SYN_BIAS_MEM)
     ) dut (
         .clk(clk), .clear(clear), .in_valid(in_valid), .base(base), .lane_en(lane_en), .in_bus(in_bus),
+        .bias_we(bias_we), .syn_bias_we(syn_bias_we), .bias_addr(bias_addr), .bias_data(bias_data),
+        .syn_bias_data(syn_bias_data),
         .out_valid(out_valid), .out_base(out_base), .out_en(out_en), .mem_bus(mem_bus), .spike_bus(spike_bus),
-        .refr_bus(refr_bus), .count_bus(count_bus)
+        .refr_bus(refr_bus), .count_bus(count_bus), .syn_bus(syn_bus)
     );
+
+    // Per-neuron bias images (program/neuron.<pop>.bias.hex, .synapse_bias.hex).
+    reg [MEM_W-1:0] bias_img [0:N-1];
+    reg [SYN_W-1:0] syn_bias_img [0:N-1];
 
     reg [63:0] vec [0:(NREC > 0 ? NREC * NF : 1) - 1];
     reg [8*512-1:0] path;
@@ -93,6 +129,7 @@ module xbar_lif_tb;
     reg signed [MEM_W-1:0] exp_mem, got_mem;
     reg [REFR_W-1:0] exp_refr, got_refr;
     reg [COUNT_W-1:0] exp_count, got_count;
+    reg signed [SYN_W-1:0] exp_syn, got_syn;
     reg exp_spike, got_spike;
 
     task mismatch;
@@ -110,6 +147,22 @@ module xbar_lif_tb;
     initial begin
         if (!$value$plusargs("vec=%s", path)) path = `XBAR_VEC;
         if (NREC > 0) $readmemh(path, vec);
+        // Write the per-neuron bias memories (clear is high: the state stays zero).
+        if (BIAS_MEM != 0) $readmemh(`XBAR_BIAS_HEX, bias_img);
+        if (SYN_BIAS_MEM != 0) $readmemh(`XBAR_SYN_BIAS_HEX, syn_bias_img);
+        if (BIAS_MEM != 0 || SYN_BIAS_MEM != 0) begin
+            for (i = 0; i < N; i = i + 1) begin
+                @(negedge clk);
+                bias_we = BIAS_MEM != 0;
+                syn_bias_we = SYN_BIAS_MEM != 0;
+                bias_addr = i;
+                if (BIAS_MEM != 0) bias_data = bias_img[i];
+                if (SYN_BIAS_MEM != 0) syn_bias_data = syn_bias_img[i];
+            end
+            @(negedge clk);
+            bias_we = 1'b0;
+            syn_bias_we = 1'b0;
+        end
         checked = 0;
         cur_sample = -1;
         i = 0;
@@ -171,6 +224,10 @@ module xbar_lif_tb;
                 if (got_spike !== exp_spike) mismatch(k, "spike", exp_spike, got_spike);
                 if (got_refr !== exp_refr) mismatch(k, "refr", exp_refr, got_refr);
                 if (got_count !== exp_count) mismatch(k, "count", exp_count, got_count);
+                if (SYN != 0) begin
+                    exp_syn = f(k, F_SYN);  got_syn = syn_bus[lane*SYN_W +: SYN_W];
+                    if (got_syn !== exp_syn) mismatch(k, "syn", exp_syn, got_syn);
+                end
                 checked = checked + 1;
             end
             tb_cycle = tb_cycle + 1;
@@ -178,7 +235,7 @@ module xbar_lif_tb;
             @(negedge clk);
             in_valid = 1'b0;
         end
-        $display("PASS %0d neuron updates of %0s checked (mem, spike, refr, count)", checked, `XBAR_POP);
+        $display("PASS %0d neuron updates of %0s checked (mem, spike, refr, count%0s)", checked, `XBAR_POP, SYN != 0 ? ", syn" : "");
         $finish;
     end
 endmodule

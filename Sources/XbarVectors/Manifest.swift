@@ -64,7 +64,9 @@ enum Manifest {
                 ("mem_overflow", .string(n.memOverflow.rawValue)), ("decay_mul", .int(n.decayMul)), ("decay_shift", .int(Int64(n.decayShift))),
                 ("decay_rounding", .string(n.decayRounding.rawValue)), ("threshold", .int(n.threshold)), ("compare", .string(n.compare.rawValue)),
                 ("reset", .string(n.reset.rawValue)), ("refractory", .int(Int64(n.refractory))), ("refractory_counter", typeJSON(n.refractoryType)),
-                ("bias", .int(n.bias)), ("count", typeJSON(n.countType)), ("input_current", typeJSON(inputType[i])),
+                ("bias", .int(n.bias)), ("neuron_bias", NeuronImage.biasPath(n).map { .string($0) } ?? .null),
+                ("spiking", .bool(n.spiking)), ("synapse", synapseJSON(n)),
+                ("count", typeJSON(n.countType)), ("input_current", typeJSON(inputType[i])),
                 ("neuron_lanes", .int(Int64(min(spec.neuronUnits, n.size)))),
                 ("ir", .string(neuronLine(n))),
             ])
@@ -124,8 +126,23 @@ enum Manifest {
         ])
     }
 
+    /// The synapse of a population (null without one); `neuron_bias` names its per-neuron bias memory.
+    static func synapseJSON(_ n: NeuronDecl) -> JSONValue {
+        guard let y = n.synapse else { return .null }
+        return .object([("syn", typeJSON(y.type)), ("overflow", .string(y.overflow.rawValue)), ("decay_mul", .int(y.decayMul)),
+                        ("decay_shift", .int(Int64(y.decayShift))), ("decay_rounding", .string(y.decayRounding.rawValue)),
+                        ("bias", .int(y.bias)), ("neuron_bias", NeuronImage.synapseBiasPath(n).map { .string($0) } ?? .null)])
+    }
+
+    /// The IR neuron line (docs/ir.md) without its per-neuron bias block (those values are in the bias memories).
     static func neuronLine(_ n: NeuronDecl) -> String {
-        "neuron @\(n.name) \(n.size) mem \(n.memType) \(n.memOverflow.rawValue) decay \(n.decayMul) shr \(n.decayShift) \(n.decayRounding.rawValue)"
+        var s = "neuron @\(n.name) \(n.size) mem \(n.memType) \(n.memOverflow.rawValue) decay \(n.decayMul) shr \(n.decayShift) \(n.decayRounding.rawValue)"
             + " threshold \(n.threshold) \(n.compare.rawValue) reset \(n.reset.rawValue) refractory \(n.refractory) \(n.refractoryType) bias \(n.bias) count \(n.countType)"
+        if !n.spiking { s += " nonspiking" }
+        if let y = n.synapse {
+            s += " synapse \(y.type) \(y.overflow.rawValue) decay \(y.decayMul) shr \(y.decayShift) \(y.decayRounding.rawValue) bias \(y.bias)"
+        }
+        if n.neuronBias != nil || n.synapse?.neuronBias != nil { s += " biases" }
+        return s
     }
 }

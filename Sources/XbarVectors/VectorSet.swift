@@ -98,20 +98,6 @@ public enum VectorBuilder {
         case readout(Int)
     }
 
-    /// The RTL neuron unit (rtl/xbar_lif_unit.v) implements the plain LIF of IR version 1 only: refuses a population
-    /// with a synapse, a non-spiking one, or one with per-neuron biases, naming the population and the feature.
-    /// (Row-source delays need no RTL support: the recorded word lines already say which rows each read drives.)
-    public static func checkRTLSupport(_ p: Program, file: String) throws {
-        for n in p.neurons {
-            let feature = n.synapse != nil ? "a synaptic current state (synapse)"
-                : !n.spiking ? "non-spiking neurons" : n.neuronBias != nil ? "per-neuron biases" : nil
-            if let f = feature {
-                throw XbarError(file: file, field: "neuron @\(n.name)",
-                                "uses \(f), which the RTL neuron unit rtl/\(RTLSources.unitFile) does not implement; golden vectors cannot be generated")
-            }
-        }
-    }
-
     static func bitsFor(_ n: Int) -> Int {
         var b = 1
         while (1 << b) <= n { b += 1 }
@@ -119,7 +105,6 @@ public enum VectorBuilder {
     }
 
     public static func build(program p: Program, chip: Chip, data: EventDataset, source: VectorSource, rtl: RTLSources) throws -> VectorSet {
-        try checkRTLSupport(p, file: source.program)
         let binding = try InputBinding(program: p, channels: data.channels, file: source.input)
         guard data.timesteps == p.timesteps else {
             throw XbarError(file: source.input, field: "timesteps", "input has \(data.timesteps) timesteps, program \"\(p.name)\" runs \(p.timesteps)")
@@ -201,13 +186,15 @@ public enum VectorBuilder {
         }
         let lifs = p.neurons.enumerated().map { (i, n) in
             VecTable(path: "response/lif.\(n.name).vec", role: "response",
-                     description: "neuron updates of @\(n.name): one record per neuron per timestep, at the cycle its group leaves the LIF pipeline; `in` is the lif op's input current, mem/refr/count the state after the update",
+                     description: "neuron updates of @\(n.name): one record per neuron per timestep, at the cycle its group leaves the LIF pipeline; `in` is the lif op's input current, mem/refr/count\(n.synapse == nil ? "" : "/syn") the state after the update\(n.spiking ? "" : " (non-spiking: spike, refr and count stay 0)")",
                      fields: [sample, cycle, stepF, VecField.index("neuron", "neuron (0 ..< \(n.size))"),
                               VecField("in", bits: inputType[i].bits, signed: inputType[i].signed, role: .value, signal: "in.\(n.name)", "input current I of this step (membrane LSBs)"),
                               VecField("mem", bits: n.memType.bits, signed: n.memType.signed, role: .value, signal: "mem.\(n.name)", "membrane after the update (after reset)"),
                               VecField("spike", bits: 1, role: .value, signal: "spike.\(n.name)", "1 if the neuron spiked this step"),
                               VecField("refr", bits: n.refractoryType.bits, role: .value, signal: "refr.\(n.name)", "refractory steps left after the update"),
-                              VecField("count", bits: n.countType.bits, role: .value, signal: "count.\(n.name)", "spike count over the sample (saturating)")])
+                              VecField("count", bits: n.countType.bits, role: .value, signal: "count.\(n.name)", "spike count over the sample (saturating)")]
+                        + (n.synapse.map { [VecField("syn", bits: $0.type.bits, signed: true, role: .value, signal: "syn.\(n.name)",
+                                                     "synaptic current after this step's update (it integrates every step, refractory or not)")] } ?? []))
         }
         let queues = p.neurons.map { n in
             VecTable(path: "response/queue.\(n.name).vec", role: "response",
@@ -273,7 +260,7 @@ public enum VectorBuilder {
             dEn = vcd.declare(["xbar", "digital"], "lane_en", width: digLanes, "bit k = lane k holds element base + k")
             dLane = (0..<digLanes).map { vcd.declare(["xbar", "digital"], "lane\($0)", width: digW, signed: anySigned, "result element base + \($0) (\(anySigned ? "two's complement" : "unsigned"), \(digW) bits)") }
         }
-        struct PopVars { var valid: Int; var base: Int; var en: Int; var inp: [Int]; var mem: [Int]; var spike: [Int]; var refr: [Int]; var count: [Int]; var queue: Int; var lanes: Int }
+        struct PopVars { var valid: Int; var base: Int; var en: Int; var inp: [Int]; var mem: [Int]; var spike: [Int]; var refr: [Int]; var count: [Int]; var syn: [Int]; var queue: Int; var lanes: Int }
         var popVars: [PopVars] = []
         for (i, n) in p.neurons.enumerated() {
             let sc = scopeName("neuron_", n.name)
@@ -281,16 +268,17 @@ public enum VectorBuilder {
             let valid = vcd.declare(["xbar", sc], "valid", width: 1, "1 in a cycle where a neuron group leaves the pipeline")
             let base = vcd.declare(["xbar", sc], "base", width: 32, "neuron of lane 0")
             let en = vcd.declare(["xbar", sc], "lane_en", width: lanes, "bit k = lane k holds neuron base + k")
-            var inp: [Int] = [], mem: [Int] = [], spk: [Int] = [], rf: [Int] = [], cn: [Int] = []
+            var inp: [Int] = [], mem: [Int] = [], spk: [Int] = [], rf: [Int] = [], cn: [Int] = [], sy: [Int] = []
             for k in 0..<lanes {
                 inp.append(vcd.declare(["xbar", sc], "in\(k)", width: inputType[i].bits, signed: inputType[i].signed, "input current (\(inputType[i]))"))
                 mem.append(vcd.declare(["xbar", sc], "mem\(k)", width: n.memType.bits, signed: true, "membrane after the update (\(n.memType))"))
                 spk.append(vcd.declare(["xbar", sc], "spike\(k)", width: 1, "spike"))
                 rf.append(vcd.declare(["xbar", sc], "refr\(k)", width: n.refractoryType.bits, "refractory counter (\(n.refractoryType))"))
                 cn.append(vcd.declare(["xbar", sc], "count\(k)", width: n.countType.bits, "spike count (\(n.countType))"))
+                if let y = n.synapse { sy.append(vcd.declare(["xbar", sc], "syn\(k)", width: y.type.bits, signed: true, "synaptic current after the update (\(y.type))")) }
             }
             let q = vcd.declare(["xbar", sc], "queue", width: 32, "spike queue occupancy")
-            popVars.append(PopVars(valid: valid, base: base, en: en, inp: inp, mem: mem, spike: spk, refr: rf, count: cn, queue: q, lanes: lanes))
+            popVars.append(PopVars(valid: valid, base: base, en: en, inp: inp, mem: mem, spike: spk, refr: rf, count: cn, syn: sy, queue: q, lanes: lanes))
         }
         struct ReadoutVars { var valid: Int; var y: [Int] }
         var roVars: [ReadoutVars] = []
@@ -304,9 +292,14 @@ public enum VectorBuilder {
         // ---- Run every sample with signals and fill the tables and the VCD.
         var cycles: [Int64] = []
         var results: [SampleResult] = []
+        let anySynapse = p.neurons.contains { $0.synapse != nil }
         var offset: Int64 = 0
         for (s, raster) in data.samples.enumerated() {
-            let (res, sig) = engine.run(raster, index: s, binding: binding, signals: true)
+            // The synaptic current of each update comes from the engine's synaptic trace (docs/ir.md, "lif").
+            let (run, sig) = engine.run(raster, index: s, binding: binding, trace: anySynapse, signals: true)
+            var res = run
+            let synTrace = p.neurons.map { res.traces[$0.name]?.synapse ?? [] }
+            res.traces = [:]
             results.append(res)
             let S = Int64(s)
             guard res.counters.cycles < (1 << 32) else {
@@ -362,8 +355,9 @@ public enum VectorBuilder {
                         digital!.elems.append((x.index, x.value))
                     case let .mem(i):
                         lastRec[i][x.index] = lifRec[i].count
-                        // sample cycle step neuron in mem spike refr count
-                        lifRec[i].append([S, c, curStep, Int64(x.index), 0, x.value, 0, 0, 0])
+                        // sample cycle step neuron in mem spike refr count [syn]
+                        lifRec[i].append([S, c, curStep, Int64(x.index), 0, x.value, 0, 0, 0]
+                                         + (p.neurons[i].synapse == nil ? [] : [synTrace[i][Int(curStep)][x.index]]))
                         popGroups[i, default: []].append(x.index)
                     case let .spike(i): lifRec[i][lastRec[i][x.index]!][6] = x.value
                     case let .inp(i): lifRec[i][lastRec[i][x.index]!][4] = x.value
@@ -416,6 +410,7 @@ public enum VectorBuilder {
                         let l = n - base
                         vcd.set(pv.inp[l], r[4]); vcd.set(pv.mem[l], r[5]); vcd.set(pv.spike[l], r[6])
                         vcd.set(pv.refr[l], r[7]); vcd.set(pv.count[l], r[8])
+                        if !pv.syn.isEmpty { vcd.set(pv.syn[l], r[9]) }
                     }
                 }
             }
@@ -455,6 +450,7 @@ public enum VectorBuilder {
                 ]))
             }
         }
+        for n in p.neurons { files += NeuronImage.files(n) }
         for r in p.readouts {
             var w = "", b = ""
             for x in r.weights { w += Hex.word(Int64(x), bits: r.weightType.bits) + "\n" }
@@ -511,7 +507,7 @@ public enum VectorBuilder {
             let path = "tb/tb_lif.\(n.name).v"
             files.append(VectorFile(path: path, data: Data(tb.utf8), entry: [
                 ("role", .string("testbench")), ("format", .string("verilog")),
-                ("description", .string("self-checking testbench of @\(n.name) (template rtl/xbar_lif_tb.v with this program's parameters): replays \(lifs[i].path), feeding `in` of each group at its cycle into the neuron unit, and compares mem, spike, refr and count of every neuron update; prints PASS or the first MISMATCH (cycle, signal, expected, got)")),
+                ("description", .string("self-checking testbench of @\(n.name) (template rtl/xbar_lif_tb.v with this program's parameters): replays \(lifs[i].path), feeding `in` of each group at its cycle into the neuron unit, and compares mem, spike, refr, count\(n.synapse == nil ? "" : " and syn") of every neuron update\(NeuronImage.biasPath(n) == nil && NeuronImage.synapseBiasPath(n) == nil ? "" : " after loading the per-neuron bias memories"); prints PASS or the first MISMATCH (cycle, signal, expected, got)")),
                 ("run", .string("iverilog -g2005 -o tb/tb_lif.\(n.name).vvp \(path) tb/\(RTLSources.unitFile) && vvp -n tb/tb_lif.\(n.name).vvp   (from the vector directory)")),
             ]))
             runScript += "iverilog -g2005 -o tb/tb_lif.\(n.name).vvp \(path) \"$DUT\"\nvvp -n tb/tb_lif.\(n.name).vvp | tee tb/tb_lif.\(n.name).log\ngrep -q '^PASS' tb/tb_lif.\(n.name).log\n"

@@ -221,22 +221,47 @@ final class NeuronModelTests: XCTestCase {
         }
     }
 
-    func testGoldenVectorsRefuseWhatTheRTLLacks() throws {
-        let syn = SynapseDecl(type: .i(16), overflow: .sat, decayMul: 1, decayShift: 1, decayRounding: .floor)
-        let cases: [(NeuronDecl, String)] = [
-            (neuron(mul: 1, shift: 1, threshold: 5, synapse: syn), "a synaptic current state (synapse)"),
-            (neuron(mul: 1, shift: 1, threshold: 5, spiking: false), "non-spiking neurons"),
-            (neuron(mul: 1, shift: 1, threshold: 5, neuronBias: [1]), "per-neuron biases"),
-        ]
-        for (n, feature) in cases {
-            XCTAssertThrowsError(try VectorBuilder.checkRTLSupport(program(timesteps: 1, codes: [1], neurons: [n]), file: "p.xir")) {
-                XCTAssertEqual(String(describing: $0), "p.xir: neuron @n: uses \(feature), which the RTL neuron unit "
-                               + "rtl/xbar_lif_unit.v does not implement; golden vectors cannot be generated")
-            }
-        }
-        // A plain LIF read at delay 3 is fine.
-        XCTAssertNoThrow(try VectorBuilder.checkRTLSupport(program(timesteps: 1, codes: [1], delay: 3,
-                                                                   neurons: [neuron(mul: 1, shift: 1, threshold: 5)]), file: "p.xir"))
+    /// The RTL neuron unit implements every neuron option: `xbar vectors` makes vectors for a synapse population, a
+    /// non-spiking one and per-neuron biases (read at delay 3), `xbar check` accepts them against themselves, and
+    /// names a flipped synaptic current by its signal `syn.P[neuron]`.
+    func testGoldenVectorsOfSynapseNonSpikingAndBiasPopulations() throws {
+        let syn = SynapseDecl(type: .i(16), overflow: .sat, decayMul: 3, decayShift: 2, decayRounding: .floor, bias: 2, neuronBias: [0, -5])
+        let p = program(timesteps: 12, codes: [40, 25], delay: 3, neurons: [
+            neuron("s", size: 2, mul: 1, shift: 1, threshold: 60, reset: .subtract, refractory: 1, bias: 1, synapse: syn),
+            neuron("ns", size: 2, mul: 1, shift: 1, threshold: 5, neuronBias: [3, -4], spiking: false),
+            neuron("b", size: 2, mul: 1, shift: 1, threshold: 30, neuronBias: [7, -7]),
+        ])
+        try IRVerifier.verify(p)
+        let t = try Repo.target("ideal")
+        let raster = SpikeRaster(channels: 1, timesteps: 12, active: (0..<12).map { $0 % 3 == 2 ? [] : [0] })
+        let src = VectorSource(program: "p.xir", programKind: "ir", targetArgument: "ideal", target: t, input: "synthetic", samplesInFile: 1,
+                               seed: 1, idealDevice: true, ageS: nil)
+        let rtl = RTLSources(unit: try String(contentsOfFile: Repo.path("rtl/xbar_lif_unit.v"), encoding: .utf8),
+                             testbenchTemplate: try String(contentsOfFile: Repo.path("rtl/xbar_lif_tb.v"), encoding: .utf8))
+        let set = try VectorBuilder.build(program: p, chip: Chip(program: p, seed: 1, timing: t.timing),
+                                          data: EventDataset(channels: 1, timesteps: 12, samples: [raster]), source: src, rtl: rtl)
+        let dir = Repo.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try set.write(to: dir.path)
+        let ok = try Repo.run(["check", dir.path, "--dump", dir.appendingPathComponent("response").path])
+        XCTAssertEqual(ok.0, 0, ok.1 + ok.2)
+        for (pop, n) in [("s", 24), ("ns", 24), ("b", 24)] { XCTAssertTrue(ok.1.contains("match response/lif.\(pop).vec: \(n) records"), ok.1) }
+        // Flip the synaptic current (last field, i16) of record 9 of @s.
+        var recs = try String(contentsOf: dir.appendingPathComponent("response/lif.s.vec"), encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("//") }.map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(recs[9].count, 10)
+        let e = Hex.decode(Substring(recs[9][9]), bits: 16, signed: true)!
+        XCTAssertNotEqual(e, 0)
+        recs[9][9] = Hex.word(e + 1, bits: 16)
+        let dump = dir.appendingPathComponent("capture.vec")
+        try (recs.map { $0.joined(separator: " ") }.joined(separator: "\n") + "\n").write(to: dump, atomically: true, encoding: .utf8)
+        let bad = try Repo.run(["check", dir.path, "--dump", dump.path, "--expected", "response/lif.s.vec"])
+        XCTAssertEqual(bad.0, 1)
+        let cycle = Int(recs[9][1], radix: 16)!, neuron = Int(recs[9][3], radix: 16)!
+        XCTAssertTrue(bad.1.contains("record 9 (dump line 10): cycle \(cycle) (sample 0), signal syn.s[\(neuron)]: expected \(e) (0x\(Hex.word(e, bits: 16))), got \(e + 1)"), bad.1)
+        // The bias memories of the program image hold b_i and sb_i.
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("program/neuron.ns.bias.hex"), encoding: .utf8), "0003\nfffc\n")
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("program/neuron.s.synapse_bias.hex"), encoding: .utf8), "0002\nfffd\n")
     }
 
     // MARK: Compiler

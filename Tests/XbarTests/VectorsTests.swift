@@ -244,7 +244,7 @@ final class VectorsTests: XCTestCase {
 
         // A neuron unit with the wrong rounding (floor instead of half_up) fails on the unmodified vectors.
         let unit = try String(contentsOf: src.appendingPathComponent("tb/xbar_lif_unit.v"), encoding: .utf8)
-        let mutant = unit.replacingOccurrences(of: "2: round_up = (DECAY_SHIFT > 0) && (r2 >= d2);", with: "2: round_up = 1'b0;")
+        let mutant = unit.replacingOccurrences(of: "2: round_up = (SHIFT > 0) && (r2 >= d2);", with: "2: round_up = 1'b0;")
         XCTAssertNotEqual(unit, mutant)
         let mpath = scratch().appendingPathComponent("mutant.v")
         try mutant.write(to: mpath, atomically: true, encoding: .utf8)
@@ -341,19 +341,19 @@ final class VectorsTests: XCTestCase {
         let unit = rtl.unit
         let mutants: [(String, String)] = [
             ("1: round_up = prod[XW-1] && nonzero_r;", "1: round_up = 1'b0;"),                                 // trunc as floor
-            ("(DECAY_SHIFT > 0) && (r2 >= d2);", "(DECAY_SHIFT > 0) && (r2 > d2);"),                          // half_up ties down
+            ("(SHIFT > 0) && (r2 >= d2);", "(SHIFT > 0) && (r2 > d2);"),                          // half_up ties down
             ("((r2 == d2) && q[0])", "((r2 == d2) && 1'b1)"),                                                   // half_even ties up
-            ("if (MEM_SAT != 0 && x > MEM_MAX)", "if (1'b0)"),                                                  // no upper saturation
-            ("else if (MEM_SAT != 0 && x < MEM_MIN)", "else if (1'b0)"),                                        // no lower saturation
-            ("wire fires = (CMP_GE != 0) ? (v >= THRESHOLD) : (v > THRESHOLD);", "wire fires = (v > THRESHOLD);"), // ge as gt
-            ("wire fires = (CMP_GE != 0) ? (v >= THRESHOLD) : (v > THRESHOLD);", "wire fires = (v >= THRESHOLD);"), // gt as ge
+            ("(SAT != 0 && x > MAX) ?", "(1'b0) ?"),                                                               // no upper saturation
+            ("(SAT != 0 && x < MIN) ?", "(1'b0) ?"),                                                               // no lower saturation
+            ("wire crosses = (CMP_GE != 0) ? (v >= THRESHOLD) : (v > THRESHOLD);", "wire crosses = (v > THRESHOLD);"), // ge as gt
+            ("wire crosses = (CMP_GE != 0) ? (v >= THRESHOLD) : (v > THRESHOLD);", "wire crosses = (v >= THRESHOLD);"), // gt as ge
             (": (RESET_SUB != 0) ? v_sub : {MEM_W{1'b0}};", ": v_sub;"),                                        // always subtract
             (": (RESET_SUB != 0) ? v_sub : {MEM_W{1'b0}};", ": {MEM_W{1'b0}};"),                                // always zero
             (": fires ? REFRACTORY : {REFR_W{1'b0}};", ": {REFR_W{1'b0}};"),                                    // no refractory period
             ("assign mem_d  = refractory ? mem_q", "assign mem_d  = refractory ? v"),                          // refractory not silent
             ("(spike && count_q != {COUNT_W{1'b1}})", "(spike)"),                                               // count wraps
             ("IN_SIGNED != 0 ? in_current[IN_W-1] : 1'b0", "in_current[IN_W-1]"),                              // unsigned input sign-extended
-            ("v_raw = decayed + in_x + bias_x;", "v_raw = decayed + in_x;"),                                    // bias dropped
+            (".x(decayed + cur_x + bias_x)", ".x(decayed + cur_x)"),                                             // bias dropped
         ]
         let mdir = scratch()
         for (i, (from, to)) in mutants.enumerated() {
