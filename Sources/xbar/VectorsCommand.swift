@@ -15,7 +15,7 @@ struct VectorsCommand: ParsableCommand {
         commandName: "vectors",
         abstract: "Write cycle-by-cycle test vectors: program image, stimulus, expected response, manifest, VCD and the RTL testbench.")
 
-    @Argument(help: "Graph JSON (compiled with --target and --seed) or IR program (.xir).") var program: String
+    @Argument(help: "Graph JSON or .nir file (compiled with --target and --seed), or IR program (.xir).") var program: String
     @Option(name: .shortAndLong, help: "Event input (.xev); default: the graph's example_input.") var input: String?
     @Option(name: .shortAndLong, help: "Target name (in targets/) or .toml path (default: rram-40nm-256kb for a graph, the program's target for an IR file).")
     var target: String?
@@ -25,11 +25,15 @@ struct VectorsCommand: ParsableCommand {
     @Option(help: "Seconds since programming at which the chip is read (default: the target's drift.age_s).") var age: Double?
     @Flag(help: "Read the programmed conductances exactly (no device effects), whatever the target says.") var idealDevice = false
     @Flag(help: "Allow the graph to use more macros than the target provides.") var replicateMacros = false
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change one target value (repeatable), as for compile.", valueName: "TABLE.KEY=VALUE"))
+    var overrides: [String] = []
+    @OptionGroup(title: "NIR input") var nir: NIRImportFlags
 
     func run() throws {
         try reportingErrors {
             guard samples >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
-            let isIR = program.hasSuffix(".xir") || (try? AtomicFile.readText(program))?.hasPrefix("xbar-ir") == true
+            let isIR = !GraphInput.isNIR(program)
+                && (program.hasSuffix(".xir") || (try? AtomicFile.readText(program))?.hasPrefix("xbar-ir") == true)
             let p: Program
             let t: Target
             let targetArg: String
@@ -38,11 +42,12 @@ struct VectorsCommand: ParsableCommand {
                 p = try IRParser.parse(try AtomicFile.readText(program), file: program)
                 try IRVerifier.verify(p, file: program)
                 targetArg = target ?? p.target
-                t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs())
+                t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs(), overrides: overrides)
             } else {
-                let g = try GraphJSON.load(program)
+                let steps = GraphInput.isNIR(program) ? try input.map { try EventFile.read($0).timesteps } : nil
+                let g = try GraphInput.load(program, nir: nir, defaultTimesteps: steps ?? 100)
                 targetArg = target ?? "rram-40nm-256kb"
-                t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs())
+                t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs(), overrides: overrides)
                 p = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: replicateMacros, seed: seed), file: program).program
                 if inputPath == nil, let ex = g.exampleInput {
                     let d = (program as NSString).deletingLastPathComponent

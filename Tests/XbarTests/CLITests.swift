@@ -59,6 +59,18 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `xbar vectors` takes a .nir file like compile and emulate (imported with --dt/--reset; timesteps from the input).
+    func testVectorsFromNIRFile() throws {
+        let out = Repo.tempDir().appendingPathComponent("v").path
+        let (s, stdout, err) = try Repo.run(["vectors", "examples/nir/braille_noDelay_noBias_subtract.nir", "--dt", "1e-4",
+                                             "--reset", "subtract", "--discretisation", "euler", "-t", "ideal",
+                                             "--input", "examples/nir/braille-synthetic.xev", "--out", out])
+        XCTAssertEqual(s, 0, err)
+        XCTAssertTrue(stdout.contains("program \"braille_noDelay_noBias_subtract\" on ideal, seed 1, 1 sample(s)"), stdout)
+        let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
+        XCTAssertTrue(manifest.contains("\"timesteps\": 256"), String(manifest.prefix(400)))
+    }
+
     func testErrorsAreOneLineAndLeaveNoPartialFile() throws {
         let dir = Repo.tempDir()
         let bad = dir.appendingPathComponent("bad.json")
