@@ -7,6 +7,8 @@ enum H5Data {
     case text(shape: [Int], [String])
     /// A datatype the reader does not interpret (compound, enum/bool, opaque, ...).
     case unsupported(String)
+    /// More than `H5.maxPoints` values (or `H5.maxBytes` bytes of fixed-length strings): refused before allocating.
+    case tooLarge(points: UInt64, bytes: UInt64)
 }
 
 /// Thin helpers over libhdf5's C API (through the CHDF5 shim). Every handle is closed by the caller with `defer`.
@@ -14,6 +16,11 @@ enum H5 {
     /// Silences HDF5's own error printing; failures surface as negative return values that the reader turns into
     /// one-line XbarErrors.
     static let silenced: Void = { xbar_h5_silence() }()
+
+    /// Largest dataset or attribute read, in values (2^28 doubles are 2 GiB).
+    static let maxPoints: UInt64 = 1 << 28
+    /// Largest fixed-length string dataset read, in bytes.
+    static let maxBytes: UInt64 = 1 << 30
 
     /// The names of a group's links, in name order; nil if the group cannot be read.
     static func children(of group: hid_t) -> [String]? {
@@ -89,9 +96,16 @@ enum H5 {
         if nd > 0 { guard H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else { return nil } }
         let npoints = H5Sget_simple_extent_npoints(space)
         guard npoints >= 0 else { return nil }
+        let cls = H5Tget_class(ftype)
+        // Refuse before allocating: a tiny chunked file can declare 2^36 values.
+        let points = UInt64(npoints)
+        let fixedString = cls == H5T_STRING && H5Tis_variable_str(ftype) <= 0
+        let (bytes, overflow) = points.multipliedReportingOverflow(by: fixedString ? UInt64(H5Tget_size(ftype)) : 0)
+        guard points <= maxPoints, dims.allSatisfy({ $0 <= hsize_t(maxPoints) }), !overflow, bytes <= maxBytes else {
+            return .tooLarge(points: points, bytes: overflow ? .max : bytes)
+        }
         let count = Int(npoints)
         let shape = dims.map { Int($0) }
-        let cls = H5Tget_class(ftype)
         if cls == H5T_FLOAT || cls == H5T_INTEGER {
             var buf = [Double](repeating: 0, count: max(count, 1))
             if count > 0 {
@@ -200,6 +214,19 @@ public final class HDF5Writer {
         if values.isEmpty { return }
         let st = values.withUnsafeBytes { H5Dwrite(ds, memoryType, xbar_h5s_all(), xbar_h5s_all(), xbar_h5p_default(), $0.baseAddress!) }
         if st < 0 { throw NIRReader.fail(self.path, path, "cannot write dataset") }
+    }
+
+    /// Creates a chunked float64 dataset of `shape` without writing any chunk (it reads as zeros): a tiny file that
+    /// declares a huge dataset, for tests of the reader's size limit.
+    public func writeUnallocated(_ path: String, shape: [Int], chunk: [Int]) throws {
+        let sp = space(shape)
+        defer { H5Sclose(sp) }
+        let dcpl = H5Pcreate(xbar_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        H5Pset_chunk(dcpl, Int32(chunk.count), chunk.map { hsize_t($0) })
+        let ds = H5Dcreate2(file, path, xbar_h5t_ieee_f64le(), sp, xbar_h5p_default(), dcpl, xbar_h5p_default())
+        if ds < 0 { throw NIRReader.fail(self.path, path, "cannot create dataset") }
+        H5Dclose(ds)
     }
 
     /// Writes a UTF-8 string dataset (`shape == []` for a scalar string): variable length, or NUL-padded fixed

@@ -70,16 +70,25 @@ struct NIRComposer {
 
     func node(_ name: String) -> FlatNIRGraph.Node { nodes[name]! }
 
+    /// Shape inference reached a node whose own shape is still being inferred: a cycle. `inputShape(of:)` skips such a
+    /// source when another incoming edge gives the size; otherwise `error` is what the caller sees.
+    private struct ShapeCycle: Error { let error: XbarError }
+
     /// The output shape of a node (row-major; a neuron node's shape is its parameters' or else its input's).
     mutating func shape(of name: String) throws -> [Int] {
+        do { return try inferShape(of: name) } catch let c as ShapeCycle { throw c.error }
+    }
+
+    private mutating func inferShape(of name: String) throws -> [Int] {
         if let s = shapes[name] { return s }
         let n = node(name)
         guard !visiting.contains(name) else {
             if roles[name] == .neuron {
-                throw fail(name, "cannot infer the size of \(n.node.type.rawValue) node '\(name)': its parameters are "
-                           + "scalars and its input depends on itself")
+                throw ShapeCycle(error: fail(name, "cannot infer the size of \(n.node.type.rawValue) node '\(name)': its "
+                                             + "parameters are scalars and its only input depends on itself"))
             }
-            throw fail(name, "a cycle of linear nodes not broken by a neuron node passes through \(n.node.type.rawValue) node '\(name)'")
+            throw ShapeCycle(error: fail(name, "a cycle of linear nodes not broken by a neuron node passes through "
+                                         + "\(n.node.type.rawValue) node '\(name)'"))
         }
         visiting.insert(name)
         defer { visiting.remove(name) }
@@ -87,7 +96,7 @@ struct NIRComposer {
         switch roles[name]! {
         case .input:
             guard let a = n.node.parameters["shape"] else { throw fail(name, "Input node '\(name)' has no 'shape'") }
-            s = try NodeParameters(n, file: file).integers("shape", a.values, min: 1)
+            s = try NodeParameters(n, file: file).shape("shape", a.values)
             guard NIRLinearMaps.count(s) <= 1 << 22 else {
                 throw fail(name, "Input node '\(name)' has \(NIRLinearMaps.count(s)) channels, more than a population may hold (2^22)")
             }
@@ -112,17 +121,33 @@ struct NIRComposer {
     }
 
     /// The shape of what arrives at `name` (all incoming edges must carry the same number of values), nil if nothing does.
-    mutating func inputShape(of name: String) throws -> [Int]? {
+    /// A source whose shape depends on `name` itself (a cycle) is skipped when another incoming edge gives the size;
+    /// `checkEdgeSizes()` compares it once every shape is known.
+    private mutating func inputShape(of name: String) throws -> [Int]? {
         var first: (String, [Int])?
+        var cycle: ShapeCycle?
         for src in incoming[name] ?? [] {
-            let s = try shape(of: src)
+            let s: [Int]
+            do { s = try inferShape(of: src) } catch let c as ShapeCycle {
+                cycle = cycle ?? c
+                continue
+            }
             if let (f, fs) = first, NIRLinearMaps.count(fs) != NIRLinearMaps.count(s) {
                 throw fail(name, "size mismatch between edge ends: '\(f)' gives \(NIRLinearMaps.count(fs)) values and '\(src)' "
                            + "gives \(NIRLinearMaps.count(s)) to '\(name)'")
             }
             if first == nil { first = (src, s) }
         }
+        if first == nil, let cycle { throw cycle }
         return first?.1
+    }
+
+    /// The edges into each node carry the same number of values (the check that
+    /// `inputShape(of:)` deferred for sources on a cycle).
+    mutating func checkEdgeSizes() throws {
+        for n in flat.nodes where incoming[n.name] != nil {
+            do { _ = try inputShape(of: n.name) } catch let c as ShapeCycle { throw c.error }
+        }
     }
 
     /// The sum of everything arriving at `name` over its incoming edges, or nil if nothing does.

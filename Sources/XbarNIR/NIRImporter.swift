@@ -58,10 +58,13 @@ public enum NIRImporter {
             for g in members.indices {
                 let pop = try claim(g == 0 ? name : "\(name).\(g)", node: name)
                 plan.groups.append(pop)
+                plan.firstMember.append(members[g][0])
+                plan.groupSize.append(members[g].count)
                 origins[pop] = NIRPopulationOrigin(node: name, neurons: members[g])
             }
             plans[name] = plan
         }
+        try c.checkEdgeSizes()
         // Each neuron node's composed input; a delay-0 (source node, target node) pair that closes a cycle gets one step
         // more, for every population the two nodes were split into.
         var inputs: [String: LinearExpression] = [:]
@@ -77,7 +80,7 @@ public enum NIRImporter {
         for target in order where c.roles[target] == .neuron {
             let plan = plans[target]!, model = plan.model!
             for (i, pop) in plan.groups.enumerated() {
-                let n = plan.groupOf.filter { $0 == i }.count
+                let n = plan.groupSize[i]
                 membraneBias[pop] = [Double](repeating: 0, count: n)
                 synapseBias[pop] = [Double](repeating: 0, count: n)
             }
@@ -122,7 +125,7 @@ public enum NIRImporter {
         for name in order where c.roles[name] == .neuron {
             let plan = plans[name]!, model = plan.model!
             for (g, pop) in plan.groups.enumerated() {
-                let first = plan.groupOf.firstIndex(of: g)!, key = model.keys[first]
+                let key = model.keys[plan.firstMember[g]]
                 let (b, nb) = split(membraneBias[pop]!)
                 var lif = LIFParameters(decay: key.decay, threshold: key.threshold ?? 1, reset: model.reset, bias: b,
                                         neuronBias: nb, spiking: model.spiking)
@@ -150,6 +153,9 @@ public enum NIRImporter {
         /// Per NIR neuron: its group and its index inside the group's population.
         var groupOf: [Int]
         var localIndex: [Int]
+        /// Per group: its first NIR neuron and its number of neurons (neuron nodes only).
+        var firstMember: [Int] = []
+        var groupSize: [Int] = []
     }
 
     /// One graph projection: populations and delay.
@@ -278,9 +284,11 @@ public enum NIRImporter {
             let e = try c.input(of: n.name)
             let size = e?.rows ?? 0
             if let declared = n.node.parameters["shape"], declared.count > 0, size > 0 {
-                let want = declared.values.reduce(1) { $0 * Int($1) }
+                let shape = try NodeParameters(c.node(n.name), file: c.file).shape("shape", declared.values)
+                let want = NIRLinearMaps.count(shape)
                 guard want == size else {
-                    throw c.fail(n.name, "size mismatch between edge ends: \(size) values arrive at Output node '\(n.name)', whose shape \(declared.values.map { Int($0) }) holds \(want)")
+                    throw c.fail(n.name, "size mismatch between edge ends: \(size) values arrive at Output node '\(n.name)', "
+                                 + "whose shape \(shape) holds \(want)")
                 }
             }
             var pops: [String] = []

@@ -33,10 +33,26 @@ enum NIRLinearMaps {
         }
     }
 
-    static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+    /// Largest number of elements one tensor (a node's input or output) may hold.
+    static let maxElements = 1 << 26
+
+    /// The element count of `shape` (saturating at Int.max, never trapping; shapes are checked against
+    /// `maxElements` where they are read or computed, so this does not saturate in practice).
+    static func count(_ shape: [Int]) -> Int { checkedCount(shape, limit: Int.max) ?? Int.max }
+
+    /// The product of `factors` (all >= 0), or nil when it overflows or exceeds `limit`.
+    static func checkedCount(_ factors: [Int], limit: Int) -> Int? {
+        var n = 1
+        for f in factors {
+            let (m, overflow) = n.multipliedReportingOverflow(by: f)
+            guard !overflow, m <= limit else { return nil }
+            n = m
+        }
+        return n
+    }
 
     private static func passThrough(_ p: NodeParameters, input: [Int]?) throws -> LinearOperator {
-        let declared = p.node.parameters["shape"].map { $0.values.map { Int($0) } }
+        let declared = try p.node.parameters["shape"].map { try p.shape("shape", $0.values) }
         if let input, let declared, count(input) != count(declared) {
             throw p.fail("shape", "size mismatch: its shape \(declared) holds \(count(declared)) values but \(count(input)) arrive")
         }
@@ -48,6 +64,8 @@ enum NIRLinearMaps {
         let w = try p.array("weight")
         guard w.shape.count == 2 else { throw p.fail("weight", "expected a 2-d weight [out, in], found shape \(w.shape)") }
         let nOut = w.shape[0], nIn = w.shape[1]
+        guard nOut >= 1, nIn >= 1 else { throw p.fail("weight", "expected a weight [out, in] with out, in >= 1, found shape \(w.shape)") }
+        try p.checkSize([nOut, nIn], limit: maxEntries, "weight", what: "the weight")
         try p.checkInput(input, count: nIn, what: "its weight has \(nIn) columns")
         var m = SparseMatrix(rows: nOut, cols: nIn)
         for r in 0..<nOut { m.appendRow((0..<nIn).lazy.map { ($0, w.values[r * nIn + $0]) }) }
@@ -58,15 +76,17 @@ enum NIRLinearMaps {
     /// Scale: y = x ⊙ s.
     private static func scale(_ p: NodeParameters, input: [Int]?) throws -> LinearOperator {
         let s = try p.array("scale")
+        guard s.count >= 1 else { throw p.fail("scale", "expected 1 value or one per element, found none") }
         let shape = s.count > 1 ? s.shape : try p.known(input)
         try p.checkInput(input, count: count(shape), what: "its scale has \(count(shape)) values")
-        let values = s.count == 1 ? [Double](repeating: s.values[0], count: count(shape)) : s.values
+        let values = try p.oneOrN("scale", s, n: count(shape))
         return LinearOperator(map: DelayedMatrix(.diagonal(values)), bias: nil, outputShape: shape)
     }
 
     /// Delay: y[t] = x[t - round(delay/dt)] per element.
     private static func delay(_ p: NodeParameters, input: [Int]?, dt: Double) throws -> LinearOperator {
         let d = try p.array("delay")
+        guard d.count >= 1 else { throw p.fail("delay", "expected 1 value or one per element, found none") }
         let shape = d.count > 1 ? d.shape : try p.known(input)
         let n = count(shape)
         try p.checkInput(input, count: n, what: "its delay has \(n) values")
@@ -95,7 +115,7 @@ enum NIRLinearMaps {
     private static func flatten(_ p: NodeParameters, input: [Int]?) throws -> LinearOperator {
         var shape = input
         if let t = p.node.parameters["input_type"] {
-            let declared = try p.integers("input_type", t.values, min: 1)
+            let declared = try p.shape("input_type", t.values)
             try p.checkInput(input, count: count(declared), what: "its input_type \(declared) holds \(count(declared)) values")
             shape = declared
         }
@@ -105,7 +125,9 @@ enum NIRLinearMaps {
         let rank = inShape.count
         func dim(_ key: String, _ def: Int) throws -> Int {
             guard let a = p.node.parameters[key] else { return def }
-            guard let v = a.scalar, v == v.rounded() else { throw p.fail(key, "expected one integer, found \(a.values)") }
+            guard let v = a.scalar, v.isFinite, v == v.rounded(), abs(v) <= Double(rank) else {
+                throw p.fail(key, "expected one integer in -\(rank)...\(rank) (its input has rank \(rank)), found \(a.values)")
+            }
             return Int(v) < 0 ? Int(v) + rank : Int(v)
         }
         let start = try dim("start_dim", 1), end = try dim("end_dim", -1)
@@ -123,11 +145,15 @@ enum NIRLinearMaps {
             throw p.fail("weight", "expected a \(r + 2)-d weight [C_out, C_in/groups, k...], found shape \(w.shape)")
         }
         let cOut = w.shape[0], cInGroup = w.shape[1], kernel = Array(w.shape[2...])
+        guard w.shape.allSatisfy({ $0 >= 1 }) else {
+            throw p.fail("weight", "expected C_out, C_in/groups and kernel sizes >= 1, found weight shape \(w.shape)")
+        }
         let groups = try p.intVector("groups", count: 1, default: 1, min: 1)[0]
         var inShape: [Int]
         if let a = p.node.parameters["input_shape"] {
-            inShape = [cInGroup * groups] + (try p.integers("input_shape", a.values, min: 1))
+            inShape = [cInGroup * groups] + (try p.shape("input_shape", a.values))
             guard inShape.count == r + 1 else { throw p.fail("input_shape", "expected \(r) spatial sizes, found \(a.values)") }
+            try p.checkSize(inShape, limit: maxElements, "input_shape", what: "its input [C_in] + input_shape \(inShape)")
             try p.checkInput(input, count: count(inShape), what: "its input_shape \(inShape) holds \(count(inShape)) values")
         } else {
             guard let input, input.count == r + 1 else {
@@ -168,9 +194,7 @@ enum NIRLinearMaps {
         }
         let outShape = [cOut] + outSpatial
         let perOutput = cInGroup * count(kernel)
-        guard count(outShape) <= maxEntries / max(perOutput, 1) else {
-            throw p.fail("", "unrolling needs \(count(outShape)) x \(perOutput) synapses, more than the limit \(maxEntries)")
-        }
+        try checkUnrolling(p, outShape, taps: perOutput)
         // Spatial helpers for 1-d and 2-d alike (a 1-d input is treated as height 1).
         let (H, W) = r == 2 ? (inShape[1], inShape[2]) : (1, inShape[1])
         let (OH, OW) = r == 2 ? (outSpatial[0], outSpatial[1]) : (1, outSpatial[0])
@@ -208,6 +232,14 @@ enum NIRLinearMaps {
         return LinearOperator(map: DelayedMatrix(m), bias: bias.allSatisfy { $0 == 0 } ? nil : bias, outputShape: outShape)
     }
 
+    /// Refuses, before allocating, an unrolled map of more than `maxEntries` entries (outputs x taps per output; this
+    /// also bounds the output tensor, as `maxElements == maxEntries`). Checked multiplication: never traps.
+    private static func checkUnrolling(_ p: NodeParameters, _ outShape: [Int], taps: Int) throws {
+        guard checkedCount(outShape + [taps], limit: maxEntries) != nil else {
+            throw p.fail("", "unrolling its output \(outShape) x \(taps) taps each needs more than the limit \(maxEntries) synapses")
+        }
+    }
+
     /// SumPool2d / AvgPool2d over [C, H, W] with zero padding (AvgPool2d divides by the full kernel area, PyTorch's
     /// count_include_pad = True).
     private static func pool(_ p: NodeParameters, input: [Int]?, average: Bool) throws -> LinearOperator {
@@ -222,6 +254,7 @@ enum NIRLinearMaps {
         guard H + 2 * pad[0] >= kernel[0], W + 2 * pad[1] >= kernel[1] else {
             throw p.fail("kernel_size", "kernel \(kernel) (padding \(pad)) does not fit its input \(input)")
         }
+        try checkUnrolling(p, [C, OH, OW], taps: kernel[0] * kernel[1])
         let weight = average ? 1 / Double(kernel[0] * kernel[1]) : 1
         var m = SparseMatrix(rows: C * OH * OW, cols: C * H * W, reserve: C * OH * OW * kernel[0] * kernel[1])
         for c in 0..<C {
@@ -241,74 +274,5 @@ enum NIRLinearMaps {
             }
         }
         return LinearOperator(map: DelayedMatrix(m), bias: nil, outputShape: [C, OH, OW])
-    }
-}
-
-/// Typed access to one node's parameters, with one-line errors naming the file, the node and the parameter.
-struct NodeParameters {
-    let node: NIRNode
-    let field: String
-    let file: String
-
-    init(_ n: FlatNIRGraph.Node, file: String) {
-        node = n.node
-        field = n.field
-        self.file = file
-    }
-
-    func fail(_ key: String, _ message: String) -> XbarError {
-        XbarError(file: file, field: key.isEmpty ? field : field + "/" + key, "\(node.type.rawValue) node '\(node.name)': \(message)")
-    }
-
-    func array(_ key: String) throws -> NIRArray {
-        guard let a = node.parameters[key] else { throw fail("", "has no '\(key)'") }
-        guard a.values.allSatisfy(\.isFinite) else { throw fail(key, "holds a value that is not finite") }
-        return a
-    }
-
-    /// The node's input size must be `count` (when something feeds it).
-    func checkInput(_ input: [Int]?, count n: Int, what: String) throws {
-        if let input, NIRLinearMaps.count(input) != n {
-            throw fail("", "size mismatch: its input \(input) holds \(NIRLinearMaps.count(input)) values but \(what)")
-        }
-    }
-
-    /// The input shape, which this node needs to know.
-    func known(_ input: [Int]?) throws -> [Int] {
-        guard let input else { throw fail("", "input shape unknown: nothing feeds it and its parameters do not give one") }
-        return input
-    }
-
-    /// `values` as integers >= `min`.
-    func integers(_ key: String, _ values: [Double], min: Int) throws -> [Int] {
-        try values.map { v in
-            guard v == v.rounded(), v >= Double(min), v < 1e9 else { throw fail(key, "expected integers >= \(min), found \(values)") }
-            return Int(v)
-        }
-    }
-
-    /// `count` integers from a parameter of 1 or `count` values; `default` (or `fallback`) when absent.
-    func intVector(_ key: String, count: Int, default def: Int?, min: Int, fallback: [Int]? = nil) throws -> [Int] {
-        guard let a = node.parameters[key] else {
-            if let fallback { return fallback }
-            if let def { return [Int](repeating: def, count: count) }
-            throw fail("", "has no '\(key)'")
-        }
-        let v = try integers(key, a.values, min: min)
-        if v.count == count { return v }
-        if v.count == 1 { return [Int](repeating: v[0], count: count) }
-        throw fail(key, "expected 1 or \(count) values, found \(v.count)")
-    }
-
-    /// `count` numbers from a parameter of 1 or `count` values; `default` when absent (nil default: required).
-    func perElement(_ key: String, count: Int, default def: Double?) throws -> [Double] {
-        guard let a = node.parameters[key] else {
-            if let def { return [Double](repeating: def, count: count) }
-            throw fail("", "has no '\(key)'")
-        }
-        guard a.values.allSatisfy(\.isFinite) else { throw fail(key, "holds a value that is not finite") }
-        if a.count == count { return a.values }
-        if a.count == 1 { return [Double](repeating: a.values[0], count: count) }
-        throw fail(key, "size mismatch: \(a.count) values for \(count) elements")
     }
 }

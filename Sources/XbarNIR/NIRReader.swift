@@ -41,6 +41,14 @@ public enum NIRReader {
         XbarError(file: file, field: field, message)
     }
 
+    /// `d`, unless it is a dataset or attribute too large to read (refused by name before any allocation).
+    private static func checked(_ d: H5Data?, path: String, field: String) throws -> H5Data? {
+        guard case let .tooLarge(points, bytes)? = d else { return d }
+        let size = bytes > 0 ? "\(points) values (\(bytes == .max ? "over 2^64" : "\(bytes)") bytes)" : "\(points) values"
+        throw fail(path, field, "dataset holds \(size), more than the reader accepts (\(H5.maxPoints) values, "
+                   + "\(H5.maxBytes) bytes of strings)")
+    }
+
     private static func open(_ loc: hid_t, _ name: String, path: String, field: String) throws -> (hid_t, H5I_type_t) {
         let o = H5Oopen(loc, name, xbar_h5p_default())
         if o < 0 { throw fail(path, field, "cannot open (truncated or corrupt file?)") }
@@ -50,7 +58,9 @@ public enum NIRReader {
     private static func readText(_ loc: hid_t, _ name: String, path: String, field: String) throws -> [String] {
         let (o, kind) = try open(loc, name, path: path, field: field)
         defer { H5Oclose(o) }
-        guard kind == H5I_DATASET, let d = H5.readDataset(o) else { throw fail(path, field, "cannot read dataset") }
+        guard kind == H5I_DATASET, let d = try checked(H5.readDataset(o), path: path, field: field) else {
+            throw fail(path, field, "cannot read dataset")
+        }
         guard case let .text(_, s) = d else { throw fail(path, field, "expected a string") }
         return s
     }
@@ -83,7 +93,9 @@ public enum NIRReader {
             let (o, k) = try open(g, c, path: path, field: f)
             defer { H5Oclose(o) }
             if k == H5I_DATASET {
-                guard let d = H5.readDataset(o) else { throw fail(path, f, "cannot read dataset (truncated or corrupt file?)") }
+                guard let d = try checked(H5.readDataset(o), path: path, field: f) else {
+                    throw fail(path, f, "cannot read dataset (truncated or corrupt file?)")
+                }
                 params.append((c, d))
             } else if k == H5I_GROUP {
                 switch c {
@@ -108,7 +120,7 @@ public enum NIRReader {
                 switch d {
                 case let .numbers(a): node.parameters[k] = a
                 case let .text(_, s): node.textParameters[k] = s
-                case .unsupported: break  // for example h5py booleans; no primitive we lower needs them
+                case .unsupported, .tooLarge: break  // for example h5py booleans; no primitive we lower needs them
                 }
             }
         }
@@ -122,15 +134,17 @@ public enum NIRReader {
             switch d {
             case let .numbers(a): out[k] = .numbers(a)
             case let .text(_, s): out[k] = .text(s)
-            case .unsupported: break
+            case .unsupported, .tooLarge: break
             }
         }
-        for a in H5.attributeNames(of: g) { if let d = H5.readAttribute(g, a) { put(a, d) } }
+        for a in H5.attributeNames(of: g) {
+            if let d = try checked(H5.readAttribute(g, a), path: path, field: field + "/" + a) { put(a, d) }
+        }
         guard let children = H5.children(of: g) else { throw fail(path, field, "cannot list group") }
         for c in children {
             let (o, k) = try open(g, c, path: path, field: field + "/" + c)
             defer { H5Oclose(o) }
-            if k == H5I_DATASET, let d = H5.readDataset(o) { put(c, d) }
+            if k == H5I_DATASET, let d = try checked(H5.readDataset(o), path: path, field: field + "/" + c) { put(c, d) }
             if k == H5I_GROUP {
                 for (k2, v) in try readValues(o, path: path, field: field + "/" + c) { out[c + "/" + k2] = v }
             }
@@ -156,7 +170,9 @@ public enum NIRReader {
             let (eg, k) = try open(g, "edges", path: path, field: f)
             defer { H5Oclose(eg) }
             if k == H5I_DATASET {
-                guard let d = H5.readDataset(eg) else { throw fail(path, f, "cannot read dataset (truncated or corrupt file?)") }
+                guard let d = try checked(H5.readDataset(eg), path: path, field: f) else {
+                    throw fail(path, f, "cannot read dataset (truncated or corrupt file?)")
+                }
                 guard case let .text(shape, s) = d else { throw fail(path, f, "expected an E x 2 array of node names") }
                 if !s.isEmpty {
                     guard shape.count == 2, shape[1] == 2 else {

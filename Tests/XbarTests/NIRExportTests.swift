@@ -55,6 +55,8 @@ final class NIRExportTests: XCTestCase {
     struct Meaning: Equatable {
         var synapses: [String: [String: Double]] = [:]
         var neurons: [String: [Double]] = [:]
+        /// The reset rule of each spiking population.
+        var resets: [String: LIFParameters.Reset] = [:]
     }
 
     static func meaning(_ g: Graph) -> Meaning {
@@ -71,11 +73,13 @@ final class NIRExportTests: XCTestCase {
             var v = [l.decay, l.spiking ? l.threshold : 0, l.spiking ? 1 : 0, l.synapse?.decay ?? -1]
             v += (0..<p.size).map { l.bias(of: $0) } + (0..<p.size).map { l.synapse?.bias(of: $0) ?? 0 }
             m.neurons[p.name] = v
+            if l.spiking { m.resets[p.name] = l.reset }
         }
         return m
     }
 
     private func assertClose(_ a: Meaning, _ b: Meaning, _ tol: Double = 1e-9, line: UInt = #line) {
+        XCTAssertEqual(a.resets, b.resets, "reset rules", line: line)
         XCTAssertEqual(Set(a.neurons.keys), Set(b.neurons.keys), line: line)
         for (k, v) in a.neurons {
             guard let w = b.neurons[k], w.count == v.count else { XCTFail("population \(k) differs", line: line); continue }
@@ -98,14 +102,14 @@ final class NIRExportTests: XCTestCase {
                                                                             timesteps: g.timesteps, name: g.name), file: path)
     }
 
-    /// Every feature survives export + import, under both discretisations (the reset rule is not stored in a way
-    /// the importer uses, so the subtract population is checked separately below).
+    /// Every feature survives export + import, under both discretisations, reset rules included (each spiking node's
+    /// `xbar_reset` metadata wins over --reset, which is zero here).
     func testFeatureGraphRoundTrip() throws {
         let g = Self.featureGraph()
         for d in NIRImportOptions.Discretisation.allCases {
             let back = try roundTrip(g, d)
             assertClose(Self.meaning(g), Self.meaning(back))
-            XCTAssertEqual(back.population(named: "ifn")?.lif?.reset, .zero)   // --reset decides, as documented
+            XCTAssertEqual(back.population(named: "ifn")?.lif?.reset, .subtract)   // from the file's xbar_reset metadata
         }
     }
 
