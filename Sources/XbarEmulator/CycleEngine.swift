@@ -363,13 +363,7 @@ public struct CycleEngine: Sendable {
             }
         }
         counters.cycles = base
-        for (ni, pd) in p.neurons.enumerated() {
-            result.spikes[pd.name] = spikes[ni]
-            result.counts[pd.name] = count[ni]
-            result.membrane[pd.name] = mem[ni]
-            if pd.synapse != nil { result.synapse[pd.name] = syn[ni] }
-            if trace { result.traces[pd.name] = traces[ni] }
-        }
+        result.storePopulations(p.neurons, spikes: spikes, counts: count, membrane: mem, synapse: syn, traces: trace ? traces : nil)
         result.counters = counters
         return (result, sig)
     }

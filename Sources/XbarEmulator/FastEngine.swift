@@ -175,13 +175,7 @@ public struct FastEngine: Sendable {
         counters.timesteps = Int64(p.timesteps)
         counters.cycles += chip.timing.readoutCycles()
         var result = SampleResult()
-        for (ni, n) in p.neurons.enumerated() {
-            result.spikes[n.name] = spikes[ni]
-            result.counts[n.name] = count[ni]
-            result.membrane[n.name] = mem[ni]
-            if n.synapse != nil { result.synapse[n.name] = syn[ni] }
-            if trace { result.traces[n.name] = traces[ni] }
-        }
+        result.storePopulations(p.neurons, spikes: spikes, counts: count, membrane: mem, synapse: syn, traces: trace ? traces : nil)
         for r in p.readouts {
             let c = count[neuronIndex[r.source]!]
             let n = c.count

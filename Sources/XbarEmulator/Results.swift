@@ -79,6 +79,19 @@ public struct SampleResult: Equatable, Sendable {
     public var traces: [String: PopulationTrace] = [:]
     public init() {}
 
+    /// Stores every population's end-of-sample state, indexed like `neurons`: spikes, counts, final membrane, final
+    /// synaptic current (synapse populations only) and, when given, traces. Shared by the native engines.
+    mutating func storePopulations(_ neurons: [NeuronDecl], spikes: [[Spike]], counts: [[Int64]], membrane: [[Int64]],
+                                   synapse: [[Int64]], traces: [PopulationTrace]?) {
+        for (i, n) in neurons.enumerated() {
+            self.spikes[n.name] = spikes[i]
+            self.counts[n.name] = counts[i]
+            self.membrane[n.name] = membrane[i]
+            if n.synapse != nil { self.synapse[n.name] = synapse[i] }
+            if let traces { self.traces[n.name] = traces[i] }
+        }
+    }
+
     /// Smallest index of the largest readout value.
     public func prediction(_ readout: String) -> Int? {
         guard let y = self.readout[readout], let m = y.max() else { return nil }
