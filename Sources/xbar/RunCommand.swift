@@ -69,8 +69,9 @@ struct EmulateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let steps = GraphInput.isNIR(graph) ? try input.map { try EventFile.read($0).timesteps } : nil
-            let g = try GraphInput.load(graph, nir: nir, defaultTimesteps: steps ?? 100)
+            // A .nir graph takes its timesteps from the input: read it first, once.
+            let given = GraphInput.isNIR(graph) ? try input.map { ($0, try EventFile.read($0)) } : nil
+            let g = try GraphInput.load(graph, nir: nir, defaultTimesteps: given?.1.timesteps ?? 100)
             let t = try targetOptions.load()
             let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros,
                                                                               seed: engineOptions.seed), file: graph)
@@ -81,15 +82,18 @@ struct EmulateCommand: ParsableCommand {
             guard let inputPath = path else {
                 throw XbarError(file: graph, field: "example_input", "no --input given and the graph has no example_input")
             }
-            try Emulation.execute(program: c.program, target: t, inputPath: inputPath, options: engineOptions, stats: c.stats)
+            try Emulation.execute(program: c.program, target: t, inputPath: inputPath, data: given?.1, options: engineOptions,
+                                  stats: c.stats)
         }
     }
 }
 
 /// Loads input, runs, prints the report.
 enum Emulation {
-    static func execute(program p: Program, target: Target, inputPath: String, options o: EngineOptions, stats: CompileStats?) throws {
-        var data = try EventFile.read(inputPath)
+    /// `data` is the input already read from `inputPath`, if the caller has it.
+    static func execute(program p: Program, target: Target, inputPath: String, data given: EventDataset? = nil,
+                        options o: EngineOptions, stats: CompileStats?) throws {
+        var data = try given ?? EventFile.read(inputPath)
         if let n = o.samples {
             guard n >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
             data.samples = Array(data.samples.prefix(n))

@@ -32,6 +32,8 @@ struct VectorsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard samples >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
+            // A .nir graph takes its timesteps from the --input file: read early, once, and reused below.
+            var inputData: EventDataset?
             let isIR = !GraphInput.isNIR(program)
                 && (program.hasSuffix(".xir") || (try? AtomicFile.readText(program))?.hasPrefix("xbar-ir") == true)
             let p: Program
@@ -44,8 +46,8 @@ struct VectorsCommand: ParsableCommand {
                 targetArg = target ?? p.target
                 t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs(), overrides: overrides)
             } else {
-                let steps = GraphInput.isNIR(program) ? try input.map { try EventFile.read($0).timesteps } : nil
-                let g = try GraphInput.load(program, nir: nir, defaultTimesteps: steps ?? 100)
+                if GraphInput.isNIR(program) { inputData = try input.map { try EventFile.read($0) } }
+                let g = try GraphInput.load(program, nir: nir, defaultTimesteps: inputData?.timesteps ?? 100)
                 targetArg = target ?? "rram-40nm-256kb"
                 t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs(), overrides: overrides)
                 p = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: replicateMacros, seed: seed), file: program).program
@@ -57,7 +59,7 @@ struct VectorsCommand: ParsableCommand {
             guard let inPath = inputPath else {
                 throw XbarError(file: program, field: "--input", "no --input given and no example_input in the graph")
             }
-            var data = try EventFile.read(inPath)
+            var data = try inputData ?? EventFile.read(inPath)
             let inFile = data.samples.count
             guard inFile >= 1 else { throw XbarError(file: inPath, field: "samples", "the input has no samples") }
             data.samples = Array(data.samples.prefix(samples))
