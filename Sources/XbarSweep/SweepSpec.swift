@@ -201,7 +201,6 @@ public struct SweepEnvironment: Sendable {
 /// Reads sweep specs: every problem is refused before any point runs, naming the spec's line.
 public enum SweepSpecLoader {
     static let sections: Set<String> = ["sweep", "base", "overrides", "workload", "compile", "sampling", "axes"]
-    static let targetTables = TargetOverride.tables
 
     /// Sweepable workload parameters: kind -> name -> (validator description, check).
     struct Param: Sendable {
@@ -350,8 +349,8 @@ public enum SweepSpecLoader {
                 guard let value = SweepValue.from(v) else {
                     throw fail(["overrides"] + p, "overrides.\(p.joined(separator: ".")): expected a number, string or boolean")
                 }
-                guard targetTables.contains(p[0]) else {
-                    throw fail(["overrides"] + p, "overrides.\(p.joined(separator: ".")): not a target parameter (tables: \(targetTables.sorted().joined(separator: ", ")); compile and workload settings go in [compile] and [workload])")
+                guard TargetOverride.tables.contains(p[0]) else {
+                    throw fail(["overrides"] + p, "overrides.\(p.joined(separator: ".")): not a target parameter (tables: \(TargetOverride.tables.sorted().joined(separator: ", ")); compile and workload settings go in [compile] and [workload])")
                 }
                 overrides.append((p, value, ["overrides"] + p))
             }
@@ -482,8 +481,8 @@ public enum SweepSpecLoader {
                 if case .interval = domain, method == .grid {
                     throw bad("a grid needs values: give a list, or a range with step, factor or count")
                 }
-                if scope == .target && !targetTables.contains(p[0]) {
-                    throw bad("unknown parameter: \(p[0]) is not a target table (\(targetTables.sorted().joined(separator: ", "))), nor compile.* or workload.*")
+                if scope == .target && !TargetOverride.tables.contains(p[0]) {
+                    throw bad("unknown parameter: \(p[0]) is not a target table (\(TargetOverride.tables.sorted().joined(separator: ", "))), nor compile.* or workload.*")
                 }
                 // Every value (or both ends of an interval) must be valid on its own.
                 let probes: [SweepValue]
