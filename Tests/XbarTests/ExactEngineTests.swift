@@ -380,16 +380,6 @@ final class ExactEngineTests: XCTestCase {
 
     // MARK: Hand-computed traces
 
-    /// Runs both engines with tracing; asserts the program verifies and the results are identical.
-    private func runBoth(_ p: Program, _ r: SpikeRaster, line: UInt = #line) throws -> (SampleResult, ExactReport) {
-        XCTAssertNoThrow(try IRVerifier.verify(p), line: line)
-        let chip = Chip(program: p, seed: 1)
-        let binding = try InputBinding(program: p, channels: r.channels, file: "<test>")
-        let fast = FastEngine(chip: chip).run(r, binding: binding, trace: true)
-        let (exact, report) = ExactEngine(chip: chip).run(r, binding: binding, trace: true)
-        XCTAssertEqual(fast, exact, "fast and exact engines disagree", line: line)
-        return (exact, report)
-    }
 
     func testLIFTraceResetZero() throws {
         // Code 40: I = 40 when @x spikes, else 0. Decay 3/4 floor, threshold 100 (gt), reset zero, refractory 2, bias 5.
@@ -406,7 +396,7 @@ final class ExactEngineTests: XCTestCase {
         //  t9: refractory: trace 0
         let n = neuron(mul: 3, shift: 2, rounding: .floor, threshold: 100, compare: .gt, reset: .zero, refractory: 2, bias: 5)
         let p = singleNeuronProgram(timesteps: 10, code: 40, neuron: n)
-        let (r, report) = try runBoth(p, raster(timesteps: 10, spikesAt: [0, 1, 2, 3, 6, 7, 8, 9]))
+        let (r, report) = try runOnAllEngines(p, raster(timesteps: 10, spikesAt: [0, 1, 2, 3, 6, 7, 8, 9]))
         XCTAssertEqual(r.traces["n"]!.membrane.map { $0[0] }, [45, 78, 103, 0, 0, 5, 48, 81, 105, 0])
         XCTAssertEqual(r.traces["n"]!.preActivation.map { $0[0] }, [40, 40, 40, 40, 0, 0, 40, 40, 40, 40])
         XCTAssertEqual(r.spikes["n"]!, [Spike(step: 2, neuron: 0), Spike(step: 8, neuron: 0)])
@@ -436,7 +426,7 @@ final class ExactEngineTests: XCTestCase {
         //  t8: refractory, trace 5;  t9: refractory, trace 5
         let n = neuron(mul: 3, shift: 2, rounding: .floor, threshold: 78, compare: .ge, reset: .subtract, refractory: 2, bias: 5)
         let p = singleNeuronProgram(timesteps: 10, code: 40, neuron: n)
-        let (r, _) = try runBoth(p, raster(timesteps: 10, spikesAt: [0, 1, 2, 3, 6, 7, 8, 9]))
+        let (r, _) = try runOnAllEngines(p, raster(timesteps: 10, spikesAt: [0, 1, 2, 3, 6, 7, 8, 9]))
         XCTAssertEqual(r.traces["n"]!.membrane.map { $0[0] }, [45, 78, 0, 0, 5, 8, 51, 83, 5, 5])
         XCTAssertEqual(r.spikes["n"]!.map(\.step), [1, 7])
         XCTAssertEqual(r.counts["n"]!, [2])
@@ -450,7 +440,7 @@ final class ExactEngineTests: XCTestCase {
         //  t8, t9: refractory, trace 13
         var gt = n
         gt.compare = .gt
-        let (r2, _) = try runBoth(singleNeuronProgram(timesteps: 10, code: 40, neuron: gt),
+        let (r2, _) = try runOnAllEngines(singleNeuronProgram(timesteps: 10, code: 40, neuron: gt),
                                   raster(timesteps: 10, spikesAt: [0, 1, 2, 3, 6, 7, 8, 9]))
         XCTAssertEqual(r2.traces["n"]!.membrane.map { $0[0] }, [45, 78, 103, 25, 25, 23, 62, 91, 13, 13])
         XCTAssertEqual(r2.spikes["n"]!.map(\.step), [2, 7])
@@ -473,7 +463,7 @@ final class ExactEngineTests: XCTestCase {
         let neg = Op(result: "i", type: .i(8), length: 1,
                      kind: .scale(operand: "c", mul: -1, shift: 0, rounding: .floor, overflow: .sat))
         let p = singleNeuronProgram(timesteps: 10, code: 10, neuron: n, extra: [neg], lifInput: "i")
-        let (r, report) = try runBoth(p, raster(timesteps: 10, spikesAt: [0, 1]))
+        let (r, report) = try runOnAllEngines(p, raster(timesteps: 10, spikesAt: [0, 1]))
         XCTAssertEqual(r.traces["n"]!.membrane.map { $0[0] }, [-10, -18, -14, -10, -8, -6, -4, -3, -2, -2])
         XCTAssertEqual(r.traces["n"]!.preActivation.map { $0[0] }, [-10, -10, 0, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(r.spikes["n"]!, [])
@@ -484,7 +474,7 @@ final class ExactEngineTests: XCTestCase {
         // t6: hu(-15/4 = -3.75) = -4: v = -4; t7: -3; t8: hu(-2.25) = -2; t9: hu(-1.5) = -1.
         var hu = n
         hu.decayRounding = .halfUp
-        let (r2, _) = try runBoth(singleNeuronProgram(timesteps: 10, code: 10, neuron: hu, extra: [neg], lifInput: "i"),
+        let (r2, _) = try runOnAllEngines(singleNeuronProgram(timesteps: 10, code: 10, neuron: hu, extra: [neg], lifInput: "i"),
                                   raster(timesteps: 10, spikesAt: [0, 1]))
         XCTAssertEqual(r2.traces["n"]!.membrane.map { $0[0] }, [-10, -17, -13, -10, -7, -5, -4, -3, -2, -1])
     }
@@ -499,7 +489,7 @@ final class ExactEngineTests: XCTestCase {
                         kind: .scale(operand: "c", mul: 3, shift: 0, rounding: .floor, overflow: ovf))
             let n = neuron(mul: 0, shift: 0, threshold: 1000)
             let p = singleNeuronProgram(timesteps: 4, code: 100, neuron: n, extra: [sc], lifInput: "cur")
-            let (r, report) = try runBoth(p, raster(timesteps: 4, spikesAt: [1]))
+            let (r, report) = try runOnAllEngines(p, raster(timesteps: 4, spikesAt: [1]))
             XCTAssertEqual(report.events, [OverflowEvent(step: 1, site: "cur", index: 0, exact: "300", stored: stored)])
             XCTAssertEqual(report.total, 1)
             XCTAssertEqual(r.traces["n"]!.preActivation.map { $0[0] }, [0, stored, 0, 0])
@@ -516,7 +506,7 @@ final class ExactEngineTests: XCTestCase {
         let ro = ReadoutDecl(name: "ro", source: "n", classes: 1, weightType: .i(8), accType: .i(6), accOverflow: .sat,
                              weights: [100], bias: [0], scale: 1)
         let p = singleNeuronProgram(timesteps: 3, code: 200, neuron: n, readouts: [ro])
-        let (r, report) = try runBoth(p, raster(timesteps: 3, spikesAt: [0, 1, 2]))
+        let (r, report) = try runOnAllEngines(p, raster(timesteps: 3, spikesAt: [0, 1, 2]))
         XCTAssertEqual(report.events, [
             OverflowEvent(step: 0, site: "@n.mem", index: 0, exact: "200", stored: 127),
             OverflowEvent(step: 1, site: "@n.mem", index: 0, exact: "200", stored: 127),
@@ -532,7 +522,7 @@ final class ExactEngineTests: XCTestCase {
         var q = p
         q.readouts = []
         q.step[1].kind = .adc(operand: "r", bits: 8, lsb: 1, offset: 300, rounding: .floor)
-        let (r2, rep2) = try runBoth(q, raster(timesteps: 3, spikesAt: [1]))
+        let (r2, rep2) = try runOnAllEngines(q, raster(timesteps: 3, spikesAt: [1]))
         XCTAssertEqual(rep2.events, [
             OverflowEvent(step: 0, site: "c", index: 0, exact: "-300", stored: 0),
             OverflowEvent(step: 1, site: "c", index: 0, exact: "-100", stored: 0),
@@ -548,7 +538,7 @@ final class ExactEngineTests: XCTestCase {
                     kind: .scale(operand: "c", mul: 3, shift: 0, rounding: .floor, overflow: .sat))
         let p = singleNeuronProgram(timesteps: T, code: 100, neuron: neuron(mul: 0, shift: 0, threshold: 1000),
                                     extra: [sc], lifInput: "cur")
-        let (_, report) = try runBoth(p, raster(timesteps: T, spikesAt: Set(0..<T)))
+        let (_, report) = try runOnAllEngines(p, raster(timesteps: T, spikesAt: Set(0..<T)))
         XCTAssertEqual(report.total, T)
         XCTAssertEqual(report.events.count, ExactEngine.maxStoredEvents)
         XCTAssertEqual(report.events.last, OverflowEvent(step: 999, site: "cur", index: 0, exact: "300", stored: 127))
@@ -589,7 +579,7 @@ final class ExactEngineTests: XCTestCase {
         XCTAssertFalse(fastWrapOfNegativeTraps,
                        "FastEngine traps wrapping a negative value: Fixed.fit (Sources/XbarCore/FixedPoint.swift:105) uses "
                        + "UInt64(v), which traps for v < 0; it should be UInt64(bitPattern: v)")
-        if !fastWrapOfNegativeTraps { _ = try runBoth(p, r) }
+        if !fastWrapOfNegativeTraps { _ = try runOnAllEngines(p, r) }
     }
 
     // MARK: Random differential test

@@ -15,18 +15,6 @@ import XbarVectors
 final class NeuronModelTests: XCTestCase {
     // MARK: Helpers
 
-    /// Runs fast, exact and cycle with tracing; asserts the program verifies and the three results are identical.
-    private func runAll(_ p: Program, _ r: SpikeRaster, line: UInt = #line) throws -> (SampleResult, ExactReport) {
-        XCTAssertNoThrow(try IRVerifier.verify(p), line: line)
-        let chip = Chip(program: p, seed: 1)
-        let binding = try InputBinding(program: p, channels: r.channels, file: "<test>")
-        let fast = FastEngine(chip: chip).run(r, binding: binding, trace: true)
-        let (exact, report) = ExactEngine(chip: chip).run(r, binding: binding, trace: true)
-        let (cycle, _) = CycleEngine(chip: chip).run(r, binding: binding, trace: true)
-        XCTAssertEqual(fast, exact, "fast and exact engines disagree", line: line)
-        XCTAssertEqual(fast, cycle, "fast and cycle engines disagree", line: line)
-        return (exact, report)
-    }
 
     private func neuron(_ name: String = "n", size: Int = 1, mem: IntType = .i(16), mul: Int64, shift: Int,
                         threshold: Int64, reset: ResetMode = .zero, refractory: Int = 0, bias: Int64 = 0,
@@ -73,7 +61,7 @@ final class NeuronModelTests: XCTestCase {
         //  t7: c = fl(26.25) = 26 + 2 = 28;       v = fl(0.5) = 0 + 28 + 1 = 29
         let syn = SynapseDecl(type: .i(16), overflow: .sat, decayMul: 3, decayShift: 2, decayRounding: .floor, bias: 2)
         let n = neuron(mul: 1, shift: 1, threshold: 60, reset: .subtract, refractory: 1, bias: 1, synapse: syn)
-        let (r, report) = try runAll(program(timesteps: 8, codes: [40], neurons: [n]), raster(8, [0, 1, 2]))
+        let (r, report) = try runOnAllEngines(program(timesteps: 8, codes: [40], neurons: [n]), raster(8, [0, 1, 2]))
         XCTAssertEqual(r.traces["n"]!.synapse.map { $0[0] }, [42, 73, 96, 74, 57, 44, 35, 28])
         XCTAssertEqual(r.traces["n"]!.membrane.map { $0[0] }, [43, 95, 35, 92, 32, 61, 1, 29])
         XCTAssertEqual(r.traces["n"]!.preActivation.map { $0[0] }, [40, 40, 40, 0, 0, 0, 0, 0])
@@ -88,7 +76,7 @@ final class NeuronModelTests: XCTestCase {
         // v = 21 + 63 + 1 = 85: spike.
         var narrow = n
         narrow.synapse!.type = .i(7)
-        let (r2, rep2) = try runAll(program(timesteps: 2, codes: [40], neurons: [narrow]), raster(2, [0, 1]))
+        let (r2, rep2) = try runOnAllEngines(program(timesteps: 2, codes: [40], neurons: [narrow]), raster(2, [0, 1]))
         XCTAssertEqual(rep2.events, [OverflowEvent(step: 1, site: "@n.syn", index: 0, exact: "73", stored: 63)])
         XCTAssertEqual(r2.traces["n"]!.membrane.map { $0[0] }, [43, 85])
     }
@@ -98,7 +86,7 @@ final class NeuronModelTests: XCTestCase {
         //  v: 37, fl(18.5) 18 + 37 = 55, fl(27.5) 27 + 37 = 64, 32 - 3 = 29, fl(14.5) 14 - 3 = 11, 5 - 3 = 2,
         //     1 - 3 = -2, fl(-1) -1 - 3 = -4
         let n = neuron(mul: 1, shift: 1, threshold: 10, reset: .subtract, refractory: 2, bias: -3, spiking: false)
-        let (r, _) = try runAll(program(timesteps: 8, codes: [40], neurons: [n]), raster(8, [0, 1, 2]))
+        let (r, _) = try runOnAllEngines(program(timesteps: 8, codes: [40], neurons: [n]), raster(8, [0, 1, 2]))
         XCTAssertEqual(r.traces["n"]!.membrane.map { $0[0] }, [37, 55, 64, 29, 11, 2, -2, -4])
         XCTAssertEqual(r.traces["n"]!.synapse, [])
         XCTAssertEqual(r.spikes["n"]!, [])
@@ -134,7 +122,7 @@ final class NeuronModelTests: XCTestCase {
         let syn = SynapseDecl(type: .i(12), overflow: .sat, decayMul: 0, decayShift: 0, decayRounding: .floor, bias: 1,
                               neuronBias: [0, 4])
         let s = neuron("s", size: 2, mul: 0, shift: 0, threshold: 1000, synapse: syn)
-        let (r, _) = try runAll(program(timesteps: 2, codes: [10, 20], neurons: [m, s]), raster(2, [0]))
+        let (r, _) = try runOnAllEngines(program(timesteps: 2, codes: [10, 20], neurons: [m, s]), raster(2, [0]))
         XCTAssertEqual(r.traces["m"]!.membrane, [[15, 15], [5, -5]])
         XCTAssertEqual(r.traces["s"]!.synapse, [[11, 25], [1, 5]])
         XCTAssertEqual(r.traces["s"]!.membrane, [[11, 25], [1, 5]])
@@ -144,7 +132,7 @@ final class NeuronModelTests: XCTestCase {
     func testDelayThreeAndTwoDelaysBetweenOnePair() throws {
         // @x spikes at 0 and 2; the row reads @x@3: I = 40 at steps 3 and 5.
         let n = neuron(mul: 0, shift: 0, threshold: 1000)
-        let (r, _) = try runAll(program(timesteps: 7, codes: [40], delay: 3, neurons: [n]), raster(7, [0, 2]))
+        let (r, _) = try runOnAllEngines(program(timesteps: 7, codes: [40], delay: 3, neurons: [n]), raster(7, [0, 2]))
         XCTAssertEqual(r.traces["n"]!.preActivation.map { $0[0] }, [0, 0, 0, 40, 0, 40, 0])
         XCTAssertEqual(r.counters.wlActivations, 2)
         XCTAssertEqual(r.counters.denseSynapticOps, 7)
@@ -162,7 +150,7 @@ final class NeuronModelTests: XCTestCase {
             Op(result: "cb", type: .u(5), length: 1, kind: .adc(operand: "rb", bits: 5, lsb: 1, offset: 0, rounding: .floor)),
             Op(result: "s.b", type: .u(1), length: 1, kind: .lif(population: "b", input: "cb")),
         ]
-        let (r2, _) = try runAll(p, raster(8, [0, 1]))
+        let (r2, _) = try runOnAllEngines(p, raster(8, [0, 1]))
         XCTAssertEqual(r2.spikes["a"]!.map(\.step), [0, 1])
         XCTAssertEqual(r2.traces["b"]!.preActivation.map { $0[0] }, [0, 0, 1, 1, 0, 10, 10, 0])
         // Delays are bounded by 4096.
@@ -317,7 +305,7 @@ final class NeuronModelTests: XCTestCase {
         let rng = Philox(seed: 42)
         let active: [[Int32]] = (0..<g.timesteps).map { s in (0..<3).compactMap { rng.uniform(purpose: 5, UInt32(s), UInt32($0), 0) < 0.5 ? Int32($0) : nil } }
         let raster = SpikeRaster(channels: 3, timesteps: g.timesteps, active: active)
-        let (r, report) = try runAll(p, raster)
+        let (r, report) = try runOnAllEngines(p, raster)
         XCTAssertEqual(report.total, 0)
         let f = twin.simulate(raster, trace: true)
         let ci = try XCTUnwrap(twin.neuronIndex("cuba"))
@@ -384,7 +372,7 @@ final class NeuronModelTests: XCTestCase {
         // The emulated pre-activation equals the dense product of the quantised weights with the spikes (x 2^8).
         let rng = Philox(seed: 7)
         let active: [[Int32]] = (0..<6).map { s in (0..<32).compactMap { rng.uniform(purpose: 5, UInt32(s), UInt32($0), 0) < 0.4 ? Int32($0) : nil } }
-        let (r, _) = try runAll(c.program, SpikeRaster(channels: 32, timesteps: 6, active: active))
+        let (r, _) = try runOnAllEngines(c.program, SpikeRaster(channels: 32, timesteps: 6, active: active))
         for s in 0..<6 {
             let dense = (0..<8).map { j in active[s].reduce(Int64(0)) { $0 + q[Int($1)][j] } * 256 }
             XCTAssertEqual(r.traces["out"]!.preActivation[s], dense, "step \(s)")

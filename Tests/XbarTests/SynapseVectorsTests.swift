@@ -54,15 +54,7 @@ final class SynapseVectorsTests: XCTestCase {
             pop("plain", mem: .i(8), ovf: .sat, mul: 3, shift: 2, rnd: .halfUp, th: 80, reset: .zero, refr: 1, bias: 2,
                 neuronBias: [-10, 0, 10, -20, 20, 5, -5]),
         ]
-        var ops = [
-            Op(result: "r", type: .u(7), length: 2 * n, kind: .read(array: "a", rows: [RowSource(rowStart: 0, source: "in", srcStart: 0, count: rows, delay: 0)],
-                                                                    colStart: 0, cellsPerWeight: 2, vReadMV: 100, tReadNS: 10)),
-            Op(result: "c", type: .u(7), length: 2 * n, kind: .adc(operand: "r", bits: 7, lsb: 1, offset: 0, rounding: .floor)),
-            Op(result: "p", type: .u(7), length: n, kind: .slice(operand: "c", start: 0, stride: 2)),
-            Op(result: "m", type: .u(7), length: n, kind: .slice(operand: "c", start: 1, stride: 2)),
-            Op(result: "d", type: .i(8), length: n, kind: .sub(a: "p", b: "m", overflow: .sat)),
-            Op(result: "s", type: .i(12), length: n, kind: .scale(operand: "d", mul: 3, shift: 0, rounding: .floor, overflow: .sat)),
-        ]
+        var ops = VectorsTests.differentialFrontEnd(rows: rows, n: n)
         for nd in neurons { ops.append(Op(result: "spk.\(nd.name)", type: .u(1), length: n, kind: .lif(population: nd.name, input: "s"))) }
         let p = Program(name: "synapse-modes", target: "ideal", timesteps: timesteps, inputs: [InputDecl(name: "in", size: rows)],
                         neurons: neurons,

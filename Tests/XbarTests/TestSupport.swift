@@ -1,8 +1,26 @@
 import Foundation
+import XCTest
 import XbarCore
 import XbarCompiler
+import XbarEmulator
+import XbarEvents
 import XbarGraph
+import XbarIR
 import XbarTarget
+
+/// Runs a hand-built program on the fast, exact and cycle engines with tracing; asserts it verifies and that the three
+/// results are identical; returns the exact engine's result and overflow report.
+func runOnAllEngines(_ p: Program, _ r: SpikeRaster, line: UInt = #line) throws -> (SampleResult, ExactReport) {
+    XCTAssertNoThrow(try IRVerifier.verify(p), line: line)
+    let chip = Chip(program: p, seed: 1)
+    let binding = try InputBinding(program: p, channels: r.channels, file: "<test>")
+    let fast = FastEngine(chip: chip).run(r, binding: binding, trace: true)
+    let (exact, report) = ExactEngine(chip: chip).run(r, binding: binding, trace: true)
+    let (cycle, _) = CycleEngine(chip: chip).run(r, binding: binding, trace: true)
+    XCTAssertEqual(fast, exact, "fast and exact engines disagree", line: line)
+    XCTAssertEqual(fast, cycle, "fast and cycle engines disagree", line: line)
+    return (exact, report)
+}
 
 /// Paths and helpers shared by the tests.
 enum Repo {

@@ -10,6 +10,20 @@ import XbarTarget
 /// `xbar vectors` / `xbar check` / rtl/ (docs/vectors.md): deterministic bit-exact vectors, a manifest that documents
 /// every file, a VCD that readers parse, and the Verilog LIF unit checked against the vectors with Icarus Verilog.
 final class VectorsTests: XCTestCase {
+    /// The front end of the hand-built test programs: read array "a" (rows driven by input "in", 2n columns), a 7-bit
+    /// ADC, the positive and negative columns sliced apart, their saturating difference and a x3 scale: "s" is i12[n].
+    static func differentialFrontEnd(rows: Int, n: Int) -> [Op] {
+        [
+            Op(result: "r", type: .u(7), length: 2 * n, kind: .read(array: "a", rows: [RowSource(rowStart: 0, source: "in", srcStart: 0, count: rows, delay: 0)],
+                                                                    colStart: 0, cellsPerWeight: 2, vReadMV: 100, tReadNS: 10)),
+            Op(result: "c", type: .u(7), length: 2 * n, kind: .adc(operand: "r", bits: 7, lsb: 1, offset: 0, rounding: .floor)),
+            Op(result: "p", type: .u(7), length: n, kind: .slice(operand: "c", start: 0, stride: 2)),
+            Op(result: "m", type: .u(7), length: n, kind: .slice(operand: "c", start: 1, stride: 2)),
+            Op(result: "d", type: .i(8), length: n, kind: .sub(a: "p", b: "m", overflow: .sat)),
+            Op(result: "s", type: .i(12), length: n, kind: .scale(operand: "d", mul: 3, shift: 0, rounding: .floor, overflow: .sat)),
+        ]
+    }
+
     // MARK: - Shared fixture: the bundled LSM on the forming target with every noise source on.
 
     nonisolated(unsafe) static var lsmDir: URL?
@@ -285,15 +299,7 @@ final class VectorsTests: XCTestCase {
             let nd = NeuronDecl(name: "n", size: n, memType: .i(8), memOverflow: m.ovf, decayMul: m.mul, decayShift: m.shift,
                                 decayRounding: m.rounding, threshold: m.threshold, compare: m.cmp, reset: m.reset, refractory: m.refr,
                                 bias: m.bias, refractoryType: .u(2), countType: .u(3))
-            var ops = [
-                Op(result: "r", type: .u(7), length: 2 * n, kind: .read(array: "a", rows: [RowSource(rowStart: 0, source: "in", srcStart: 0, count: rows, delay: 0)],
-                                                                        colStart: 0, cellsPerWeight: 2, vReadMV: 100, tReadNS: 10)),
-                Op(result: "c", type: .u(7), length: 2 * n, kind: .adc(operand: "r", bits: 7, lsb: 1, offset: 0, rounding: .floor)),
-                Op(result: "p", type: .u(7), length: n, kind: .slice(operand: "c", start: 0, stride: 2)),
-                Op(result: "m", type: .u(7), length: n, kind: .slice(operand: "c", start: 1, stride: 2)),
-                Op(result: "d", type: .i(8), length: n, kind: .sub(a: "p", b: "m", overflow: .sat)),
-                Op(result: "s", type: .i(12), length: n, kind: .scale(operand: "d", mul: 3, shift: 0, rounding: .floor, overflow: .sat)),
-            ]
+            var ops = Self.differentialFrontEnd(rows: rows, n: n)
             ops.append(Op(result: "spk", type: .u(1), length: n, kind: .lif(population: "n", input: m.unsignedInput ? "p" : "s")))
             let p = Program(name: "mode\(mi)", target: "ideal", timesteps: 40, inputs: [InputDecl(name: "in", size: rows)], neurons: [nd],
                             arrays: [ArrayDecl(name: "a", macro: 0, index: 0, rows: rows, cols: 2 * n, gUnitNS: 1000, codeType: .u(4), codes: codes)],
