@@ -70,8 +70,8 @@ struct EmulateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             // A .nir graph takes its timesteps from the input: read it first, once.
-            let given = GraphInput.isNIR(graph) ? try input.map { ($0, try EventFile.read($0)) } : nil
-            let g = try GraphInput.load(graph, nir: nir, defaultTimesteps: given?.1.timesteps ?? 100)
+            let given = GraphInput.isNIR(graph) ? try input.map { try EventFile.read($0) } : nil
+            let g = try GraphInput.load(graph, nir: nir, defaultTimesteps: given?.timesteps ?? 100)
             let t = try targetOptions.load()
             let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros,
                                                                               seed: engineOptions.seed), file: graph)
@@ -82,7 +82,7 @@ struct EmulateCommand: ParsableCommand {
             guard let inputPath = path else {
                 throw XbarError(file: graph, field: "example_input", "no --input given and the graph has no example_input")
             }
-            try Emulation.execute(program: c.program, target: t, inputPath: inputPath, data: given?.1, options: engineOptions,
+            try Emulation.execute(program: c.program, target: t, inputPath: inputPath, data: given, options: engineOptions,
                                   stats: c.stats)
         }
     }
