@@ -130,6 +130,46 @@ public struct AnalogNoise: Sendable {
         }
     }
 
+    /// `readVector` on raw buffers of `count` columns (the engine core's form; no allocation). A block of four
+    /// columns whose variance sums are all zero draws nothing: its outputs are the sums either way.
+    public func readVector(_ sums: UnsafeMutablePointer<Int64>, varianceSums: UnsafePointer<Int64>, count n: Int, op: Int,
+                           colStart: Int, event: UInt32, maxValue: Int64) {
+        var j = 0
+        while j < n {
+            let col = colStart + j
+            if col % 4 == 0 && j + 4 <= n {
+                if varianceSums[j] | varianceSums[j + 1] | varianceSums[j + 2] | varianceSums[j + 3] != 0 {
+                    let z = rng.normals4(purpose: RandomPurpose.deviceRead.rawValue, UInt32(op), UInt32(col / 4), event)
+                    sums[j] = clampRead(sums[j], varianceSums[j], z.0, maxValue)
+                    sums[j + 1] = clampRead(sums[j + 1], varianceSums[j + 1], z.1, maxValue)
+                    sums[j + 2] = clampRead(sums[j + 2], varianceSums[j + 2], z.2, maxValue)
+                    sums[j + 3] = clampRead(sums[j + 3], varianceSums[j + 3], z.3, maxValue)
+                }
+                j += 4
+            } else {
+                sums[j] = read(sum: sums[j], varianceSum: varianceSums[j], op: op, column: col, event: event, maxValue: maxValue)
+                j += 1
+            }
+        }
+    }
+
+    /// `adcVector` on a raw buffer of `count` conversions with static offsets and gains as flat arrays.
+    public func adcVector(_ x: UnsafeMutablePointer<Int64>, count n: Int, offsets: UnsafePointer<Double>, gains: UnsafePointer<Double>,
+                          op: Int, event: UInt32) {
+        guard let a = adc else { return }
+        let sigma = a.noiseSigmaUS / perCode
+        var j = 0
+        while j < n {
+            let z = sigma > 0 ? rng.normals4(purpose: RandomPurpose.adcConversion.rawValue, UInt32(op), UInt32(j / 4), event) : (0, 0, 0, 0)
+            let m = Swift.min(4, n - j)
+            x[j] = Fixed.roundReal(Double(x[j]) * gains[j] + offsets[j] + sigma * z.0, .halfEven)
+            if m > 1 { x[j + 1] = Fixed.roundReal(Double(x[j + 1]) * gains[j + 1] + offsets[j + 1] + sigma * z.1, .halfEven) }
+            if m > 2 { x[j + 2] = Fixed.roundReal(Double(x[j + 2]) * gains[j + 2] + offsets[j + 2] + sigma * z.2, .halfEven) }
+            if m > 3 { x[j + 3] = Fixed.roundReal(Double(x[j + 3]) * gains[j + 3] + offsets[j + 3] + sigma * z.3, .halfEven) }
+            j += 4
+        }
+    }
+
     /// Static offset (codes) and gain of ADC column `column` of array `array`.
     public func adcStatic(array: Int, column: Int) -> (offset: Double, gain: Double) {
         guard let a = adc else { return (0, 1) }

@@ -20,11 +20,14 @@ public struct Chip: Sendable {
     public let adcStatic: [Int: [(offset: Double, gain: Double)]]
     /// The macro's timing model.
     public let timing: TimingModel
+    /// The program resolved for the native engines (once per chip).
+    public let executable: ExecutableProgram
 
     /// An ideal chip: reads return the programmed codes exactly.
     public init(program: Program, seed: UInt64, timing spec: TimingSpec = TimingSpec()) {
         self.program = program
         timing = TimingModel(program: program, spec: spec)
+        executable = ExecutableProgram(program)
         self.seed = seed
         codes = program.arrays.map { $0.codes }
         variance = program.arrays.map { _ in nil }
@@ -37,6 +40,7 @@ public struct Chip: Sendable {
     public init(program: Program, target: Target, seed: UInt64, ageS: Double? = nil) throws {
         self.program = program
         timing = TimingModel(program: program, spec: target.timing)
+        executable = ExecutableProgram(program)
         self.seed = seed
         let r = try Realiser(target: target, seed: seed, ageS: ageS)
         let arrays = program.arrays.enumerated().map { r.realise($0.element, index: $0.offset) }

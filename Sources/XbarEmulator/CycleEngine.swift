@@ -25,9 +25,9 @@ public struct CycleEngine: Sendable {
     public let chip: Chip
     let p: Program
     let tm: TimingModel
-    let arrayIndex: [String: Int]
-    let neuronIndex: [String: Int]
-    let units: [NeuronUnit]
+    let exec: ExecutableProgram
+    /// The op kernels shared with the fast engine; this engine only schedules them.
+    let kernels: OpKernels
     /// Dense resource ids (arrays, then digital, then neuron; -1 = none) and each resource's ops in program order.
     let rid: [Int]
     let queues: [[Int]]
@@ -41,9 +41,9 @@ public struct CycleEngine: Sendable {
         self.chip = chip
         p = chip.program
         tm = chip.timing
-        arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
-        neuronIndex = Dictionary(uniqueKeysWithValues: p.neurons.enumerated().map { ($0.element.name, $0.offset) })
-        units = p.neurons.map(NeuronUnit.init)
+        exec = chip.executable
+        kernels = OpKernels(exec: chip.executable, views: ReadViews(exec: chip.executable, state: ChipState(chip: chip), chip: chip),
+                            noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
         let na = p.arrays.count
         rid = tm.resource.map {
             switch $0 {
@@ -83,30 +83,20 @@ public struct CycleEngine: Sendable {
     public func run(_ sample: SpikeRaster, index: Int = 0, binding: InputBinding, trace: Bool = false,
                     signals record: Bool = false) -> (SampleResult, [CycleSignal]) {
         let spec = tm.spec
-        var counters = Counters()
+        let ctx = SampleContext(exec)
+        let lifTmp = LifScratch(exec)
         var sig: [CycleSignal] = []
-        var mem = p.neurons.map { [Int64](repeating: 0, count: $0.size) }
-        var refr = mem, count = mem, syn = mem
-        var history = SpikeHistory(program: p)
-        var spikes = [[Spike]](repeating: [], count: p.neurons.count)
-        var traces = [PopulationTrace](repeating: PopulationTrace(), count: p.neurons.count)
         var base: Int64 = 0
         let n = p.step.count
 
         for t in 0..<p.timesteps {
             let event = UInt32(truncatingIfNeeded: index &* p.timesteps &+ t)
-            for pd in p.neurons { history.set(history.index[pd.name]!, step: t, []) }
-            for i in p.inputs {
-                history.set(history.index[i.name]!, step: t, binding.active(sample, input: i.name, size: i.size, step: t))
-            }
+            ctx.beginStep(t, input: t < sample.active.count ? sample.active[t] : [])
             if record { sig.append(CycleSignal(cycle: base, name: "step", index: 0, value: Int64(t))) }
-            var values = [[Int64]](repeating: [], count: n)
             var started = [Bool](repeating: false, count: n)
             var done = [Bool](repeating: false, count: n)
             var startAt = [Int64](repeating: 0, count: n), finishAt = [Int64](repeating: 0, count: n)
             var delivered = [Int64](repeating: 0, count: n)
-            var fired = [Bool](repeating: false, count: n)
-            var rows = [[Int32]](repeating: [], count: n)
             var busyUntil = [Int64](repeating: 0, count: queues.count)
             var head = [Int](repeating: 0, count: queues.count)
             var lifs = [LifRun?](repeating: nil, count: n)
@@ -114,6 +104,7 @@ public struct CycleEngine: Sendable {
             var c: Int64 = 0
             var active: [Int] = []   // started, not done
             var dirty = true         // something completed or freed: try to issue
+            for k in 0..<n { ctx.fired[k] = false }
 
             func ready(_ k: Int, _ c: Int64) -> Bool {
                 for o in tm.operands[k] {
@@ -144,44 +135,39 @@ public struct CycleEngine: Sendable {
                         startAt[k] = c
                         changed = true
                         active.append(k)
-                        let op = p.step[k]
-                        switch op.kind {
-                        case let .read(a, rs, _, cpw, _, _):
-                            var drv: [Int32] = []
-                            var all = 0
-                            for s in rs {
-                                all += s.count
-                                let act = history.active(history.index[s.source]!, delay: s.delay, step: t)
-                                for x in act where x >= Int32(s.srcStart) && x < Int32(s.srcStart + s.count) {
-                                    drv.append(Int32(s.rowStart) + x - Int32(s.srcStart))
-                                }
+                        switch exec.ops[k] {
+                        case let .read(rd):
+                            // The driven rows are latched at issue; the column sums (and their read noise) are a pure
+                            // function of them, so they are computed here and become visible when the read finishes.
+                            let d = kernels.drivenRows(rd, t, ctx)
+                            kernels.countRead(rd, driven: d, ctx)
+                            ctx.fired[k] = d > 0
+                            if record {
+                                let name = "wl.\(p.arrays[rd.array].name)"
+                                for i in 0..<d { sig.append(CycleSignal(cycle: base + c, name: name, index: Int(ctx.rows[i]), value: 1)) }
                             }
-                            rows[k] = drv
-                            fired[k] = !drv.isEmpty
-                            let d = Int64(drv.count)
-                            counters.wlActivations += d
-                            counters.cellReads += d * Int64(op.length)
-                            counters.synapticEvents += d * Int64(op.length / cpw)
-                            counters.denseSynapticOps += Int64(all) * Int64(op.length / cpw)
-                            if record { for r in drv { sig.append(CycleSignal(cycle: base + c, name: "wl.\(a)", index: Int(r), value: 1)) } }
-                            _ = a
-                        case let .adc(_, bits, _, _, _):
-                            values[k] = [Int64](repeating: 0, count: op.length)
-                            if fired[tm.operands[k][0]] { counters.adcConversions[bits, default: 0] += Int64(op.length) }
-                        case .add, .sub, .scale:
-                            values[k] = [Int64](repeating: 0, count: op.length)
-                            counters.digitalOps += Int64(op.length)
+                            kernels.integrate(k, rd, rows: d, event: event, ctx)
+                        case let .adc(a):
+                            // Without signals, every round's conversions are computed at issue (they depend only on
+                            // the finished read); the result becomes visible when the op completes.
+                            if !record { kernels.adc(k, a, event: event, ctx) }
+                            else if ctx.fired[a.read] { ctx.counters.conversions[k] += Int64(a.length) }
+                        case let .addSub(a):
+                            ctx.counters.digitalOps += Int64(a.length)
+                            if !record { kernels.addSub(a, 0, a.length, ctx) }
+                        case let .scale(sc):
+                            ctx.counters.digitalOps += Int64(sc.length)
+                            if !record { kernels.scale(sc, 0, sc.length, ctx) }
                         case .lif:
                             lifs[k] = LifRun(start: c, exitReady: c + Int64(spec.neuronPipeline) - 1)
                             busyUntil[r] = Int64.max  // until its last group leaves the pipeline
-                            values[k] = [Int64](repeating: 0, count: op.length)
                         case .slice, .concat: break
                         }
-                        if case .lif = op.kind {
+                        if case .lif = exec.ops[k] {
                             if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: -1)) }
                             continue
                         }
-                        let dur = tm.duration(k, fired: fired)
+                        let dur = tm.duration(k, fired: ctx.fired)
                         if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: dur)) }
                         finishAt[k] = c + dur
                         if dur > 0 { busyUntil[r] = c + dur } else {
@@ -191,93 +177,34 @@ public struct CycleEngine: Sendable {
                 }
 
                 // b. Work of cycle c for running ops.
-                for k in active where !done[k] {
-                    if isRead[k] && c != finishAt[k] - 1 { continue }
-                    let op = p.step[k]
-                    switch op.kind {
-                    case let .read(a, _, c0, _, _, _):
-                        if c == finishAt[k] - 1 { values[k] = integrate(k, a, c0, op, rows[k], event, &counters) }
-                    case let .adc(_, bits, lsb, offset, rounding):
+                for k in active where !done[k] && (record || isLif[k]) {
+                    switch exec.ops[k] {
+                    case let .adc(a):
                         // Round r converts, on every ADC, the r-th of its multiplexed columns.
-                        let conv = Int64(spec.conversionCycles(bits: bits))
+                        let conv = Int64(spec.conversionCycles(bits: a.bits))
                         let rel = c - startAt[k] + 1
                         if rel % conv == 0 {
                             let round = Int(rel / conv) - 1
-                            let xi = tm.operands[k][0]
                             for j in roundColumns[k][round] {
-                                values[k][j] = convert(k, j, values[xi][j], lsb, offset, rounding, op.type.max, event)
-                                if record { sig.append(CycleSignal(cycle: base + c, name: "adc.\(op.result)", index: j, value: values[k][j])) }
-                            }
-                        }
-                    case let .add(_, _, ovf), let .sub(_, _, ovf):
-                        let lo = Int(c - startAt[k]) * spec.digitalLanes
-                        let va = values[tm.operands[k][0]], vb = values[tm.operands[k][1]]
-                        let isAdd: Bool = { if case .add = op.kind { return true } else { return false } }()
-                        for i in lo..<min(op.length, lo + spec.digitalLanes) {
-                            values[k][i] = Fixed.fit(isAdd ? va[i] + vb[i] : va[i] - vb[i], op.type, ovf)
-                            if record { sig.append(CycleSignal(cycle: base + c, name: "acc.\(op.result)", index: i, value: values[k][i])) }
-                        }
-                    case let .scale(_, mul, shift, rounding, ovf):
-                        let lo = Int(c - startAt[k]) * spec.digitalLanes
-                        let vx = values[tm.operands[k][0]]
-                        for i in lo..<min(op.length, lo + spec.digitalLanes) {
-                            values[k][i] = Fixed.fit(Fixed.shiftRight(vx[i] * mul, shift, rounding), op.type, ovf)
-                            if record { sig.append(CycleSignal(cycle: base + c, name: "acc.\(op.result)", index: i, value: values[k][i])) }
-                        }
-                    case let .lif(pop, input):
-                        var run = lifs[k]!
-                        let ni = neuronIndex[pop]!
-                        let pd = p.neurons[ni]
-                        if c > run.start && run.occupancy > 0 {
-                            run.occupancy = max(0, run.occupancy - spec.routerSpikesPerCycle)
-                        }
-                        let groups = (pd.size + spec.neuronUnits - 1) / spec.neuronUnits
-                        if run.nextGroup < groups && c >= run.exitReady {
-                            let lo = run.nextGroup * spec.neuronUnits, hi = min(pd.size, lo + spec.neuronUnits)
-                            let inp = values[opIndex(input)]
-                            // The group at the last stage: its update is known; it leaves only if its spikes fit.
-                            var m = Array(mem[ni][lo..<hi]), rf = Array(refr[ni][lo..<hi]), sy = Array(syn[ni][lo..<hi])
-                            var sp: [Int32] = [], trV: [Int64] = []
-                            for i in lo..<hi {
-                                let o = i - lo
-                                let (s, v) = units[ni].update(i, input: inp[i], mem: &m[o], refr: &rf[o], syn: &sy[o])
-                                trV.append(v)
-                                if s { sp.append(Int32(i)) }
-                            }
-                            if run.occupancy + sp.count <= spec.routerQueue {
-                                mem[ni].replaceSubrange(lo..<hi, with: m)
-                                refr[ni].replaceSubrange(lo..<hi, with: rf)
-                                syn[ni].replaceSubrange(lo..<hi, with: sy)
-                                for i in lo..<hi {
-                                    let s: Int64 = sp.contains(Int32(i)) ? 1 : 0
-                                    values[k][i] = s
-                                    count[ni][i] = Fixed.fit(count[ni][i] + s, pd.countType, .sat)
-                                }
-                                if trace {
-                                    run.spikes += sp
-                                    traceRows(&traces[ni], lo, hi, pd.size, inp, trV, pd.synapse == nil ? nil : sy)
-                                }
-                                else { run.spikes += sp }
+                                kernels.convert(k, a, j, event: event, ctx)
                                 if record {
-                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "mem.\(pop)", index: i, value: mem[ni][i])) }
-                                    for s in sp { sig.append(CycleSignal(cycle: base + c, name: "spike.\(pop)", index: Int(s), value: 1)) }
-                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "in.\(pop)", index: i, value: inp[i])) }
-                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "refr.\(pop)", index: i, value: refr[ni][i])) }
-                                    for i in lo..<hi { sig.append(CycleSignal(cycle: base + c, name: "count.\(pop)", index: i, value: count[ni][i])) }
-                                }
-                                run.occupancy += sp.count
-                                run.nextGroup += 1
-                                run.exitReady = c + 1
-                                if run.nextGroup == groups {
-                                    run.finish = c + 1
-                                    busyUntil[rid[k]] = c + 1
-                                    dirty = true
+                                    sig.append(CycleSignal(cycle: base + c, name: "adc.\(p.step[k].result)", index: j, value: ctx.values[a.out + j]))
                                 }
                             }
-                            if record { sig.append(CycleSignal(cycle: base + c, name: "queue.\(pop)", index: 0, value: Int64(run.occupancy))) }
                         }
-                        if let f = run.finish, run.occupancy == 0, run.delivered == nil {
-                            run.delivered = max(f, c + 1)
+                    case let .addSub(a):
+                        let lo = Int(c - startAt[k]) * spec.digitalLanes, hi = min(a.length, lo + spec.digitalLanes)
+                        kernels.addSub(a, lo, hi, ctx)
+                        if record { recordLanes(&sig, base + c, k, a.out, lo, hi, ctx) }
+                    case let .scale(sc):
+                        let lo = Int(c - startAt[k]) * spec.digitalLanes, hi = min(sc.length, lo + spec.digitalLanes)
+                        kernels.scale(sc, lo, hi, ctx)
+                        if record { recordLanes(&sig, base + c, k, sc.out, lo, hi, ctx) }
+                    case let .lif(l):
+                        var run = lifs[k]!
+                        if lifCycle(&run, l, c, base, t, trace, record, ctx, lifTmp, &sig) {
+                            busyUntil[rid[k]] = c + 1
+                            dirty = true
                         }
                         lifs[k] = run
                     default: break
@@ -290,7 +217,7 @@ public struct CycleEngine: Sendable {
                         if let run = lifs[k], let f = run.finish, let d = run.delivered {
                             finishAt[k] = f
                             delivered[k] = d
-                            finishLif(k, run, ni: neuronIndex[{ if case let .lif(pp, _) = p.step[k].kind { return pp } else { return "" } }()]!)
+                            finishLif(k, run)
                         }
                     } else if finishAt[k] <= c + 1 {
                         complete(k)
@@ -307,24 +234,17 @@ public struct CycleEngine: Sendable {
                         break
                     }
                 }
-                c += 1
+                c = nextCycle(after: c, record: record, dirty: dirty, active: active, done: done, finishAt: finishAt)
             }
 
             func complete(_ k: Int) {
                 guard !done[k] else { return }
-                let op = p.step[k]
-                switch op.kind {
-                case let .slice(x, s, st): values[k] = (0..<op.length).map { values[opIndex(x)][s + $0 * st] }
-                case let .concat(os): values[k] = os.flatMap { values[opIndex($0)] }
-                case let .read(a, _, c0, _, _, _) where rows[k].isEmpty:
-                    _ = a; _ = c0
-                    values[k] = [Int64](repeating: 0, count: op.length)
-                case let .adc(x, _, lsb, offset, rounding) where !fired[tm.operands[k][0]]:
+                switch exec.ops[k] {
+                case let .slice(sl): kernels.slice(sl, ctx)
+                case let .concat(cc): kernels.concat(cc, ctx)
+                case let .adc(a) where record && !ctx.fired[a.read]:
                     // Not fired: the ideal code of zero current, no conversion.
-                    values[k] = values[opIndex(x)].map { v in
-                        let cd = Fixed.divide(v - offset, by: lsb, rounding)
-                        return min(max(cd, 0), op.type.max)
-                    }
+                    kernels.adc(k, a, event: event, ctx)
                 default: break
                 }
                 delivered[k] = finishAt[k]
@@ -332,82 +252,155 @@ public struct CycleEngine: Sendable {
                 pending -= 1
             }
 
-            func finishLif(_ k: Int, _ run: LifRun, ni: Int) {
-                guard !done[k] else { return }
+            func finishLif(_ k: Int, _ run: LifRun) {
+                guard !done[k], case let .lif(l) = exec.ops[k] else { return }
+                let ni = l.population
                 let sorted = run.spikes.sorted()
-                history.set(history.index[p.neurons[ni].name]!, step: t, sorted)
-                for s in sorted { spikes[ni].append(Spike(step: Int32(t), neuron: s)) }
-                counters.neuronUpdates += Int64(p.neurons[ni].size)
-                counters.spikes += Int64(sorted.count)
+                let q = exec.populationSource[ni]
+                let slot = ctx.slot(q, t)
+                let ring = ctx.ring[q] + slot * exec.sourceSize[q]
+                for (e, s) in sorted.enumerated() {
+                    ring[e] = s
+                    ctx.spikes[ni].append(Spike(step: Int32(t), neuron: s))
+                }
+                ctx.ringCount[q][slot] = sorted.count
+                ctx.counters.neuronUpdates += Int64(p.neurons[ni].size)
+                ctx.counters.spikes += Int64(sorted.count)
                 done[k] = true
                 pending -= 1
             }
         }
-        counters.timesteps = Int64(p.timesteps)
         // Readout: MAC units step through classes x neurons.
-        var result = SampleResult()
-        for r in p.readouts {
-            let cnt = count[neuronIndex[r.source]!]
-            let nn = cnt.count
-            var acc = r.bias.map { Int64($0) }
-            var i = 0
-            while i < r.classes * nn {
-                for m in i..<min(i + spec.readoutMACs, r.classes * nn) { acc[m / nn] += Int64(r.weights[m]) * cnt[m % nn] }
-                i += spec.readoutMACs
-                base += 1
-            }
-            counters.readoutMACs += Int64(r.classes * nn)
-            result.readout[r.name] = acc.map { Fixed.fit($0, r.accType, r.accOverflow) }
+        var readoutSignals: [CycleSignal] = []
+        for (ri, r) in p.readouts.enumerated() {
+            let nn = p.neurons[exec.readoutPopulation[ri]].size
+            base += Int64((r.classes * nn + spec.readoutMACs - 1) / spec.readoutMACs)
             if record {
-                for (kk, y) in result.readout[r.name]!.enumerated() { sig.append(CycleSignal(cycle: base - 1, name: "readout.\(r.name)", index: kk, value: y)) }
+                let cnt = Array(UnsafeBufferPointer(start: ctx.count[exec.readoutPopulation[ri]], count: nn))
+                for (kk, y) in OpKernels.readout(r, counts: cnt).enumerated() {
+                    readoutSignals.append(CycleSignal(cycle: base - 1, name: "readout.\(r.name)", index: kk, value: y))
+                }
             }
         }
-        counters.cycles = base
-        result.storePopulations(p.neurons, spikes: spikes, counts: count, membrane: mem, synapse: syn, traces: trace ? traces : nil)
-        result.counters = counters
-        return (result, sig)
+        sig += readoutSignals
+        ctx.counters.cycles = base
+        return (kernels.finish(ctx, trace: trace), sig)
     }
 
-    func opIndex(_ name: String) -> Int { tm.index[name]! }
-
-    func integrate(_ k: Int, _ a: String, _ c0: Int, _ op: Op, _ drv: [Int32], _ event: UInt32, _ counters: inout Counters) -> [Int64] {
-        let ai = arrayIndex[a]!
-        let arr = p.arrays[ai]
-        var out = [Int64](repeating: 0, count: op.length)
-        for r in drv {
-            let base = Int(r) * arr.cols + c0
-            for j in 0..<op.length { out[j] += Int64(chip.codes[ai][base + j]) }
+    /// The next cycle in which anything happens. Recording signals, that is every cycle; otherwise, while no lif is
+    /// running and nothing waits to issue, the machine jumps to the last cycle of the earliest op to complete (reads,
+    /// conversions and digital lanes have no other effect before it).
+    @inline(__always)
+    func nextCycle(after c: Int64, record: Bool, dirty: Bool, active: [Int], done: [Bool], finishAt: [Int64]) -> Int64 {
+        guard !record, !dirty else { return c + 1 }
+        var next = Int64.max
+        for k in active where !done[k] {
+            if isLif[k] { return c + 1 }
+            next = min(next, finishAt[k] - 1)
         }
-        counters.columnIntegrations += Int64(op.length)
-        counters.readCodeSums[k, default: 0] += out.reduce(0, +)
-        if let n = chip.noise, n.readNoise, let v = chip.variance[ai] {
-            var vs = [Int64](repeating: 0, count: op.length)
-            for r in drv {
-                let base = Int(r) * arr.cols + c0
-                for j in 0..<op.length { vs[j] += Int64(v[base + j]) }
+        return next == Int64.max ? c + 1 : max(c + 1, next)
+    }
+
+    /// Records the lanes [lo, hi) of a digital op computed this cycle.
+    func recordLanes(_ sig: inout [CycleSignal], _ cycle: Int64, _ k: Int, _ out: Int, _ lo: Int, _ hi: Int, _ ctx: SampleContext) {
+        let name = "acc.\(p.step[k].result)"
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: name, index: i, value: ctx.values[out + i])) }
+    }
+
+    /// One cycle of a lif op's pipeline and spike queue: the group at the last stage is updated (the shared lif kernel
+    /// on scratch copies of its state) and leaves only if its spikes fit the queue. Returns true when the last group
+    /// left this cycle.
+    func lifCycle(_ run: inout LifRun, _ l: LifRecord, _ c: Int64, _ base: Int64, _ t: Int, _ trace: Bool, _ record: Bool,
+                  _ ctx: SampleContext, _ tmp: LifScratch, _ sig: inout [CycleSignal]) -> Bool {
+        let spec = tm.spec
+        let ni = l.population
+        let pd = p.neurons[ni]
+        if c > run.start && run.occupancy > 0 {
+            run.occupancy = max(0, run.occupancy - spec.routerSpikesPerCycle)
+        }
+        let groups = (pd.size + spec.neuronUnits - 1) / spec.neuronUnits
+        var lastLeft = false
+        if run.nextGroup < groups && c >= run.exitReady {
+            let lo = run.nextGroup * spec.neuronUnits, hi = min(pd.size, lo + spec.neuronUnits)
+            let m = tmp.mem[ni], rf = tmp.refr[ni], sy = tmp.syn[ni]
+            for i in lo..<hi { m[i] = ctx.mem[ni][i]; rf[i] = ctx.refr[ni][i]; sy[i] = ctx.syn[ni][i] }
+            var params = exec.lifParams[ni]
+            let ns = Int(xbar_lif(&params, Int64(lo), Int64(hi), ctx.values + l.input, m, rf, sy, nil, ctx.values + l.out,
+                                  tmp.trace[ni], tmp.spikes))
+            if run.occupancy + ns <= spec.routerQueue {
+                for i in lo..<hi {
+                    ctx.mem[ni][i] = m[i]
+                    ctx.refr[ni][i] = rf[i]
+                    ctx.syn[ni][i] = sy[i]
+                    ctx.count[ni][i] = min(ctx.count[ni][i] + ctx.values[l.out + i], pd.countType.max)
+                }
+                for e in 0..<ns { run.spikes.append(tmp.spikes[e]) }
+                if trace { traceRows(&ctx.traces[ni], lo, hi, pd.size, ctx.values + l.input, tmp.trace[ni], pd.synapse == nil ? nil : sy) }
+                if record { recordGroup(&sig, base + c, pd, ni, lo, hi, ns, l, ctx, tmp) }
+                run.occupancy += ns
+                run.nextGroup += 1
+                run.exitReady = c + 1
+                if run.nextGroup == groups {
+                    run.finish = c + 1
+                    lastLeft = true
+                }
             }
-            n.readVector(&out, varianceSums: vs, op: k, colStart: c0, event: event, maxValue: op.type.max)
+            if record { sig.append(CycleSignal(cycle: base + c, name: "queue.\(pd.name)", index: 0, value: Int64(run.occupancy))) }
         }
-        return out
+        if let f = run.finish, run.occupancy == 0, run.delivered == nil {
+            run.delivered = max(f, c + 1)
+        }
+        return lastLeft
     }
 
-    func convert(_ k: Int, _ j: Int, _ x: Int64, _ lsb: Int64, _ offset: Int64, _ r: Rounding, _ hi: Int64, _ event: UInt32) -> Int64 {
-        var v = x
-        if let st = chip.adcStatic[k], let n = chip.noise {
-            v = n.adcInput(v, offset: st[j].offset, gain: st[j].gain, op: k, column: j, event: event)
-        }
-        let c = Fixed.divide(v - offset, by: lsb, r)
-        return c < 0 ? 0 : (c > hi ? hi : c)
+    /// The signals of one neuron group leaving the pipeline.
+    func recordGroup(_ sig: inout [CycleSignal], _ cycle: Int64, _ pd: NeuronDecl, _ ni: Int, _ lo: Int, _ hi: Int, _ ns: Int,
+                     _ l: LifRecord, _ ctx: SampleContext, _ tmp: LifScratch) {
+        let pop = pd.name
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "mem.\(pop)", index: i, value: ctx.mem[ni][i])) }
+        for e in 0..<ns { sig.append(CycleSignal(cycle: cycle, name: "spike.\(pop)", index: Int(tmp.spikes[e]), value: 1)) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "in.\(pop)", index: i, value: ctx.values[l.input + i])) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "refr.\(pop)", index: i, value: ctx.refr[ni][i])) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "count.\(pop)", index: i, value: ctx.count[ni][i])) }
     }
 
     /// Records one group's membrane (and synaptic current, when the population has a synapse) in the step's trace.
-    func traceRows(_ tr: inout PopulationTrace, _ lo: Int, _ hi: Int, _ size: Int, _ inp: [Int64], _ v: [Int64], _ c: [Int64]?) {
+    func traceRows(_ tr: inout PopulationTrace, _ lo: Int, _ hi: Int, _ size: Int, _ inp: UnsafePointer<Int64>, _ v: UnsafePointer<Int64>,
+                   _ c: UnsafePointer<Int64>?) {
         if lo == 0 {
-            tr.preActivation.append(inp)
+            tr.preActivation.append(Array(UnsafeBufferPointer(start: inp, count: size)))
             tr.membrane.append([Int64](repeating: 0, count: size))
             if c != nil { tr.synapse.append([Int64](repeating: 0, count: size)) }
         }
-        for i in lo..<hi { tr.membrane[tr.membrane.count - 1][i] = v[i - lo] }
-        if let c { for i in lo..<hi { tr.synapse[tr.synapse.count - 1][i] = c[i - lo] } }
+        for i in lo..<hi { tr.membrane[tr.membrane.count - 1][i] = v[i] }
+        if let c { for i in lo..<hi { tr.synapse[tr.synapse.count - 1][i] = c[i] } }
+    }
+}
+
+/// Scratch copies of each population's state for the cycle engine's tentative group updates.
+final class LifScratch {
+    let mem: [UnsafeMutablePointer<Int64>]
+    let refr: [UnsafeMutablePointer<Int64>]
+    let syn: [UnsafeMutablePointer<Int64>]
+    let trace: [UnsafeMutablePointer<Int64>]
+    let spikes: UnsafeMutablePointer<Int32>
+
+    init(_ exec: ExecutableProgram) {
+        let sizes = exec.program.neurons.map { Swift.max($0.size, 1) }
+        func buf(_ n: Int) -> UnsafeMutablePointer<Int64> {
+            let p = UnsafeMutablePointer<Int64>.allocate(capacity: n)
+            p.initialize(repeating: 0, count: n)
+            return p
+        }
+        mem = sizes.map(buf)
+        refr = sizes.map(buf)
+        syn = sizes.map(buf)
+        trace = sizes.map(buf)
+        spikes = .allocate(capacity: sizes.max() ?? 1)
+    }
+
+    deinit {
+        for p in mem + refr + syn + trace { p.deallocate() }
+        spikes.deallocate()
     }
 }

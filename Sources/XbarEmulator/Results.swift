@@ -126,11 +126,25 @@ public struct RunOptions: Sendable {
     public var threads: Int = 0
     /// Record pre-activations and membranes.
     public var trace = false
-    public init(seed: UInt64 = 1, threads: Int = 0, trace: Bool = false) {
+    /// Samples each worker runs in lockstep on the fixed chip (fast engine; results do not depend on it).
+    public var batch = 8
+    /// Whether samples may run in parallel on a fixed chip, or must run strictly in order on one chip state.
+    public var order = RunOrder.parallel
+    public init(seed: UInt64 = 1, threads: Int = 0, trace: Bool = false, batch: Int = 8, order: RunOrder = .parallel) {
         self.seed = seed
         self.threads = threads
         self.trace = trace
+        self.batch = batch
+        self.order = order
     }
+}
+
+/// How a dataset's samples are scheduled.
+public enum RunOrder: String, CaseIterable, Sendable {
+    /// Inference on a fixed chip: samples in parallel and in lockstep batches (same results whatever the threads).
+    case parallel
+    /// One sample after the other on one chip state, in dataset order (what learning on the chip needs).
+    case sequential
 }
 
 /// Which engine executes the IR.

@@ -43,25 +43,42 @@ public struct Runner: Sendable {
         let n = data.samples.count
         let threads = Swift.max(1, Swift.min(Runner.effectiveThreads(options.threads), Swift.max(n, 1)))
         let box = ResultBox(n)
-        let fast = FastEngine(chip: chip)
-        let exact = engine == .exact ? ExactEngine(chip: chip) : nil
-        let cycle = engine == .cycle ? CycleEngine(chip: chip) : nil
-        let kernelThreads = n == 1 ? threads : 1
         let trace = options.trace
-        DispatchQueue.concurrentPerform(iterations: threads) { w in
-            var i = w
-            while i < n {
-                let s = data.samples[i]
-                if let y = cycle {
-                    box.set(i, y.run(s, index: i, binding: binding, trace: trace).0, [], 0)
-                } else if let e = exact {
-                    let (r, ev) = e.run(s, index: i, binding: binding, trace: trace)
-                    box.set(i, r, ev.events, ev.total)
-                } else {
-                    box.set(i, fast.run(s, index: i, binding: binding, trace: trace, kernelThreads: kernelThreads), [], 0)
+        switch engine {
+        case .fast:
+            let fast = FastEngine(chip: chip)
+            let sequential = options.order == .sequential
+            let batch = sequential ? 1 : Swift.max(1, options.batch)
+            let workers = sequential ? 1 : threads
+            let kernelThreads = n == 1 ? threads : 1
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let contexts = (0..<batch).map { _ in fast.makeContext() }
+                var lo = w * batch
+                while lo < n {
+                    let hi = Swift.min(n, lo + batch)
+                    let items = (lo..<hi).map { (sample: data.samples[$0], index: $0) }
+                    let results = fast.run(batch: items, binding: binding, trace: trace, contexts: contexts, kernelThreads: kernelThreads)
+                    for (i, r) in results.enumerated() { box.set(lo + i, r, [], 0) }
+                    if let p = progress { p(box.done(), n) }
+                    lo += workers * batch
                 }
-                if let p = progress { p(box.done(), n) }
-                i += threads
+            }
+        case .exact, .cycle:
+            let exact = engine == .exact ? ExactEngine(chip: chip) : nil
+            let cycle = engine == .cycle ? CycleEngine(chip: chip) : nil
+            DispatchQueue.concurrentPerform(iterations: threads) { w in
+                var i = w
+                while i < n {
+                    let s = data.samples[i]
+                    if let y = cycle {
+                        box.set(i, y.run(s, index: i, binding: binding, trace: trace).0, [], 0)
+                    } else if let e = exact {
+                        let (r, ev) = e.run(s, index: i, binding: binding, trace: trace)
+                        box.set(i, r, ev.events, ev.total)
+                    }
+                    if let p = progress { p(box.done(), n) }
+                    i += threads
+                }
             }
         }
         var totals = Counters()

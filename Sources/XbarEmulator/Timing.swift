@@ -34,6 +34,11 @@ public struct TimingModel: Sendable {
     public let adcRounds: [Int]
     /// Op index by result name.
     public let index: [String: Int]
+    /// Dense resource number of each op (arrays, then digital, then neuron; -1 = none) and their count.
+    let resourceID: [Int]
+    let resourceCount: Int
+    let isRead: [Bool]
+    let isLif: [Bool]
 
     public init(program p: Program, spec: TimingSpec) {
         program = p
@@ -68,6 +73,17 @@ public struct TimingModel: Sendable {
             idx[op.result] = k
         }
         resource = res
+        resourceCount = p.arrays.count + 2
+        resourceID = res.map {
+            switch $0 {
+            case let .array(a): return a
+            case .digital: return p.arrays.count
+            case .neuron: return p.arrays.count + 1
+            case .none: return -1
+            }
+        }
+        isRead = p.step.map { if case .read = $0.kind { return true } else { return false } }
+        isLif = p.step.map { if case .lif = $0.kind { return true } else { return false } }
         index = idx
         operands = ops
         waitsFor = waits
@@ -114,16 +130,16 @@ public struct TimingModel: Sendable {
         var finish = [Int64](repeating: 0, count: n)
         var delivered = [Int64](repeating: 0, count: n)
         var fired = [Bool](repeating: false, count: n)
-        var free: [Resource: Int64] = [:]
+        var free = [Int64](repeating: 0, count: resourceCount)
         var end: Int64 = 0
         for k in 0..<n {
             var ready: Int64 = 0
             for o in operands[k] { ready = max(ready, finish[o]) }
             for l in waitsFor[k] { ready = max(ready, delivered[l]) }
-            let r = resource[k]
-            let start = r == .none ? ready : max(ready, free[r] ?? 0)
-            if case .read = program.step[k].kind { fired[k] = a.driven[k] > 0 }
-            if case .lif = program.step[k].kind {
+            let r = resourceID[k]
+            let start = r < 0 ? ready : max(ready, free[r])
+            if isRead[k] { fired[k] = a.driven[k] > 0 }
+            if isLif[k] {
                 let t = lifTiming(start: start, spikesPerGroup: a.spikesPerGroup[k])
                 finish[k] = t.finish
                 delivered[k] = t.delivered
@@ -134,7 +150,7 @@ public struct TimingModel: Sendable {
                 finish[k] = start + d
                 delivered[k] = finish[k]
                 // In-order issue: a later op on this resource never starts before this one did.
-                if d > 0 { free[r] = finish[k] } else if r != .none { free[r] = max(free[r] ?? 0, start) }
+                if d > 0 { free[r] = finish[k] } else if r >= 0 { free[r] = max(free[r], start) }
             }
             end = max(end, finish[k])
         }

@@ -1,0 +1,258 @@
+import CXbarKernel
+import XbarCore
+import XbarIR
+
+/// A `Program` resolved once for execution: every name replaced by an integer (value slots in one flat buffer,
+/// array, population and spike-history source indices), every parameter in the form the shared kernels take.
+/// Nothing in the step loop looks up a name, builds a string or allocates.
+///
+/// The op records are the single native definition of the ops of docs/ir.md used by the fast and the cycle engine
+/// (`OpKernels`); the exact (GMP) engine and the RTL stay independent implementations of the same text.
+public struct ExecutableProgram: Sendable {
+    /// The program this was resolved from.
+    public let program: Program
+    /// One record per op of `program.step`, in order.
+    let ops: [ExecOp]
+    /// Offset and length of each op's result in the value buffer.
+    let offset: [Int]
+    let length: [Int]
+    /// Size of the value buffer (all op results of one step).
+    let valueCount: Int
+    /// Spike-history sources: inputs first (declaration order), then neuron populations.
+    let sourceSize: [Int]
+    let sourceDepth: [Int]
+    /// Source index of each input and each population.
+    let inputSource: [Int]
+    let populationSource: [Int]
+    /// Channel offset of each input in an event sample (docs/events.md).
+    let inputChannelOffset: [Int]
+    /// The lif parameters of each population (pointers into `storage`).
+    let lifParams: [xbar_lif_t]
+    /// Largest row count of any read (row buffer size).
+    let maxRows: Int
+    /// Op index of the lif updating each population.
+    let lifOp: [Int]
+    /// Population index each readout reads.
+    let readoutPopulation: [Int]
+    /// Owns the per-neuron bias buffers `lifParams` points into.
+    let storage: PinnedStorage
+
+    public init(_ p: Program) {
+        program = p
+        var slot: [String: Int] = [:]
+        var off: [Int] = [], len: [Int] = []
+        var total = 0
+        for (k, op) in p.step.enumerated() {
+            slot[op.result] = k
+            off.append(total)
+            len.append(op.length)
+            total += op.length
+        }
+        offset = off
+        length = len
+        valueCount = total
+        var source: [String: Int] = [:]
+        for (k, name) in (p.inputs.map(\.name) + p.neurons.map(\.name)).enumerated() { source[name] = k }
+        sourceSize = p.inputs.map(\.size) + p.neurons.map(\.size)
+        inputSource = Array(0..<p.inputs.count)
+        populationSource = (0..<p.neurons.count).map { p.inputs.count + $0 }
+        var channel = 0
+        inputChannelOffset = p.inputs.map { i in defer { channel += i.size }; return channel }
+        let arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
+        let popIndex = Dictionary(uniqueKeysWithValues: p.neurons.enumerated().map { ($0.element.name, $0.offset) })
+        var depth = [Int](repeating: 1, count: sourceSize.count)
+        var lifAt = [Int](repeating: -1, count: p.neurons.count)
+        var rows = 0
+        var records: [ExecOp] = []
+        for (k, op) in p.step.enumerated() {
+            let ins = op.kind.operands.map { slot[$0]! }
+            records.append(ExecutableProgram.resolve(op, k, ins, off, arrayIndex, popIndex, source, p))
+            if case let .read(a, rs, _, _, _, _) = op.kind {
+                rows = Swift.max(rows, p.arrays[arrayIndex[a]!].rows)
+                for r in rs { depth[source[r.source]!] = Swift.max(depth[source[r.source]!], r.delay + 1) }
+            }
+            if case let .lif(pop, _) = op.kind { lifAt[popIndex[pop]!] = k }
+        }
+        ops = records
+        sourceDepth = depth
+        maxRows = rows
+        lifOp = lifAt
+        readoutPopulation = p.readouts.map { popIndex[$0.source]! }
+        let store = PinnedStorage()
+        lifParams = p.neurons.map { ExecutableProgram.lifParameters($0, store) }
+        storage = store
+    }
+
+    static func resolve(_ op: Op, _ k: Int, _ ins: [Int], _ off: [Int], _ arrayIndex: [String: Int], _ popIndex: [String: Int],
+                        _ source: [String: Int], _ p: Program) -> ExecOp {
+        let out = off[k]
+        switch op.kind {
+        case let .read(a, rs, c0, cpw, _, _):
+            let sources = rs.map { ReadRowSource(source: source[$0.source]!, srcStart: Int32($0.srcStart), count: Int32($0.count),
+                                                  rowStart: Int32($0.rowStart), delay: $0.delay) }
+            let all = rs.reduce(0) { $0 + $1.count }
+            return .read(ReadRecord(array: arrayIndex[a]!, sources: sources, colStart: c0, length: op.length, out: out,
+                                    synapsesPerRow: op.length / cpw, allRows: all, maxValue: op.type.max))
+        case let .adc(_, bits, lsb, o, r):
+            return .adc(ADCRecord(read: ins[0], input: off[ins[0]], length: op.length, out: out, bits: bits, lsb: lsb,
+                                  offset: o, rounding: Int32(r.code), maxCode: op.type.max))
+        case let .slice(_, s, st):
+            return .slice(SliceRecord(input: off[ins[0]], start: s, stride: st, length: op.length, out: out))
+        case .concat:
+            return .concat(ConcatRecord(parts: ins.map { (off[$0], p.step[$0].length) }, out: out))
+        case let .add(_, _, o), let .sub(_, _, o):
+            let sign: Int32 = { if case .add = op.kind { return 1 } else { return -1 } }()
+            return .addSub(AddSubRecord(a: off[ins[0]], b: off[ins[1]], length: op.length, out: out, sign: sign,
+                                        fit: xbar_fit_t(op.type, o)))
+        case let .scale(_, m, s, r, o):
+            return .scale(ScaleRecord(input: off[ins[0]], length: op.length, out: out, mul: m, shift: Int32(s),
+                                      rounding: Int32(r.code), fit: xbar_fit_t(op.type, o)))
+        case let .lif(pop, _):
+            return .lif(LifRecord(population: popIndex[pop]!, input: off[ins[0]], out: out))
+        }
+    }
+
+    static func lifParameters(_ n: NeuronDecl, _ store: PinnedStorage) -> xbar_lif_t {
+        let bias = store.int64((0..<n.size).map { n.bias(of: $0) })
+        let y = n.synapse
+        let synBias = store.int64(y.map { s in (0..<n.size).map { s.bias(of: $0) } } ?? [0])
+        return xbar_lif_t(mem: xbar_fit_t(n.memType, n.memOverflow), decay_mul: n.decayMul, decay_shift: Int32(n.decayShift),
+                          decay_rnd: Int32(n.decayRounding.code), threshold: n.threshold,
+                          compare_ge: n.compare == .ge ? 1 : 0, reset_subtract: n.reset == .subtract ? 1 : 0,
+                          spiking: n.spiking ? 1 : 0, has_syn: y == nil ? 0 : 1, refractory: Int64(n.refractory),
+                          bias: UnsafePointer(bias),
+                          syn: y.map { xbar_fit_t($0.type, $0.overflow) } ?? xbar_fit_t(.i(2), .sat),
+                          syn_mul: y?.decayMul ?? 0, syn_shift: Int32(y?.decayShift ?? 0),
+                          syn_rnd: Int32(y?.decayRounding.code ?? 0), syn_bias: UnsafePointer(synBias),
+                          count_hi: n.countType.max)
+    }
+}
+
+/// One resolved op (docs/ir.md); fields are slot offsets into the value buffer and kernel parameters.
+enum ExecOp: Sendable {
+    case read(ReadRecord)
+    case adc(ADCRecord)
+    case slice(SliceRecord)
+    case concat(ConcatRecord)
+    case addSub(AddSubRecord)
+    case scale(ScaleRecord)
+    case lif(LifRecord)
+}
+
+/// Rows [rowStart, rowStart + count) driven by source elements [srcStart, srcStart + count) at step t - delay.
+struct ReadRowSource: Sendable {
+    let source: Int
+    let srcStart: Int32
+    let count: Int32
+    let rowStart: Int32
+    let delay: Int
+}
+
+struct ReadRecord: Sendable {
+    let array: Int
+    let sources: [ReadRowSource]
+    let colStart: Int
+    let length: Int
+    let out: Int
+    /// length / cells_per_weight.
+    let synapsesPerRow: Int
+    /// Sum of the row sources' counts (dense synaptic ops).
+    let allRows: Int
+    /// Largest value of the read's type (read-noise clamp).
+    let maxValue: Int64
+}
+
+struct ADCRecord: Sendable {
+    /// Op index of the read it converts, and that read's value offset.
+    let read: Int
+    let input: Int
+    let length: Int
+    let out: Int
+    let bits: Int
+    let lsb: Int64
+    let offset: Int64
+    let rounding: Int32
+    let maxCode: Int64
+}
+
+struct SliceRecord: Sendable {
+    let input: Int
+    let start: Int
+    let stride: Int
+    let length: Int
+    let out: Int
+}
+
+struct ConcatRecord: Sendable {
+    let parts: [(offset: Int, length: Int)]
+    let out: Int
+}
+
+struct AddSubRecord: Sendable {
+    let a: Int
+    let b: Int
+    let length: Int
+    let out: Int
+    let sign: Int32
+    let fit: xbar_fit_t
+}
+
+struct ScaleRecord: Sendable {
+    let input: Int
+    let length: Int
+    let out: Int
+    let mul: Int64
+    let shift: Int32
+    let rounding: Int32
+    let fit: xbar_fit_t
+}
+
+struct LifRecord: Sendable {
+    let population: Int
+    let input: Int
+    let out: Int
+}
+
+extension xbar_fit_t: @unchecked @retroactive Sendable {}
+extension xbar_lif_t: @unchecked @retroactive Sendable {}
+
+extension xbar_fit_t {
+    init(_ t: IntType, _ o: Overflow) {
+        self.init(lo: t.min, hi: t.max, bits: Int32(t.bits), is_signed: t.signed ? 1 : 0, wrap: o == .wrap ? 1 : 0)
+    }
+}
+
+extension Rounding {
+    /// The kernel's rounding code (xbar_kernel.h).
+    var code: Int {
+        switch self {
+        case .floor: return Int(XBAR_FLOOR)
+        case .trunc: return Int(XBAR_TRUNC)
+        case .halfUp: return Int(XBAR_HALF_UP)
+        case .halfEven: return Int(XBAR_HALF_EVEN)
+        }
+    }
+}
+
+/// Heap buffers that live as long as the executable program (the kernels keep raw pointers into them).
+final class PinnedStorage: @unchecked Sendable {
+    private var buffers: [UnsafeMutableRawPointer] = []
+
+    func int64(_ values: [Int64]) -> UnsafeMutablePointer<Int64> {
+        let p = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(values.count, 1))
+        p.initialize(repeating: 0, count: Swift.max(values.count, 1))
+        for (i, v) in values.enumerated() { p[i] = v }
+        buffers.append(UnsafeMutableRawPointer(p))
+        return p
+    }
+
+    func int32(_ values: [Int32]) -> UnsafeMutablePointer<Int32> {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(values.count, 1))
+        p.initialize(repeating: 0, count: Swift.max(values.count, 1))
+        for (i, v) in values.enumerated() { p[i] = v }
+        buffers.append(UnsafeMutableRawPointer(p))
+        return p
+    }
+
+    deinit { for b in buffers { b.deallocate() } }
+}

@@ -1,0 +1,195 @@
+import CXbarKernel
+import XbarCore
+import XbarIR
+
+/// The cells one `read` op sees: the window of columns [colStart, colStart + length) of its array, in the layout
+/// that makes the read cheapest. Most cells of a mapped layer share one *background* state (a zero weight is a pair
+/// of cells at the lowest level; unused cells): a sparse window keeps, per row, only the cells that differ from it
+/// (CSR of their deviation), and a read adds the background's exact contribution driven-rows x background, so it
+/// costs O(exception cells driven + columns). Dense windows keep rows contiguous, as int16 when codes fit.
+/// Every layout gives exactly the same integer sums.
+final class ReadMatrix: @unchecked Sendable {
+    /// A window is stored sparse when at most this fraction of its cells differs from the background.
+    static let sparseBelow = 0.3
+
+    let rows: Int
+    let cols: Int
+    /// Cells that differ from the background (code, variance).
+    let exceptions: Int
+    let sparse: Bool
+    let background: Int64
+    let backgroundVar: Int64
+    // Dense layouts: rows x cols, row-major, int16 (when codes fit) or int32.
+    private(set) var dense16: UnsafeMutablePointer<Int16>? = nil
+    private(set) var dense16Var: UnsafeMutablePointer<Int16>? = nil
+    private(set) var dense: UnsafeMutablePointer<Int32>? = nil
+    private(set) var denseVar: UnsafeMutablePointer<Int32>? = nil
+    // CSR layout of the deviations from the background.
+    private(set) var rowPtr: UnsafeMutablePointer<Int64>? = nil
+    private(set) var col: UnsafeMutablePointer<Int32>? = nil
+    private(set) var val: UnsafeMutablePointer<Int32>? = nil
+    private(set) var val2: UnsafeMutablePointer<Int32>? = nil
+    let hasVariance: Bool
+
+    /// The window of `codes` (and `variance`) of an array of `arrayCols` columns.
+    init(codes: [Int32], variance: [Int32]?, arrayRows: Int, arrayCols: Int, colStart: Int, length: Int) {
+        rows = arrayRows
+        cols = length
+        hasVariance = variance != nil
+        let (b, bv) = ReadMatrix.background(codes, variance, arrayRows, arrayCols, colStart, length)
+        background = Int64(b)
+        backgroundVar = Int64(bv)
+        var ex = 0
+        var maxCode: Int32 = 0
+        for r in 0..<arrayRows {
+            let base = r * arrayCols + colStart
+            for j in 0..<length {
+                let c = codes[base + j], w: Int32 = variance?[base + j] ?? 0
+                maxCode = Swift.max(maxCode, Swift.max(c, w))
+                if c != b || w != bv { ex += 1 }
+            }
+        }
+        exceptions = ex
+        sparse = Double(ex) <= ReadMatrix.sparseBelow * Double(Swift.max(1, arrayRows * length))
+        if sparse {
+            buildCSR(codes, variance, arrayCols, colStart, b, bv)
+        } else if maxCode <= Int32(Int16.max) && arrayRows < 65536 {
+            let n = Swift.max(arrayRows * length, 1)
+            let d = UnsafeMutablePointer<Int16>.allocate(capacity: n)
+            let dv = variance == nil ? nil : UnsafeMutablePointer<Int16>.allocate(capacity: n)
+            for r in 0..<arrayRows {
+                let base = r * arrayCols + colStart
+                for j in 0..<length {
+                    d[r * length + j] = Int16(codes[base + j])
+                    if let dv { dv[r * length + j] = Int16(variance![base + j]) }
+                }
+            }
+            dense16 = d
+            dense16Var = dv
+        } else {
+            let n = Swift.max(arrayRows * length, 1)
+            let d = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+            let dv = variance == nil ? nil : UnsafeMutablePointer<Int32>.allocate(capacity: n)
+            for r in 0..<arrayRows {
+                let base = r * arrayCols + colStart
+                for j in 0..<length {
+                    d[r * length + j] = codes[base + j]
+                    if let dv { dv[r * length + j] = variance![base + j] }
+                }
+            }
+            dense = d
+            denseVar = dv
+        }
+    }
+
+    /// The most common code of the window, and the most common variance among the cells with that code.
+    static func background(_ codes: [Int32], _ variance: [Int32]?, _ rows: Int, _ arrayCols: Int, _ c0: Int, _ n: Int) -> (Int32, Int32) {
+        func mode(_ include: (Int) -> Int32?) -> Int32 {
+            var hist = [Int: Int]()
+            var small = [Int](repeating: 0, count: 1 << 16)
+            for r in 0..<rows {
+                let base = r * arrayCols + c0
+                for j in 0..<n {
+                    guard let v = include(base + j) else { continue }
+                    if v >= 0 && v < 1 << 16 { small[Int(v)] += 1 } else { hist[Int(v), default: 0] += 1 }
+                }
+            }
+            var best = 0, bestCount = -1
+            for (v, c) in small.enumerated() where c > bestCount { best = v; bestCount = c }
+            for (v, c) in hist.sorted(by: { $0.key < $1.key }) where c > bestCount { best = v; bestCount = c }
+            return Int32(best)
+        }
+        let b = mode { codes[$0] }
+        guard let variance else { return (b, 0) }
+        return (b, mode { codes[$0] == b ? variance[$0] : nil })
+    }
+
+    private func buildCSR(_ codes: [Int32], _ variance: [Int32]?, _ arrayCols: Int, _ colStart: Int, _ b: Int32, _ bv: Int32) {
+        let nz = Swift.max(exceptions, 1)
+        let rp = UnsafeMutablePointer<Int64>.allocate(capacity: rows + 1)
+        let cl = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
+        let v = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
+        let v2 = variance == nil ? nil : UnsafeMutablePointer<Int32>.allocate(capacity: nz)
+        var e = 0
+        for r in 0..<rows {
+            rp[r] = Int64(e)
+            let base = r * arrayCols + colStart
+            for j in 0..<cols {
+                let c = codes[base + j], w: Int32 = variance?[base + j] ?? 0
+                guard c != b || w != bv else { continue }
+                cl[e] = Int32(j)
+                v[e] = c - b
+                if let v2 { v2[e] = w - bv }
+                e += 1
+            }
+        }
+        rp[rows] = Int64(e)
+        rowPtr = rp
+        col = cl
+        val = v
+        val2 = v2
+    }
+
+    /// Column sums over the driven `rows` into `out` (and variance sums into `varOut` when non-nil).
+    @inline(__always)
+    func read(rows: UnsafePointer<Int32>, count n: Int, out: UnsafeMutablePointer<Int64>, varOut: UnsafeMutablePointer<Int64>?,
+              threads: Int) {
+        if sparse {
+            xbar_read_csr(rowPtr, col, val, varOut == nil ? nil : val2, rows, Int64(n), Int64(cols), background * Int64(n),
+                          backgroundVar * Int64(n), out, varOut)
+        } else if let d = dense16 {
+            xbar_read_dense16(d, varOut == nil ? nil : dense16Var, rows, Int64(n), Int64(cols), 0, 0, out, varOut)
+        } else if let vo = varOut, let dv = denseVar {
+            xbar_read_columns2(dense, dv, Int64(cols), rows, Int64(n), 0, Int64(cols), out, vo, Int32(threads))
+        } else {
+            xbar_read_columns(dense, Int64(cols), rows, Int64(n), 0, Int64(cols), out, Int32(threads))
+        }
+    }
+
+    deinit {
+        dense16?.deallocate()
+        dense16Var?.deallocate()
+        dense?.deallocate()
+        denseVar?.deallocate()
+        rowPtr?.deallocate()
+        col?.deallocate()
+        val?.deallocate()
+        val2?.deallocate()
+    }
+}
+
+/// The read views of a chip state for one executable program: a `ReadMatrix` per read op, plus each adc op's
+/// static ADC offsets and gains as flat arrays. Rebuilt per array when a run changes cells.
+struct ReadViews: Sendable {
+    var matrices: [ReadMatrix?]
+    /// Per adc op: static offsets and gains per column (empty when the op has no ADC errors).
+    let adcOffset: [[Double]]
+    let adcGain: [[Double]]
+
+    init(exec: ExecutableProgram, state: ChipState, chip: Chip) {
+        matrices = [ReadMatrix?](repeating: nil, count: exec.ops.count)
+        var offs = [[Double]](repeating: [], count: exec.ops.count)
+        var gains = offs
+        for (k, op) in exec.ops.enumerated() {
+            if case let .adc(a) = op, let st = chip.adcStatic[k] {
+                offs[k] = st.map(\.offset)
+                gains[k] = st.map(\.gain)
+                _ = a
+            }
+        }
+        adcOffset = offs
+        adcGain = gains
+        rebuild(exec: exec, state: state, arrays: nil)
+    }
+
+    /// Rebuilds the matrices of the reads of `arrays` (all when nil) from `state`.
+    mutating func rebuild(exec: ExecutableProgram, state: ChipState, arrays: Set<Int>?) {
+        let decls = exec.program.arrays
+        for (k, op) in exec.ops.enumerated() {
+            guard case let .read(r) = op, arrays?.contains(r.array) ?? true else { continue }
+            let a = decls[r.array]
+            matrices[k] = ReadMatrix(codes: state.codes[r.array], variance: state.variance[r.array], arrayRows: a.rows,
+                                     arrayCols: a.cols, colStart: r.colStart, length: r.length)
+        }
+    }
+}
