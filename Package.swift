@@ -24,13 +24,15 @@ let package = Package(
         // The contract.
         .target(name: "XbarIR", dependencies: ["XbarCore"]),
         // Cell physics: forming, programming, faults, relaxation, IR drop, read and ADC noise (seeded).
-        .target(name: "XbarDevice", dependencies: ["XbarCore", "XbarTarget", "XbarIR"]),
+        .target(name: "XbarDevice", dependencies: ["XbarCore", "XbarTarget", "XbarIR", "CXbarKernel"]),
         // Graph + target -> IR.
         .target(name: "XbarCompiler", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarIR", "XbarDevice"]),
         // Native kernels.
         .target(
             name: "CXbarKernel",
-            cSettings: [.unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3"])],
+            // -ffp-contract=off: no fused multiply-add, so the run-time normals (xbar_noise.c) are the same bits everywhere;
+            // -fno-math-errno lets sqrt vectorise (the result is IEEE sqrt either way).
+            cSettings: [.unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3", "-ffp-contract=off", "-fno-math-errno"])],
             linkerSettings: [
                 .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),
                 .linkedLibrary("omp"),

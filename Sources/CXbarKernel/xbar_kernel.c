@@ -6,6 +6,14 @@
 /* Work below this many cell reads runs on one thread: forking costs more than it saves. */
 #define XBAR_PARALLEL_MIN_WORK 65536
 
+/* Functions marked XBAR_CLONES are compiled for AVX-512, AVX2 and baseline x86-64 and chosen at load time; integer
+ * results are the same on every clone. */
+#if defined(__x86_64__) && defined(__clang__)
+#define XBAR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define XBAR_CLONES
+#endif
+
 /* ---- Fixed-point rules (XbarCore/FixedPoint.swift `Fixed`, docs/ir.md "Values and types") ---- */
 
 static inline int64_t floor_div_exact(int64_t n, int64_t d) {
@@ -117,6 +125,7 @@ void xbar_read_columns2(const int32_t *codes, const int32_t *var, int64_t n_cols
     }
 }
 
+XBAR_CLONES
 void xbar_read_csr(const int64_t *row_ptr, const int32_t *col, const int32_t *val, const int32_t *val2,
                    const int32_t *rows, int64_t n_rows, int64_t n_out, int64_t base, int64_t base2, int64_t *out, int64_t *out2) {
     for (int64_t j = 0; j < n_out; j++) out[j] = base;
@@ -132,6 +141,7 @@ void xbar_read_csr(const int64_t *row_ptr, const int32_t *col, const int32_t *va
 }
 
 #define XBAR_BLOCK 256
+XBAR_CLONES
 void xbar_read_dense16(const int16_t *w, const int16_t *w2, const int32_t *rows, int64_t n_rows, int64_t n_out,
                        int64_t base, int64_t base2, int64_t *out, int64_t *out2) {
     int32_t acc[XBAR_BLOCK], acc2[XBAR_BLOCK];
@@ -163,13 +173,43 @@ int64_t xbar_gather_rows(const int32_t *active, int64_t n, int32_t s0, int32_t c
 
 /* ---- Digital ops ---- */
 
+/* floor(n / d) for d > 0 from a double reciprocal: for |n| < 2^50 the product is within one of the true quotient,
+ * and one integer correction makes it exact; then the rounding rule on the exact remainder. */
+static inline int64_t xdivide_recip(int64_t n, int64_t d, double inv, int32_t rnd) {
+    int64_t q = (int64_t)floor((double)n * inv);
+    int64_t r = n - q * d;
+    q = r < 0 ? q - 1 : (r >= d ? q + 1 : q);
+    r = r < 0 ? r + d : (r >= d ? r - d : r);
+    int64_t up = rnd == XBAR_FLOOR ? 0
+               : rnd == XBAR_TRUNC ? (n < 0 && r != 0)
+               : rnd == XBAR_HALF_UP ? (2 * r >= d)
+               : (2 * r > d || (2 * r == d && (q & 1)));
+    return q + up;
+}
+
+XBAR_CLONES
 void xbar_adc(const int64_t *x, int64_t n, int64_t lsb, int64_t offset, int32_t rnd, int64_t hi, int64_t *out) {
+    const int64_t lim = (int64_t)1 << 50;
+    int64_t big = 0;
     for (int64_t j = 0; j < n; j++) {
-        int64_t c = xdivide(x[j] - offset, lsb, rnd);
+        int64_t v = x[j] - offset;
+        big |= v >= lim || v <= -lim;
+    }
+    if (big || lsb >= lim) {
+        for (int64_t j = 0; j < n; j++) {
+            int64_t c = xdivide(x[j] - offset, lsb, rnd);
+            out[j] = c < 0 ? 0 : (c > hi ? hi : c);
+        }
+        return;
+    }
+    double inv = 1.0 / (double)lsb;
+    for (int64_t j = 0; j < n; j++) {
+        int64_t c = xdivide_recip(x[j] - offset, lsb, inv, rnd);
         out[j] = c < 0 ? 0 : (c > hi ? hi : c);
     }
 }
 
+XBAR_CLONES
 void xbar_addsub(const int64_t *a, const int64_t *b, int64_t lo, int64_t hi, int32_t sign, xbar_fit_t t, int64_t *out) {
     if (sign >= 0) {
         for (int64_t i = lo; i < hi; i++) out[i] = xfit(a[i] + b[i], t);
@@ -178,6 +218,7 @@ void xbar_addsub(const int64_t *a, const int64_t *b, int64_t lo, int64_t hi, int
     }
 }
 
+XBAR_CLONES
 void xbar_scale(const int64_t *x, int64_t lo, int64_t hi, int64_t mul, int32_t shift, int32_t rnd, xbar_fit_t t, int64_t *out) {
     for (int64_t i = lo; i < hi; i++) out[i] = xfit(xshift(x[i] * mul, shift, rnd), t);
 }
@@ -190,6 +231,7 @@ void xbar_slice(const int64_t *x, int64_t start, int64_t stride, int64_t n, int6
 
 /* ---- Neuron units ---- */
 
+XBAR_CLONES
 int64_t xbar_lif(const xbar_lif_t *p, int64_t lo, int64_t hi, const int64_t *input, int64_t *mem, int64_t *refr,
                  int64_t *syn, int64_t *count, int64_t *spk, int64_t *trace_v, int32_t *spikes) {
     int64_t ns = 0;

@@ -1,3 +1,4 @@
+import CXbarKernel
 import XbarCore
 import XbarIR
 import XbarTarget
@@ -94,80 +95,48 @@ public struct AnalogNoise: Sendable {
         adc = target.device.adc
     }
 
+    /// Normal number `index` of the run-time stream (purpose, a, event): element index % 4 of block index / 4 of
+    /// `xbar_normals` (docs/device.md, "Run-time normals").
+    @inline(__always)
+    public func runtimeNormal(_ purpose: RandomPurpose, _ a: Int, index: Int, event: UInt32) -> Double {
+        var z = (0.0, 0.0, 0.0, 0.0)
+        withUnsafeMutableBytes(of: &z) { p in
+            xbar_normals(rng.key.0, rng.key.1, purpose.rawValue, UInt32(a), event, Int64(index / 4), 1,
+                         p.baseAddress!.assumingMemoryBound(to: Double.self))
+        }
+        switch index % 4 {
+        case 0: return z.0
+        case 1: return z.1
+        case 2: return z.2
+        default: return z.3
+        }
+    }
+
     /// Noisy column sum: sum + round_half_even(sqrt(varianceSum) * z), clamped to [0, maxValue]; z is normal
-    /// number `column` of the stream (deviceRead, op, event) (four per Philox block; docs/device.md).
+    /// number `column` of the run-time stream (deviceRead, op, event) (docs/device.md). The scalar form of `readVector`.
     @inline(__always)
     public func read(sum: Int64, varianceSum: Int64, op: Int, column: Int, event: UInt32, maxValue: Int64) -> Int64 {
         guard varianceSum > 0 else { return sum }
-        let z = rng.normalInStream(purpose: RandomPurpose.deviceRead.rawValue, UInt32(op), index: column, event)
-        return clampRead(sum, varianceSum, z, maxValue)
-    }
-
-    @inline(__always)
-    func clampRead(_ sum: Int64, _ varianceSum: Int64, _ z: Double, _ maxValue: Int64) -> Int64 {
-        guard varianceSum > 0 else { return sum }
+        let z = runtimeNormal(.deviceRead, op, index: column, event: event)
         let v = sum + Fixed.roundReal(Double(varianceSum).squareRoot() * z, .halfEven)
         return v < 0 ? 0 : (v > maxValue ? maxValue : v)
     }
 
-    /// `read` for columns colStart ..< colStart + sums.count at once (four columns per Philox block when aligned).
-    public func readVector(_ sums: inout [Int64], varianceSums: [Int64], op: Int, colStart: Int, event: UInt32, maxValue: Int64) {
-        var j = 0
-        let n = sums.count
-        while j < n {
-            let col = colStart + j
-            if col % 4 == 0 && j + 4 <= n {
-                let z = rng.normals4(purpose: RandomPurpose.deviceRead.rawValue, UInt32(op), UInt32(col / 4), event)
-                sums[j] = clampRead(sums[j], varianceSums[j], z.0, maxValue)
-                sums[j + 1] = clampRead(sums[j + 1], varianceSums[j + 1], z.1, maxValue)
-                sums[j + 2] = clampRead(sums[j + 2], varianceSums[j + 2], z.2, maxValue)
-                sums[j + 3] = clampRead(sums[j + 3], varianceSums[j + 3], z.3, maxValue)
-                j += 4
-            } else {
-                sums[j] = read(sum: sums[j], varianceSum: varianceSums[j], op: op, column: col, event: event, maxValue: maxValue)
-                j += 1
-            }
-        }
-    }
-
-    /// `readVector` on raw buffers of `count` columns (the engine core's form; no allocation). A block of four
-    /// columns whose variance sums are all zero draws nothing: its outputs are the sums either way.
+    /// `read` for columns colStart ..< colStart + count at once, in place (`xbar_read_noise`); `scratch` holds at
+    /// least count + 8 doubles.
     public func readVector(_ sums: UnsafeMutablePointer<Int64>, varianceSums: UnsafePointer<Int64>, count n: Int, op: Int,
-                           colStart: Int, event: UInt32, maxValue: Int64) {
-        var j = 0
-        while j < n {
-            let col = colStart + j
-            if col % 4 == 0 && j + 4 <= n {
-                if varianceSums[j] | varianceSums[j + 1] | varianceSums[j + 2] | varianceSums[j + 3] != 0 {
-                    let z = rng.normals4(purpose: RandomPurpose.deviceRead.rawValue, UInt32(op), UInt32(col / 4), event)
-                    sums[j] = clampRead(sums[j], varianceSums[j], z.0, maxValue)
-                    sums[j + 1] = clampRead(sums[j + 1], varianceSums[j + 1], z.1, maxValue)
-                    sums[j + 2] = clampRead(sums[j + 2], varianceSums[j + 2], z.2, maxValue)
-                    sums[j + 3] = clampRead(sums[j + 3], varianceSums[j + 3], z.3, maxValue)
-                }
-                j += 4
-            } else {
-                sums[j] = read(sum: sums[j], varianceSum: varianceSums[j], op: op, column: col, event: event, maxValue: maxValue)
-                j += 1
-            }
-        }
+                           colStart: Int, event: UInt32, maxValue: Int64, scratch: UnsafeMutablePointer<Double>) {
+        xbar_read_noise(sums, varianceSums, Int64(n), Int64(colStart), maxValue, rng.key.0, rng.key.1,
+                        RandomPurpose.deviceRead.rawValue, UInt32(op), event, scratch)
     }
 
-    /// `adcVector` on a raw buffer of `count` conversions with static offsets and gains as flat arrays.
+    /// `adcInput` for `count` conversions at once, in place (`xbar_adc_noise`), with static offsets and gains as flat
+    /// arrays; `scratch` holds at least count + 8 doubles.
     public func adcVector(_ x: UnsafeMutablePointer<Int64>, count n: Int, offsets: UnsafePointer<Double>, gains: UnsafePointer<Double>,
-                          op: Int, event: UInt32) {
+                          op: Int, event: UInt32, scratch: UnsafeMutablePointer<Double>) {
         guard let a = adc else { return }
-        let sigma = a.noiseSigmaUS / perCode
-        var j = 0
-        while j < n {
-            let z = sigma > 0 ? rng.normals4(purpose: RandomPurpose.adcConversion.rawValue, UInt32(op), UInt32(j / 4), event) : (0, 0, 0, 0)
-            let m = Swift.min(4, n - j)
-            x[j] = Fixed.roundReal(Double(x[j]) * gains[j] + offsets[j] + sigma * z.0, .halfEven)
-            if m > 1 { x[j + 1] = Fixed.roundReal(Double(x[j + 1]) * gains[j + 1] + offsets[j + 1] + sigma * z.1, .halfEven) }
-            if m > 2 { x[j + 2] = Fixed.roundReal(Double(x[j + 2]) * gains[j + 2] + offsets[j + 2] + sigma * z.2, .halfEven) }
-            if m > 3 { x[j + 3] = Fixed.roundReal(Double(x[j + 3]) * gains[j + 3] + offsets[j + 3] + sigma * z.3, .halfEven) }
-            j += 4
-        }
+        xbar_adc_noise(x, Int64(n), offsets, gains, a.noiseSigmaUS / perCode, rng.key.0, rng.key.1,
+                       RandomPurpose.adcConversion.rawValue, UInt32(op), event, scratch)
     }
 
     /// Static offset (codes) and gain of ADC column `column` of array `array`.
@@ -184,28 +153,8 @@ public struct AnalogNoise: Sendable {
         guard let a = adc else { return x }
         var v = Double(x) * gain + offset
         if a.noiseSigmaUS > 0 {
-            v += a.noiseSigmaUS / perCode * rng.normalInStream(purpose: RandomPurpose.adcConversion.rawValue, UInt32(op), index: column, event)
+            v += a.noiseSigmaUS / perCode * runtimeNormal(.adcConversion, op, index: column, event: event)
         }
         return Fixed.roundReal(v, .halfEven)
-    }
-
-    /// `adcInput` for a whole conversion vector (four columns per Philox block).
-    public func adcVector(_ x: inout [Int64], statics: [(offset: Double, gain: Double)], op: Int, event: UInt32) {
-        guard let a = adc else { return }
-        let sigma = a.noiseSigmaUS / perCode
-        var j = 0
-        while j < x.count {
-            let z = sigma > 0 ? rng.normals4(purpose: RandomPurpose.adcConversion.rawValue, UInt32(op), UInt32(j / 4), event) : (0, 0, 0, 0)
-            let m = Swift.min(4, x.count - j)
-            @inline(__always) func conv(_ e: Int, _ ze: Double) {
-                let v = Double(x[j + e]) * statics[j + e].gain + statics[j + e].offset + sigma * ze
-                x[j + e] = Fixed.roundReal(v, .halfEven)
-            }
-            conv(0, z.0)
-            if m > 1 { conv(1, z.1) }
-            if m > 2 { conv(2, z.2) }
-            if m > 3 { conv(3, z.3) }
-            j += 4
-        }
     }
 }

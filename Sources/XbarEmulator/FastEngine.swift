@@ -16,13 +16,23 @@ public struct FastEngine: Engine, Sendable {
     }
 
     /// An engine reading `state` (the chip's cells as they are now) instead of the chip as realised.
-    public init(chip: Chip, state: ChipState) {
+    /// `fuse`: compute provably linear chains as fused projections (`LinearFusion`; same results bit for bit).
+    public init(chip: Chip, state: ChipState, fuse: Bool = true) {
         self.chip = chip
         let e = chip.executable
         exec = e
-        kernels = OpKernels(exec: e, views: ReadViews(exec: e, state: state, chip: chip), noise: chip.noise,
-                            neuronUnits: chip.timing.spec.neuronUnits)
+        let fused = fuse ? LinearFusion.plan(exec: e, state: state, noise: chip.noise) : []
+        let plan = fused.isEmpty ? nil : FusionPlan(fused, exec: e)
+        // Reads inside fused cones never sum columns: they get no read view.
+        let skip = Set(fused.flatMap(\.cone))
+        var k = OpKernels(exec: e, views: ReadViews(exec: e, state: state, chip: chip, skipping: skip), noise: chip.noise,
+                          neuronUnits: chip.timing.spec.neuronUnits)
+        k.fusion = plan
+        kernels = k
     }
+
+    /// Number of populations whose input runs as a fused projection.
+    public var fusedPopulations: Int { kernels.fusion?.projections.count ?? 0 }
 
     /// A new context for this engine's program (one per sample in flight; reusable).
     func makeContext() -> SampleContext { SampleContext(exec) }
@@ -47,6 +57,7 @@ public struct FastEngine: Engine, Sendable {
              kernelThreads: Int = 1) -> [SampleResult] {
         let p = exec.program
         let b = batch.count
+        let stepOps = kernels.fusion?.steps ?? Array(exec.ops.indices)
         for i in 0..<b { contexts[i].reset() }
         let timing = chip.timing
         for t in 0..<p.timesteps {
@@ -54,12 +65,14 @@ public struct FastEngine: Engine, Sendable {
                 let s = batch[i].sample
                 contexts[i].beginStep(t, input: t < s.active.count ? s.active[t] : [])
             }
-            for (k, op) in exec.ops.enumerated() {
+            for k in stepOps {
+                let op = exec.ops[k]
                 for i in 0..<b {
                     let event = UInt32(truncatingIfNeeded: batch[i].index &* p.timesteps &+ t)
                     kernels.execute(k, op, t, event: event, trace: trace, contexts[i], threads: kernelThreads)
                 }
             }
+            if let f = kernels.fusion { for i in 0..<b { contexts[i].counters.digitalOps += f.digitalOpsPerStep } }
             for i in 0..<b { contexts[i].counters.cycles += timing.stepCycles(contexts[i].activity) }
         }
         return (0..<b).map { i in

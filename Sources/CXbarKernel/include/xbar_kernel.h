@@ -77,6 +77,30 @@ int64_t xbar_lif(const xbar_lif_t *p, int64_t lo, int64_t hi, const int64_t *inp
 /// rows; returns the new length of rows (starting from `len`).
 int64_t xbar_gather_rows(const int32_t *active, int64_t n, int32_t s0, int32_t count, int32_t row0, int32_t *rows, int64_t len);
 
+/* ---- Run-time analog noise (docs/device.md, "Run-time normals") ---- */
+
+/// The Philox4x32-10 block of counter (c0, c1, c2, c3) under key (k0, k1): the same function as XbarCore's `Philox.block`.
+void xbar_philox(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t out[4]);
+
+/// Four standard normals per Philox block (purpose, a, b, c) for b in [first_block, first_block + n_blocks), written to
+/// out[4 (b - first_block) + e]: Box-Muller on the block's four 32-bit words with the project's own logarithm and
+/// sine/cosine polynomials in plain IEEE-754 double arithmetic (no fused multiply-add), so every engine, thread count
+/// and machine gets the same bits.
+void xbar_normals(uint32_t k0, uint32_t k1, uint32_t purpose, uint32_t a, uint32_t c, int64_t first_block, int64_t n_blocks,
+                  double *out);
+
+/// Per-read noise of columns col0 .. col0 + n - 1 of read op `op` at `event`: for var[j] > 0,
+/// sums[j] = clamp(sums[j] + round_half_even(sqrt(var[j]) * z), 0, max_value), z the normal number col0 + j of the
+/// stream (deviceRead, op, event). `scratch` holds at least n + 8 doubles.
+void xbar_read_noise(int64_t *sums, const int64_t *var, int64_t n, int64_t col0, int64_t max_value, uint32_t k0, uint32_t k1,
+                     uint32_t purpose, uint32_t op, uint32_t event, double *scratch);
+
+/// ADC offset, gain and conversion noise: x[j] = round_half_even(x[j] * gain[j] + offset[j] + sigma * z_j), z_j the
+/// normal number j of the stream (adcConversion, op, event) (no draw when sigma is 0). Results beyond +-2^62 are
+/// clamped there (XbarCore `Fixed.roundReal`). `scratch` holds at least n + 8 doubles.
+void xbar_adc_noise(int64_t *x, int64_t n, const double *offset, const double *gain, double sigma, uint32_t k0, uint32_t k1,
+                    uint32_t purpose, uint32_t op, uint32_t event, double *scratch);
+
 /// Number of threads OpenMP would use by default.
 int xbar_max_threads(void);
 

@@ -12,6 +12,8 @@ struct OpKernels {
     let noise: AnalogNoise?
     /// Neurons per group of the neuron unit (timing model).
     let neuronUnits: Int
+    /// Fused linear chains (fast engine only; nil: every op runs as written).
+    var fusion: FusionPlan? = nil
 
     /// Collects the driven rows of read `r` at step t into ctx.rows; returns their number.
     @inline(__always)
@@ -54,7 +56,7 @@ struct OpKernels {
         ctx.counters.columnIntegrations += Int64(r.length)
         if noisy {
             noise!.readVector(out, varianceSums: ctx.scratch, count: r.length, op: k, colStart: r.colStart, event: event,
-                              maxValue: r.maxValue)
+                              maxValue: r.maxValue, scratch: ctx.normals)
         }
     }
 
@@ -85,7 +87,8 @@ struct OpKernels {
             ctx.scratch2.update(from: x, count: a.length)
             views.adcOffset[k].withUnsafeBufferPointer { o in
                 views.adcGain[k].withUnsafeBufferPointer { g in
-                    n.adcVector(ctx.scratch2, count: a.length, offsets: o.baseAddress!, gains: g.baseAddress!, op: k, event: event)
+                    n.adcVector(ctx.scratch2, count: a.length, offsets: o.baseAddress!, gains: g.baseAddress!, op: k, event: event,
+                                scratch: ctx.normals)
                 }
             }
             x = UnsafePointer(ctx.scratch2)
@@ -162,6 +165,17 @@ struct OpKernels {
 
     @inline(__always)
     func execute(_ k: Int, _ op: ExecOp, _ t: Int, event: UInt32, trace: Bool, _ ctx: SampleContext, threads: Int) {
+        if let plan = fusion {
+            switch plan.mode[k] {
+            case .normal: break
+            case let .countOnly(i):
+                countOnly(k, op, t, plan.projections[i], ctx)
+                return
+            case let .fusedInput(i):
+                guard case let .lif(l) = op else { break }
+                fusedInput(plan.projections[i], l, t, ctx)
+            }
+        }
         switch op {
         case let .read(r): read(k, r, t, event: event, ctx, threads: threads)
         case let .adc(a): adc(k, a, event: event, ctx)

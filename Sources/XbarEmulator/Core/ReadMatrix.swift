@@ -166,7 +166,8 @@ struct ReadViews: Sendable {
     let adcOffset: [[Double]]
     let adcGain: [[Double]]
 
-    init(exec: ExecutableProgram, state: ChipState, chip: Chip) {
+    /// Views of every read op except those in `skipping` (reads the engine never sums, such as fused ones).
+    init(exec: ExecutableProgram, state: ChipState, chip: Chip, skipping: Set<Int> = []) {
         matrices = [ReadMatrix?](repeating: nil, count: exec.ops.count)
         var offs = [[Double]](repeating: [], count: exec.ops.count)
         var gains = offs
@@ -179,14 +180,14 @@ struct ReadViews: Sendable {
         }
         adcOffset = offs
         adcGain = gains
-        rebuild(exec: exec, state: state, arrays: nil)
+        rebuild(exec: exec, state: state, arrays: nil, skipping: skipping)
     }
 
     /// Rebuilds the matrices of the reads of `arrays` (all when nil) from `state`.
-    mutating func rebuild(exec: ExecutableProgram, state: ChipState, arrays: Set<Int>?) {
+    mutating func rebuild(exec: ExecutableProgram, state: ChipState, arrays: Set<Int>?, skipping: Set<Int> = []) {
         let decls = exec.program.arrays
         for (k, op) in exec.ops.enumerated() {
-            guard case let .read(r) = op, arrays?.contains(r.array) ?? true else { continue }
+            guard case let .read(r) = op, arrays?.contains(r.array) ?? true, !skipping.contains(k) else { continue }
             let a = decls[r.array]
             matrices[k] = ReadMatrix(codes: state.codes[r.array], variance: state.variance[r.array], arrayRows: a.rows,
                                      arrayCols: a.cols, colStart: r.colStart, length: r.length)

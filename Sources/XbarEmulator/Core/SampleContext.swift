@@ -11,6 +11,8 @@ final class SampleContext {
     /// Scratch for variance sums and noisy ADC inputs (longest op).
     let scratch: UnsafeMutablePointer<Int64>
     let scratch2: UnsafeMutablePointer<Int64>
+    /// Run-time normals of the op being executed (longest op + 8).
+    let normals: UnsafeMutablePointer<Double>
     /// Driven rows of the read being executed.
     let rows: UnsafeMutablePointer<Int32>
     /// Per op: did this read drive at least one row this step.
@@ -38,6 +40,7 @@ final class SampleContext {
         values.initialize(repeating: 0, count: Swift.max(exec.valueCount, 1))
         scratch = .allocate(capacity: Swift.max(longest, 1))
         scratch2 = .allocate(capacity: Swift.max(longest, 1))
+        normals = .allocate(capacity: longest + 8)
         rows = .allocate(capacity: Swift.max(exec.maxRows, 1))
         fired = [Bool](repeating: false, count: exec.ops.count)
         func zeros(_ n: Int) -> UnsafeMutablePointer<Int64> {
@@ -100,6 +103,7 @@ final class SampleContext {
         values.deallocate()
         scratch.deallocate()
         scratch2.deallocate()
+        normals.deallocate()
         rows.deallocate()
         for p in mem + refr + syn + count + traceV { p.deallocate() }
         for p in ring { p.deallocate() }
