@@ -39,6 +39,9 @@ public struct TimingModel: Sendable {
     let resourceCount: Int
     let isRead: [Bool]
     let isLif: [Bool]
+    /// `duration` resolved once: op k takes `firedCycles[k]` when op `gate[k]` fired (gate -1: always).
+    let firedCycles: [Int64]
+    let gate: [Int]
 
     public init(program p: Program, spec: TimingSpec) {
         program = p
@@ -88,19 +91,25 @@ public struct TimingModel: Sendable {
         operands = ops
         waitsFor = waits
         adcRounds = rounds
+        var fc = [Int64](repeating: 0, count: p.step.count), gt = [Int](repeating: -1, count: p.step.count)
+        for (k, op) in p.step.enumerated() {
+            switch op.kind {
+            case .read: fc[k] = Int64(spec.settleCycles + spec.integrateCycles); gt[k] = k
+            case let .adc(_, bits, _, _, _): fc[k] = Int64(rounds[k] * spec.conversionCycles(bits: bits)); gt[k] = ops[k][0]
+            case .slice, .concat, .lif: break
+            case .add, .sub, .scale: fc[k] = Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
+            }
+        }
+        firedCycles = fc
+        gate = gt
     }
 
     /// Duration of op k (lif excluded: its time comes from the pipeline/router recurrence). `fired[r]` tells whether
     /// read r drove at least one row; it must be set for k itself when k is a read.
+    @inline(__always)
     public func duration(_ k: Int, fired: [Bool]) -> Int64 {
-        let op = program.step[k]
-        switch op.kind {
-        case .read: return fired[k] ? Int64(spec.settleCycles + spec.integrateCycles) : 0
-        case let .adc(_, bits, _, _, _): return fired[operands[k][0]] ? Int64(adcRounds[k] * spec.conversionCycles(bits: bits)) : 0
-        case .slice, .concat: return 0
-        case .add, .sub, .scale: return Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
-        case .lif: return 0
-        }
+        let g = gate[k]
+        return g < 0 || fired[g] ? firedCycles[k] : 0
     }
 
     /// Result of the lif pipeline/router recurrence started at `start`: the cycle after the last group leaves the

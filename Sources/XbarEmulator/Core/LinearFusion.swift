@@ -102,7 +102,7 @@ enum LinearFusion {
         case let .adc(c):
             guard case let .read(r) = exec.ops[c.read], c.offset == 0, c.lsb > 0, let x = b[ins[0]] else { return nil }
             let a = exec.program.arrays[r.array]
-            for s in r.sources {
+            for s in r.sources where c.lsb != 1 {
                 for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
                     let base = row * a.cols + r.colStart
                     for j in 0..<r.length where Int64(state.codes[r.array][base + j]) % c.lsb != 0 { return nil }
