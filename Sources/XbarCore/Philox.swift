@@ -59,33 +59,6 @@ public struct Philox: Sendable {
     }
 }
 
-extension Philox {
-    /// Four standard normals from one block (Box–Muller on pairs of 32-bit uniforms in (0, 1), both branches):
-    /// words (w0, w1) give z0 = r0 cos(2 pi u1), z1 = r0 sin(2 pi u1) with r0 = sqrt(-2 ln u0); (w2, w3) give z2, z3.
-    @inline(__always)
-    public func normals4(purpose: UInt32, _ a: UInt32, _ b: UInt32, _ c: UInt32) -> (Double, Double, Double, Double) {
-        let w = block(purpose, a, b, c)
-        let s = 1.0 / 4_294_967_296.0
-        let u0 = (Double(w.0) + 0.5) * s, u1 = (Double(w.1) + 0.5) * s
-        let u2 = (Double(w.2) + 0.5) * s, u3 = (Double(w.3) + 0.5) * s
-        let r0 = (-2.0 * _log(u0)).squareRoot(), r1 = (-2.0 * _log(u2)).squareRoot()
-        let t0 = 2.0 * Double.pi * u1, t1 = 2.0 * Double.pi * u3
-        return (r0 * _cos(t0), r0 * _sin(t0), r1 * _cos(t1), r1 * _sin(t1))
-    }
-
-    /// Normal number `i` of the stream (purpose, a, c): block (purpose, a, i / 4, c), element i % 4 of `normals4`.
-    @inline(__always)
-    public func normalInStream(purpose: UInt32, _ a: UInt32, index i: Int, _ c: UInt32) -> Double {
-        let z = normals4(purpose: purpose, a, UInt32(i / 4), c)
-        switch i % 4 {
-        case 0: return z.0
-        case 1: return z.1
-        case 2: return z.2
-        default: return z.3
-        }
-    }
-}
-
 /// Purposes: the first counter word of every draw, so different uses never share a stream.
 public enum RandomPurpose: UInt32, Sendable {
     case graphWeights = 1
