@@ -62,22 +62,25 @@ enum BenchReference {
         // docs/bench.md: OpenBLAS core-type pins slow a current NumPy; they are dropped for the reference only.
         env["OPENBLAS_CORETYPE"] = nil
         env["OPENBLAS_L2_SIZE"] = nil
-        return launch(tools.python, args, env: env)
+        return launch(tools.python, args, env: env, errorLog: dir + "/stderr.txt")
     }
 
-    /// Runs the script and parses its one JSON line.
-    static func launch(_ python: String, _ args: [String], env: [String: String]) -> Outcome {
+    /// Runs the script and parses its one JSON line; its stderr goes to `errorLog` (a pipe could fill and block it).
+    static func launch(_ python: String, _ args: [String], env: [String: String], errorLog: String) -> Outcome {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
         p.arguments = args
         p.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
+        guard let err = FileHandle(forWritingAtPath: errorLog) else { return .unavailable("cannot write \(errorLog)") }
         p.standardOutput = out
         p.standardError = err
         do { try p.run() } catch { return .unavailable("cannot start \(python): \(error)") }
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
+        try? err.close()
+        let errText = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
         let text = String(decoding: data, as: UTF8.self)
         guard p.terminationStatus == 0, let line = text.split(separator: "\n").last,
               let v = try? JSONReader.parse(Data(line.utf8), file: "bench_reference.py"),
