@@ -45,20 +45,13 @@ public struct CycleEngine: Sendable {
         kernels = OpKernels(exec: chip.executable, views: ReadViews(exec: chip.executable, state: ChipState(chip: chip), chip: chip),
                             noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
         let na = p.arrays.count
-        rid = tm.resource.map {
-            switch $0 {
-            case let .array(a): return a
-            case .digital: return na
-            case .neuron: return na + 1
-            case .none: return -1
-            }
-        }
+        rid = tm.resourceID
         var qs = [[Int]](repeating: [], count: na + 2)
         for (k, r) in rid.enumerated() where r >= 0 { qs[r].append(k) }
         queues = qs
         // Column c is the (c - first column of its ADC in range)-th conversion of ADC c / cols_per_adc.
-        isLif = chip.program.step.map { if case .lif = $0.kind { return true } else { return false } }
-        isRead = chip.program.step.map { if case .read = $0.kind { return true } else { return false } }
+        isLif = tm.isLif
+        isRead = tm.isRead
         let timing = chip.timing, program = chip.program
         let cpa = timing.spec.colsPerADC
         roundColumns = program.step.enumerated().map { k, op in
