@@ -32,7 +32,7 @@ let package = Package(
             name: "CXbarKernel",
             // -ffp-contract=off: no fused multiply-add, so the run-time normals (xbar_noise.c) are the same bits everywhere;
             // -fno-math-errno lets sqrt vectorise (the result is IEEE sqrt either way).
-            cSettings: [.unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3", "-ffp-contract=off", "-fno-math-errno"])],
+            cSettings: [.unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3", "-ffp-contract=off", "-fno-math-errno", "-mprefer-vector-width=512"])],
             linkerSettings: [
                 .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),
                 .linkedLibrary("omp"),
@@ -46,7 +46,8 @@ let package = Package(
         // NIR (.nir, HDF5) reader and importer to the graph format (docs/nir.md).
         .target(name: "XbarNIR", dependencies: ["XbarCore", "XbarGraph", "CHDF5"]),
         // IR -> results.
-        .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"]),
+        .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"],
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // Energy, latency, throughput and area from action counts (docs/energy.md).
         .target(name: "XbarCost", dependencies: ["XbarIR", "XbarTarget", "XbarEmulator"]),
         // Test vectors for RTL and silicon: program image, stimulus, expected response, manifest, VCD (docs/vectors.md).

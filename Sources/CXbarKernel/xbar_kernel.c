@@ -140,26 +140,38 @@ void xbar_read_csr(const int64_t *row_ptr, const int32_t *col, const int32_t *va
     }
 }
 
-#define XBAR_BLOCK 256
+/* One matrix of a dense int16 read: columns in blocks of XBAR_BLOCK held in int32 accumulators (registers) while
+ * every driven row is added. */
+#define XBAR_BLOCK 64
+static inline __attribute__((always_inline)) void dense16_sum(const int16_t *restrict w, const int32_t *restrict rows, int64_t n_rows,
+                                                             int64_t n_out, int64_t base, int64_t *restrict out) {
+    int64_t lo = 0;
+    for (; lo + XBAR_BLOCK <= n_out; lo += XBAR_BLOCK) {
+        int32_t acc[XBAR_BLOCK];
+        for (int j = 0; j < XBAR_BLOCK; j++) acc[j] = 0;
+        for (int64_t k = 0; k < n_rows; k++) {
+            const int16_t *restrict row = w + (int64_t)rows[k] * n_out + lo;
+            for (int j = 0; j < XBAR_BLOCK; j++) acc[j] += row[j];
+        }
+        for (int j = 0; j < XBAR_BLOCK; j++) out[lo + j] = base + acc[j];
+    }
+    if (lo < n_out) {
+        int64_t m = n_out - lo;
+        int32_t acc[XBAR_BLOCK];
+        for (int j = 0; j < XBAR_BLOCK; j++) acc[j] = 0;
+        for (int64_t k = 0; k < n_rows; k++) {
+            const int16_t *restrict row = w + (int64_t)rows[k] * n_out + lo;
+            for (int64_t j = 0; j < m; j++) acc[j] += row[j];
+        }
+        for (int64_t j = 0; j < m; j++) out[lo + j] = base + acc[j];
+    }
+}
+
 XBAR_CLONES
 void xbar_read_dense16(const int16_t *w, const int16_t *w2, const int32_t *rows, int64_t n_rows, int64_t n_out,
                        int64_t base, int64_t base2, int64_t *out, int64_t *out2) {
-    int32_t acc[XBAR_BLOCK], acc2[XBAR_BLOCK];
-    for (int64_t lo = 0; lo < n_out; lo += XBAR_BLOCK) {
-        int64_t m = n_out - lo < XBAR_BLOCK ? n_out - lo : XBAR_BLOCK;
-        for (int64_t j = 0; j < m; j++) acc[j] = 0;
-        if (w2) for (int64_t j = 0; j < m; j++) acc2[j] = 0;
-        for (int64_t k = 0; k < n_rows; k++) {
-            const int16_t *row = w + (int64_t)rows[k] * n_out + lo;
-            for (int64_t j = 0; j < m; j++) acc[j] += row[j];
-            if (w2) {
-                const int16_t *r2 = w2 + (int64_t)rows[k] * n_out + lo;
-                for (int64_t j = 0; j < m; j++) acc2[j] += r2[j];
-            }
-        }
-        for (int64_t j = 0; j < m; j++) out[lo + j] = base + acc[j];
-        if (w2) for (int64_t j = 0; j < m; j++) out2[lo + j] = base2 + acc2[j];
-    }
+    dense16_sum(w, rows, n_rows, n_out, base, out);
+    if (w2) dense16_sum(w2, rows, n_rows, n_out, base2, out2);
 }
 
 int64_t xbar_gather_rows(const int32_t *active, int64_t n, int32_t s0, int32_t count, int32_t row0, int32_t *rows, int64_t len) {
@@ -174,8 +186,9 @@ int64_t xbar_gather_rows(const int32_t *active, int64_t n, int32_t s0, int32_t c
 /* ---- Digital ops ---- */
 
 /* floor(n / d) for d > 0 from a double reciprocal: for |n| < 2^50 the product is within one of the true quotient,
- * and one integer correction makes it exact; then the rounding rule on the exact remainder. */
-static inline int64_t xdivide_recip(int64_t n, int64_t d, double inv, int32_t rnd) {
+ * and one integer correction makes it exact; then the rounding rule `rnd` (a constant after inlining, so the loops
+ * below vectorise) on the exact remainder. */
+static inline __attribute__((always_inline)) int64_t xdivide_recip(int64_t n, int64_t d, double inv, const int32_t rnd) {
     int64_t q = (int64_t)floor((double)n * inv);
     int64_t r = n - q * d;
     q = r < 0 ? q - 1 : (r >= d ? q + 1 : q);
@@ -187,25 +200,35 @@ static inline int64_t xdivide_recip(int64_t n, int64_t d, double inv, int32_t rn
     return q + up;
 }
 
+static inline __attribute__((always_inline)) void adc_recip(const int64_t *restrict x, int64_t n, int64_t lsb, int64_t offset,
+                                                           int64_t hi, int64_t *restrict out, const int32_t rnd) {
+    double inv = 1.0 / (double)lsb;
+    for (int64_t j = 0; j < n; j++) {
+        int64_t c = xdivide_recip(x[j] - offset, lsb, inv, rnd);
+        out[j] = c < 0 ? 0 : (c > hi ? hi : c);
+    }
+}
+
 XBAR_CLONES
 void xbar_adc(const int64_t *x, int64_t n, int64_t lsb, int64_t offset, int32_t rnd, int64_t hi, int64_t *out) {
     const int64_t lim = (int64_t)1 << 50;
-    int64_t big = 0;
+    int64_t big = lsb >= lim;
     for (int64_t j = 0; j < n; j++) {
         int64_t v = x[j] - offset;
-        big |= v >= lim || v <= -lim;
+        big |= (v >= lim) | (v <= -lim);
     }
-    if (big || lsb >= lim) {
+    if (big) {
         for (int64_t j = 0; j < n; j++) {
             int64_t c = xdivide(x[j] - offset, lsb, rnd);
             out[j] = c < 0 ? 0 : (c > hi ? hi : c);
         }
         return;
     }
-    double inv = 1.0 / (double)lsb;
-    for (int64_t j = 0; j < n; j++) {
-        int64_t c = xdivide_recip(x[j] - offset, lsb, inv, rnd);
-        out[j] = c < 0 ? 0 : (c > hi ? hi : c);
+    switch (rnd) {
+    case XBAR_FLOOR: adc_recip(x, n, lsb, offset, hi, out, XBAR_FLOOR); break;
+    case XBAR_TRUNC: adc_recip(x, n, lsb, offset, hi, out, XBAR_TRUNC); break;
+    case XBAR_HALF_UP: adc_recip(x, n, lsb, offset, hi, out, XBAR_HALF_UP); break;
+    default: adc_recip(x, n, lsb, offset, hi, out, XBAR_HALF_EVEN); break;
     }
 }
 
@@ -231,40 +254,98 @@ void xbar_slice(const int64_t *x, int64_t start, int64_t stride, int64_t n, int6
 
 /* ---- Neuron units ---- */
 
+/* The lif loops are branch-free per neuron, with the rounding rule, the overflow rule and the trace as compile-time
+ * constants of each instantiation (`rnd`, `wrap`, `tr`), so they vectorise; no store is masked (a masked store to an
+ * absent trace costs a fault-suppression assist per vector). */
+static inline __attribute__((always_inline)) int64_t xshift_k(int64_t x, int32_t s, const int32_t rnd) {
+    int64_t q = x >> s;
+    int64_t rem = x - (int64_t)((uint64_t)q << s);
+    int64_t half = ((int64_t)1 << s) >> 1;
+    switch (rnd) {
+    case XBAR_FLOOR: return q;
+    case XBAR_TRUNC: return q + (x < 0 && rem != 0);
+    case XBAR_HALF_UP: return q + (s > 0 && rem >= half);
+    default: return q + (s > 0 && (rem > half || (rem == half && (q & 1))));
+    }
+}
+
+static inline __attribute__((always_inline)) int64_t xfit_k(int64_t v, xbar_fit_t t, const int wrap) {
+    if (!wrap) return v < t.lo ? t.lo : (v > t.hi ? t.hi : v);
+    uint64_t mask = ((uint64_t)1 << t.bits) - 1;
+    uint64_t m = (uint64_t)v & mask;
+    uint64_t sign = t.is_signed ? ((m >> (t.bits - 1)) & 1) : 0;
+    return (int64_t)(sign ? (m | ~mask) : m);
+}
+
+static inline __attribute__((always_inline)) void syn_update(const xbar_lif_t *p, int64_t lo, int64_t hi, const int64_t *restrict x,
+                                                            int64_t *restrict syn, const int32_t rnd, const int wrap) {
+    const int64_t mul = p->syn_mul;
+    const int32_t sh = p->syn_shift;
+    const int64_t *restrict bias = p->syn_bias;
+    for (int64_t i = lo; i < hi; i++) syn[i] = xfit_k(xshift_k(syn[i] * mul, sh, rnd) + x[i] + bias[i], p->syn, wrap);
+}
+
+static inline __attribute__((always_inline)) void mem_update(const xbar_lif_t *p, int64_t lo, int64_t hi, const int64_t *restrict x,
+                                                            int64_t *restrict mem, int64_t *restrict refr, int64_t *restrict spk,
+                                                            int64_t *restrict trace_v, const int32_t rnd, const int wrap, const int tr) {
+    const int64_t mul = p->decay_mul, thr = p->threshold, refractory = p->refractory;
+    const int32_t sh = p->decay_shift;
+    const int64_t ge = p->compare_ge, subtract = p->reset_subtract, spiking = p->spiking;
+    const int64_t *restrict bias = p->bias;
+    const xbar_fit_t t = p->mem;
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t m0 = mem[i], r0 = refr[i];
+        int64_t active = r0 > 0;
+        int64_t v = xfit_k(xshift_k(m0 * mul, sh, rnd) + x[i] + bias[i], t, wrap);
+        int64_t over = ge ? v >= thr : v > thr;
+        int64_t s = spiking & over & !active;
+        int64_t reset = subtract ? xfit_k(v - thr, t, wrap) : 0;
+        mem[i] = active ? m0 : (s ? reset : v);
+        refr[i] = active ? r0 - 1 : (s ? refractory : r0);
+        spk[i] = s;
+        if (tr) trace_v[i] = active ? m0 : v;
+    }
+}
+
+#define XBAR_RND_WRAP_DISPATCH(rnd, wrap, CALL) \
+    switch ((rnd) * 2 + ((wrap) != 0)) { \
+    case 0: CALL(XBAR_FLOOR, 0); break; \
+    case 1: CALL(XBAR_FLOOR, 1); break; \
+    case 2: CALL(XBAR_TRUNC, 0); break; \
+    case 3: CALL(XBAR_TRUNC, 1); break; \
+    case 4: CALL(XBAR_HALF_UP, 0); break; \
+    case 5: CALL(XBAR_HALF_UP, 1); break; \
+    case 6: CALL(XBAR_HALF_EVEN, 0); break; \
+    default: CALL(XBAR_HALF_EVEN, 1); break; \
+    }
+
 XBAR_CLONES
 int64_t xbar_lif(const xbar_lif_t *p, int64_t lo, int64_t hi, const int64_t *input, int64_t *mem, int64_t *refr,
                  int64_t *syn, int64_t *count, int64_t *spk, int64_t *trace_v, int32_t *spikes) {
-    int64_t ns = 0;
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t x = input[i];
-        if (p->has_syn) {
-            int64_t d = xshift(syn[i] * p->syn_mul, p->syn_shift, p->syn_rnd);
-            syn[i] = xfit(d + x + p->syn_bias[i], p->syn);
-            x = syn[i];
-        }
-        int64_t s = 0, tv;
-        if (refr[i] > 0) {
-            refr[i] -= 1;
-            tv = mem[i];
-        } else {
-            int64_t d = xshift(mem[i] * p->decay_mul, p->decay_shift, p->decay_rnd);
-            int64_t v = xfit(d + x + p->bias[i], p->mem);
-            tv = v;
-            if (p->spiking && (p->compare_ge ? v >= p->threshold : v > p->threshold)) {
-                s = 1;
-                mem[i] = p->reset_subtract ? xfit(v - p->threshold, p->mem) : 0;
-                refr[i] = p->refractory;
-                spikes[ns++] = (int32_t)i;
-            } else {
-                mem[i] = v;
-            }
-        }
-        spk[i] = s;
-        if (trace_v) trace_v[i] = tv;
-        if (count) {
-            int64_t c = count[i] + s;
+    if (p->has_syn) {
+#define XBAR_SYN(R, W) syn_update(p, lo, hi, input, syn, R, W)
+        XBAR_RND_WRAP_DISPATCH(p->syn_rnd, p->syn.wrap, XBAR_SYN)
+#undef XBAR_SYN
+        input = syn;
+    }
+    if (trace_v) {
+#define XBAR_MEM(R, W) mem_update(p, lo, hi, input, mem, refr, spk, trace_v, R, W, 1)
+        XBAR_RND_WRAP_DISPATCH(p->decay_rnd, p->mem.wrap, XBAR_MEM)
+#undef XBAR_MEM
+    } else {
+#define XBAR_MEM(R, W) mem_update(p, lo, hi, input, mem, refr, spk, trace_v, R, W, 0)
+        XBAR_RND_WRAP_DISPATCH(p->decay_rnd, p->mem.wrap, XBAR_MEM)
+#undef XBAR_MEM
+    }
+    if (count)
+        for (int64_t i = lo; i < hi; i++) {
+            int64_t c = count[i] + spk[i];
             count[i] = c > p->count_hi ? p->count_hi : c;
         }
+    int64_t ns = 0;
+    for (int64_t i = lo; i < hi; i++) {
+        spikes[ns] = (int32_t)i;
+        ns += spk[i];
     }
     return ns;
 }

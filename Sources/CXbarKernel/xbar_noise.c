@@ -15,16 +15,20 @@
 #define XBAR_CLONES
 #endif
 
-static inline __attribute__((always_inline)) void philox_block(uint32_t k0, uint32_t k1, uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, uint32_t out[4]) {
+static inline __attribute__((always_inline)) void philox_block(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t out[4]) {
+    /* 32-bit words held in 64-bit lanes (upper halves zero): the multiplies are 32 x 32 -> 64 (vpmuludq) and no
+     * lane is narrowed or widened between rounds. */
+    uint64_t x0 = c0, x1 = c1, x2 = c2, x3 = c3;
     for (int round = 0; round < 10; round++) {
-        if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
-        uint64_t p0 = (uint64_t)0xD2511F53u * x0;
-        uint64_t p1 = (uint64_t)0xCD9E8D57u * x2;
-        uint32_t y0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, y1 = (uint32_t)p1;
-        uint32_t y2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1, y3 = (uint32_t)p0;
-        x0 = y0; x1 = y1; x2 = y2; x3 = y3;
+        uint64_t rk0 = (uint32_t)(k0 + (uint32_t)round * 0x9E3779B9u), rk1 = (uint32_t)(k1 + (uint32_t)round * 0xBB67AE85u);
+        uint64_t p0 = 0xD2511F53ull * (x0 & 0xffffffffull);
+        uint64_t p1 = 0xCD9E8D57ull * (x2 & 0xffffffffull);
+        x0 = (p1 >> 32) ^ x1 ^ rk0;
+        x1 = p1 & 0xffffffffull;
+        x2 = (p0 >> 32) ^ x3 ^ rk1;
+        x3 = p0 & 0xffffffffull;
     }
-    out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3;
+    out[0] = (uint32_t)x0; out[1] = (uint32_t)x1; out[2] = (uint32_t)x2; out[3] = (uint32_t)x3;
 }
 
 void xbar_philox(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t out[4]) {

@@ -142,17 +142,37 @@ struct OpKernels {
         let ns = Int(xbar_lif(&params, 0, Int64(size), ctx.values + l.input, ctx.mem[ni], ctx.refr[ni], ctx.syn[ni],
                               ctx.count[ni], ctx.values + l.out, trace ? ctx.traceV[ni] : nil, spikeBuf))
         ctx.ringCount[q][slot] = ns
-        for e in 0..<ns { ctx.spikes[ni].append(Spike(step: Int32(t), neuron: spikeBuf[e])) }
         ctx.counters.neuronUpdates += Int64(size)
         ctx.counters.spikes += Int64(ns)
-        let groups = (size + neuronUnits - 1) / neuronUnits
-        if ctx.activity.spikesPerGroup[k].count != groups { ctx.activity.spikesPerGroup[k] = [Int](repeating: 0, count: groups) }
-        for g in 0..<groups { ctx.activity.spikesPerGroup[k][g] = 0 }
-        for e in 0..<ns { ctx.activity.spikesPerGroup[k][Int(spikeBuf[e]) / neuronUnits] += 1 }
+        // Moved out of the context while appending, so each append needs no uniqueness check of the outer array.
+        var spikes = ctx.spikes[ni]
+        ctx.spikes[ni] = []
+        for e in 0..<ns { spikes.append(Spike(step: Int32(t), neuron: spikeBuf[e])) }
+        ctx.spikes[ni] = spikes
+        var perGroup = ctx.activity.spikesPerGroup[k]
+        ctx.activity.spikesPerGroup[k] = []
+        OpKernels.countPerGroup(spikeBuf, ns, size: size, unit: neuronUnits, into: &perGroup)
+        ctx.activity.spikesPerGroup[k] = perGroup
         if trace {
             ctx.traces[ni].preActivation.append(Array(UnsafeBufferPointer(start: ctx.values + l.input, count: size)))
             ctx.traces[ni].membrane.append(Array(UnsafeBufferPointer(start: ctx.traceV[ni], count: size)))
             if params.has_syn != 0 { ctx.traces[ni].synapse.append(Array(UnsafeBufferPointer(start: ctx.syn[ni], count: size))) }
+        }
+    }
+
+    /// counts[g] = spikes among neurons g*unit ..< (g+1)*unit, for the ascending spike indices spikes[0..<n].
+    @inline(__always)
+    static func countPerGroup(_ spikes: UnsafeMutablePointer<Int32>, _ n: Int, size: Int, unit: Int, into counts: inout [Int]) {
+        let groups = (size + unit - 1) / unit
+        if counts.count != groups { counts = [Int](repeating: 0, count: groups) }
+        counts.withUnsafeMutableBufferPointer { c in
+            for g in 0..<groups { c[g] = 0 }
+            var g = 0, end = unit
+            for e in 0..<n {
+                let i = Int(spikes[e])
+                while i >= end { g += 1; end += unit }
+                c[g] += 1
+            }
         }
     }
 
