@@ -351,3 +351,37 @@ int64_t xbar_lif(const xbar_lif_t *p, int64_t lo, int64_t hi, const int64_t *inp
 }
 
 int xbar_max_threads(void) { return omp_get_max_threads(); }
+
+/* ---- Fused projections ---- */
+
+void xbar_fused_gather(const int32_t *active, int64_t n_active, const int64_t *row_ptr, const int32_t *neuron,
+                       const int32_t *weight, int64_t *input) {
+    for (int64_t i = 0; i < n_active; i++) {
+        int64_t a = active[i];
+        const int32_t *nb = neuron + row_ptr[a], *wb = weight + row_ptr[a];
+        int64_t m = row_ptr[a + 1] - row_ptr[a];
+        for (int64_t e = 0; e < m; e++) input[nb[e]] += wb[e];
+    }
+}
+
+XBAR_CLONES
+int64_t xbar_nonzero_columns(const int32_t *row, int64_t n, int32_t *out) {
+    int64_t c = 0;
+    for (int64_t j = 0; j < n; j++) {
+        out[c] = (int32_t)j;
+        c += row[j] != 0;
+    }
+    return c;
+}
+
+XBAR_CLONES
+int64_t xbar_sum_i32(const int32_t *x, int64_t n) {
+    int64_t s = 0;
+    for (int64_t j = 0; j < n; j++) s += x[j];
+    return s;
+}
+
+XBAR_CLONES
+void xbar_accumulate_i32(int64_t *acc, const int32_t *x, int64_t n) {
+    for (int64_t j = 0; j < n; j++) acc[j] += x[j];
+}

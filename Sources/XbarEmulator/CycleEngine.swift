@@ -3,19 +3,56 @@ import XbarCore
 import XbarEvents
 import XbarIR
 
-/// One per-cycle signal change recorded by the cycle engine (input to VCD and test vectors).
+/// One per-cycle signal change recorded by the cycle engine (input to VCD and test vectors). The signal is a typed
+/// identifier (`Kind`: what it is and which array, op, population or readout it belongs to); `name(in:)` spells it
+/// as docs/vectors.md does (`spike.<pop>`, ...) for printing only.
 public struct CycleSignal: Equatable, Sendable {
+    /// What a signal is: `step` (step index), `wordLine` (row index driven, value 1), `adc` (column, code), the neuron
+    /// signals of a group leaving the pipeline (`membrane`, `spike`, `input` current, `refractory` counter, spike
+    /// `count`: neuron, value), `queue` (spike queue occupancy); for test vectors (docs/vectors.md) also `issue` (op
+    /// index, duration in cycles, -1 for a lif), `acc` (element of a sub/add/scale result, in the cycle its lane
+    /// chunk is computed) and `readout` (class, accumulator, in the readout's last cycle). Payloads are indices into
+    /// the program's arrays, step ops, neurons and readouts.
+    public enum Kind: Hashable, Sendable {
+        case step, issue
+        case wordLine(array: Int)
+        case adc(op: Int)
+        case acc(op: Int)
+        case membrane(population: Int), spike(population: Int), input(population: Int)
+        case refractory(population: Int), count(population: Int), queue(population: Int)
+        case readout(Int)
+    }
+
     /// Absolute cycle within the sample.
     public var cycle: Int64
-    /// Signal name: `step`, `wl.<array>` (row index driven), `adc.<op>` (column, code), `mem.<pop>` / `spike.<pop>`
-    /// (neuron, value), `queue.<pop>` (occupancy), `busy.<resource>`; for test vectors (docs/vectors.md) also
-    /// `issue` (op index, duration in cycles, -1 for a lif), `acc.<op>` (element of a sub/add/scale result, in the
-    /// cycle its lane chunk is computed), `in.<pop>` / `refr.<pop>` / `count.<pop>` (neuron: the lif input current,
-    /// refractory counter and spike count, with `mem.<pop>` when its group leaves) and `readout.<name>` (class,
-    /// accumulator, in the readout's last cycle).
-    public var name: String
+    public var kind: Kind
     public var index: Int
     public var value: Int64
+
+    public init(cycle: Int64, kind: Kind, index: Int, value: Int64) {
+        self.cycle = cycle
+        self.kind = kind
+        self.index = index
+        self.value = value
+    }
+
+    /// The signal's documented name in program `p` (docs/vectors.md), e.g. `spike.res`, `adc.<op result>`.
+    public func name(in p: Program) -> String {
+        switch kind {
+        case .step: return "step"
+        case .issue: return "issue"
+        case let .wordLine(a): return "wl.\(p.arrays[a].name)"
+        case let .adc(k): return "adc.\(p.step[k].result)"
+        case let .acc(k): return "acc.\(p.step[k].result)"
+        case let .membrane(i): return "mem.\(p.neurons[i].name)"
+        case let .spike(i): return "spike.\(p.neurons[i].name)"
+        case let .input(i): return "in.\(p.neurons[i].name)"
+        case let .refractory(i): return "refr.\(p.neurons[i].name)"
+        case let .count(i): return "count.\(p.neurons[i].name)"
+        case let .queue(i): return "queue.\(p.neurons[i].name)"
+        case let .readout(r): return "readout.\(p.readouts[r].name)"
+        }
+    }
 }
 
 /// The cycle engine: steps the macro's state machine of docs/timing.md one clock cycle at a time — resources
@@ -75,209 +112,37 @@ public struct CycleEngine: Sendable {
 
     public func run(_ sample: SpikeRaster, index: Int = 0, binding: InputBinding, trace: Bool = false,
                     signals record: Bool = false) -> (SampleResult, [CycleSignal]) {
-        let spec = tm.spec
         let ctx = SampleContext(exec)
         let lifTmp = LifScratch(exec)
         var sig: [CycleSignal] = []
         var base: Int64 = 0
-        let n = p.step.count
-
         for t in 0..<p.timesteps {
-            let event = UInt32(truncatingIfNeeded: index &* p.timesteps &+ t)
             ctx.beginStep(t, input: t < sample.active.count ? sample.active[t] : [])
-            if record { sig.append(CycleSignal(cycle: base, name: "step", index: 0, value: Int64(t))) }
-            var started = [Bool](repeating: false, count: n)
-            var done = [Bool](repeating: false, count: n)
-            var startAt = [Int64](repeating: 0, count: n), finishAt = [Int64](repeating: 0, count: n)
-            var delivered = [Int64](repeating: 0, count: n)
-            var busyUntil = [Int64](repeating: 0, count: queues.count)
-            var head = [Int](repeating: 0, count: queues.count)
-            var lifs = [LifRun?](repeating: nil, count: n)
-            var pending = n
-            var c: Int64 = 0
-            var active: [Int] = []   // started, not done
-            var dirty = true         // something completed or freed: try to issue
-            for k in 0..<n { ctx.fired[k] = false }
-
-            func ready(_ k: Int, _ c: Int64) -> Bool {
-                for o in tm.operands[k] {
-                    if let run = lifs[o] {
-                        // A lif's output vector is complete when its last group leaves the pipeline.
-                        guard let f = run.finish, f <= c else { return false }
-                    } else if !(done[o] && finishAt[o] <= c) {
-                        return false
-                    }
-                }
-                for l in tm.waitsFor[k] where !(done[l] && delivered[l] <= c) { return false }
-                return true
-            }
-
-            while true {
-                // a. Issue, in program order, until nothing more can start this cycle (zero-duration ops chain).
-                var changed = dirty
-                dirty = false
-                while changed {
-                    changed = false
-                    for k in 0..<n where !started[k] && ready(k, c) {
-                        let r = rid[k]
-                        if r >= 0 {
-                            guard queues[r][head[r]] == k, busyUntil[r] <= c else { continue }
-                            head[r] += 1
-                        }
-                        started[k] = true
-                        startAt[k] = c
-                        changed = true
-                        active.append(k)
-                        switch exec.ops[k] {
-                        case let .read(rd):
-                            // The driven rows are latched at issue; the column sums (and their read noise) are a pure
-                            // function of them, so they are computed here and become visible when the read finishes.
-                            let d = kernels.drivenRows(rd, t, ctx)
-                            kernels.countRead(rd, driven: d, ctx)
-                            ctx.fired[k] = d > 0
-                            if record {
-                                let name = "wl.\(p.arrays[rd.array].name)"
-                                for i in 0..<d { sig.append(CycleSignal(cycle: base + c, name: name, index: Int(ctx.rows[i]), value: 1)) }
-                            }
-                            kernels.integrate(k, rd, rows: d, event: event, ctx)
-                        case let .adc(a):
-                            // Without signals, every round's conversions are computed at issue (they depend only on
-                            // the finished read); the result becomes visible when the op completes.
-                            if !record { kernels.adc(k, a, event: event, ctx) }
-                            else if ctx.fired[a.read] { ctx.counters.conversions[k] += Int64(a.length) }
-                        case let .addSub(a):
-                            ctx.counters.digitalOps += Int64(a.length)
-                            if !record { kernels.addSub(a, 0, a.length, ctx) }
-                        case let .scale(sc):
-                            ctx.counters.digitalOps += Int64(sc.length)
-                            if !record { kernels.scale(sc, 0, sc.length, ctx) }
-                        case .lif:
-                            lifs[k] = LifRun(start: c, exitReady: c + Int64(spec.neuronPipeline) - 1)
-                            busyUntil[r] = Int64.max  // until its last group leaves the pipeline
-                        case .slice, .concat: break
-                        }
-                        if case .lif = exec.ops[k] {
-                            if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: -1)) }
-                            continue
-                        }
-                        let dur = tm.duration(k, fired: ctx.fired)
-                        if record { sig.append(CycleSignal(cycle: base + c, name: "issue", index: k, value: dur)) }
-                        finishAt[k] = c + dur
-                        if dur > 0 { busyUntil[r] = c + dur } else {
-                            complete(k)
-                        }
-                    }
-                }
-
-                // b. Work of cycle c for running ops.
-                for k in active where !done[k] && (record || isLif[k]) {
-                    switch exec.ops[k] {
-                    case let .adc(a):
-                        // Round r converts, on every ADC, the r-th of its multiplexed columns.
-                        let conv = Int64(spec.conversionCycles(bits: a.bits))
-                        let rel = c - startAt[k] + 1
-                        if rel % conv == 0 {
-                            let round = Int(rel / conv) - 1
-                            for j in roundColumns[k][round] {
-                                kernels.convert(k, a, j, event: event, ctx)
-                                if record {
-                                    sig.append(CycleSignal(cycle: base + c, name: "adc.\(p.step[k].result)", index: j, value: ctx.values[a.out + j]))
-                                }
-                            }
-                        }
-                    case let .addSub(a):
-                        let lo = Int(c - startAt[k]) * spec.digitalLanes, hi = min(a.length, lo + spec.digitalLanes)
-                        kernels.addSub(a, lo, hi, ctx)
-                        if record { recordLanes(&sig, base + c, k, a.out, lo, hi, ctx) }
-                    case let .scale(sc):
-                        let lo = Int(c - startAt[k]) * spec.digitalLanes, hi = min(sc.length, lo + spec.digitalLanes)
-                        kernels.scale(sc, lo, hi, ctx)
-                        if record { recordLanes(&sig, base + c, k, sc.out, lo, hi, ctx) }
-                    case let .lif(l):
-                        var run = lifs[k]!
-                        if lifCycle(&run, l, c, base, t, trace, record, ctx, lifTmp, &sig) {
-                            busyUntil[rid[k]] = c + 1
-                            dirty = true
-                        }
-                        lifs[k] = run
-                    default: break
-                    }
-                }
-
-                // c. Completion at the end of cycle c.
-                for k in active where !done[k] {
-                    if isLif[k] {
-                        if let run = lifs[k], let f = run.finish, let d = run.delivered {
-                            finishAt[k] = f
-                            delivered[k] = d
-                            finishLif(k, run)
-                        }
-                    } else if finishAt[k] <= c + 1 {
-                        complete(k)
-                    }
-                }
-                if active.contains(where: { done[$0] }) {
-                    active.removeAll { done[$0] }
-                    dirty = true
-                }
-                if pending == 0 {
-                    let end = (0..<n).reduce(Int64(0)) { max($0, max(finishAt[$1], delivered[$1])) }
-                    if c + 1 >= end {
-                        base += max(end, 0)
-                        break
-                    }
-                }
-                c = nextCycle(after: c, record: record, dirty: dirty, active: active, done: done, finishAt: finishAt)
-            }
-
-            func complete(_ k: Int) {
-                guard !done[k] else { return }
-                switch exec.ops[k] {
-                case let .slice(sl): kernels.slice(sl, ctx)
-                case let .concat(cc): kernels.concat(cc, ctx)
-                case let .adc(a) where record && !ctx.fired[a.read]:
-                    // Not fired: the ideal code of zero current, no conversion.
-                    kernels.adc(k, a, event: event, ctx)
-                default: break
-                }
-                delivered[k] = finishAt[k]
-                done[k] = true
-                pending -= 1
-            }
-
-            func finishLif(_ k: Int, _ run: LifRun) {
-                guard !done[k], case let .lif(l) = exec.ops[k] else { return }
-                let ni = l.population
-                let sorted = run.spikes.sorted()
-                let q = exec.populationSource[ni]
-                let slot = ctx.slot(q, t)
-                let ring = ctx.ring[q] + slot * exec.sourceSize[q]
-                for (e, s) in sorted.enumerated() {
-                    ring[e] = s
-                    ctx.spikes[ni].append(Spike(step: Int32(t), neuron: s))
-                }
-                ctx.ringCount[q][slot] = sorted.count
-                ctx.counters.neuronUpdates += Int64(p.neurons[ni].size)
-                ctx.counters.spikes += Int64(sorted.count)
-                done[k] = true
-                pending -= 1
-            }
+            if record { sig.append(CycleSignal(cycle: base, kind: .step, index: 0, value: Int64(t))) }
+            var step = StepMachine(self, t: t, event: UInt32(truncatingIfNeeded: index &* p.timesteps &+ t), base: base,
+                                   record: record, trace: trace, ctx: ctx, lifTmp: lifTmp)
+            base += step.run()
+            sig += step.signals
         }
-        // Readout: MAC units step through classes x neurons.
-        var readoutSignals: [CycleSignal] = []
+        base = readout(from: base, record: record, ctx, &sig)
+        ctx.counters.cycles = base
+        return (kernels.finish(ctx, trace: trace), sig)
+    }
+
+    /// The readouts after the last step (MAC units step through classes x neurons); returns the cycle after them.
+    func readout(from start: Int64, record: Bool, _ ctx: SampleContext, _ sig: inout [CycleSignal]) -> Int64 {
+        var base = start
         for (ri, r) in p.readouts.enumerated() {
             let nn = p.neurons[exec.readoutPopulation[ri]].size
-            base += Int64((r.classes * nn + spec.readoutMACs - 1) / spec.readoutMACs)
+            base += Int64((r.classes * nn + tm.spec.readoutMACs - 1) / tm.spec.readoutMACs)
             if record {
                 let cnt = Array(UnsafeBufferPointer(start: ctx.count[exec.readoutPopulation[ri]], count: nn))
                 for (kk, y) in OpKernels.readout(r, counts: cnt).enumerated() {
-                    readoutSignals.append(CycleSignal(cycle: base - 1, name: "readout.\(r.name)", index: kk, value: y))
+                    sig.append(CycleSignal(cycle: base - 1, kind: .readout(ri), index: kk, value: y))
                 }
             }
         }
-        sig += readoutSignals
-        ctx.counters.cycles = base
-        return (kernels.finish(ctx, trace: trace), sig)
+        return base
     }
 
     /// The next cycle in which anything happens. Recording signals, that is every cycle; otherwise, while no lif is
@@ -296,8 +161,7 @@ public struct CycleEngine: Sendable {
 
     /// Records the lanes [lo, hi) of a digital op computed this cycle.
     func recordLanes(_ sig: inout [CycleSignal], _ cycle: Int64, _ k: Int, _ out: Int, _ lo: Int, _ hi: Int, _ ctx: SampleContext) {
-        let name = "acc.\(p.step[k].result)"
-        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: name, index: i, value: ctx.values[out + i])) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, kind: .acc(op: k), index: i, value: ctx.values[out + i])) }
     }
 
     /// One cycle of a lif op's pipeline and spike queue: the group at the last stage is updated (the shared lif kernel
@@ -338,7 +202,7 @@ public struct CycleEngine: Sendable {
                     lastLeft = true
                 }
             }
-            if record { sig.append(CycleSignal(cycle: base + c, name: "queue.\(pd.name)", index: 0, value: Int64(run.occupancy))) }
+            if record { sig.append(CycleSignal(cycle: base + c, kind: .queue(population: ni), index: 0, value: Int64(run.occupancy))) }
         }
         if let f = run.finish, run.occupancy == 0, run.delivered == nil {
             run.delivered = max(f, c + 1)
@@ -349,12 +213,11 @@ public struct CycleEngine: Sendable {
     /// The signals of one neuron group leaving the pipeline.
     func recordGroup(_ sig: inout [CycleSignal], _ cycle: Int64, _ pd: NeuronDecl, _ ni: Int, _ lo: Int, _ hi: Int, _ ns: Int,
                      _ l: LifRecord, _ ctx: SampleContext, _ tmp: LifScratch) {
-        let pop = pd.name
-        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "mem.\(pop)", index: i, value: ctx.mem[ni][i])) }
-        for e in 0..<ns { sig.append(CycleSignal(cycle: cycle, name: "spike.\(pop)", index: Int(tmp.spikes[e]), value: 1)) }
-        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "in.\(pop)", index: i, value: ctx.values[l.input + i])) }
-        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "refr.\(pop)", index: i, value: ctx.refr[ni][i])) }
-        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, name: "count.\(pop)", index: i, value: ctx.count[ni][i])) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, kind: .membrane(population: ni), index: i, value: ctx.mem[ni][i])) }
+        for e in 0..<ns { sig.append(CycleSignal(cycle: cycle, kind: .spike(population: ni), index: Int(tmp.spikes[e]), value: 1)) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, kind: .input(population: ni), index: i, value: ctx.values[l.input + i])) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, kind: .refractory(population: ni), index: i, value: ctx.refr[ni][i])) }
+        for i in lo..<hi { sig.append(CycleSignal(cycle: cycle, kind: .count(population: ni), index: i, value: ctx.count[ni][i])) }
     }
 
     /// Records one group's membrane (and synaptic current, when the population has a synapse) in the step's trace.

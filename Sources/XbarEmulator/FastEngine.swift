@@ -73,7 +73,7 @@ public struct FastEngine: Engine, Sendable {
                 }
             }
             if let f = kernels.fusion { for i in 0..<b { contexts[i].counters.digitalOps += f.digitalOpsPerStep } }
-            for i in 0..<b { contexts[i].counters.cycles += timing.stepCycles(contexts[i].activity) }
+            for i in 0..<b { contexts[i].counters.cycles += timing.stepCycles(contexts[i].activity, memo: contexts[i].scheduleMemo) }
         }
         return (0..<b).map { i in
             contexts[i].counters.cycles += timing.readoutCycles()

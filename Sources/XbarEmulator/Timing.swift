@@ -42,6 +42,14 @@ public struct TimingModel: Sendable {
     /// `duration` resolved once: op k takes `firedCycles[k]` when op `gate[k]` fired (gate -1: always).
     let firedCycles: [Int64]
     let gate: [Int]
+    /// `operands` and `waitsFor` flattened (CSR by op), for the allocation-free step schedule.
+    let operandStart: [Int32]
+    let operandList: [Int32]
+    let waitStart: [Int32]
+    let waitList: [Int32]
+    /// The ops before the first lif op: their schedule depends only on which reads fired (`ScheduleMemo`).
+    let prefixEnd: Int
+    let prefixReads: [Int]
 
     public init(program p: Program, spec: TimingSpec) {
         program = p
@@ -102,6 +110,18 @@ public struct TimingModel: Sendable {
         }
         firedCycles = fc
         gate = gt
+        (operandStart, operandList) = TimingModel.flatten(ops)
+        (waitStart, waitList) = TimingModel.flatten(waits)
+        let lifs = isLif, reads = isRead
+        let firstLif = lifs.firstIndex(of: true) ?? p.step.count
+        prefixEnd = firstLif
+        prefixReads = (0..<firstLif).filter { reads[$0] }
+    }
+
+    static func flatten(_ lists: [[Int]]) -> ([Int32], [Int32]) {
+        var start: [Int32] = [0]
+        for l in lists { start.append(start.last! + Int32(l.count)) }
+        return (start, lists.flatMap { $0.map(Int32.init) })
     }
 
     /// Duration of op k (lif excluded: its time comes from the pipeline/router recurrence). `fired[r]` tells whether
@@ -134,36 +154,60 @@ public struct TimingModel: Sendable {
     }
 
     /// Cycles of one timestep, by list scheduling (docs/timing.md).
-    public func stepCycles(_ a: StepActivity) -> Int64 {
+    public func stepCycles(_ a: StepActivity) -> Int64 { stepCycles(a, memo: nil) }
+
+    /// The same, reusing the schedule of the ops before the first lif from `memo` when the same reads fired as in
+    /// the step it was recorded at (that part of the schedule is a function of the fired reads only).
+    func stepCycles(_ a: StepActivity, memo: ScheduleMemo?) -> Int64 {
         let n = program.step.count
-        var finish = [Int64](repeating: 0, count: n)
-        var delivered = [Int64](repeating: 0, count: n)
-        var fired = [Bool](repeating: false, count: n)
-        var free = [Int64](repeating: 0, count: resourceCount)
-        var end: Int64 = 0
-        for k in 0..<n {
-            var ready: Int64 = 0
-            for o in operands[k] { ready = max(ready, finish[o]) }
-            for l in waitsFor[k] { ready = max(ready, delivered[l]) }
-            let r = resourceID[k]
-            let start = r < 0 ? ready : max(ready, free[r])
-            if isRead[k] { fired[k] = a.driven[k] > 0 }
-            if isLif[k] {
-                let t = lifTiming(start: start, spikesPerGroup: a.spikesPerGroup[k])
-                finish[k] = t.finish
-                delivered[k] = t.delivered
-                free[r] = t.finish
-                end = max(end, t.delivered)
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: 2 * n + resourceCount + 1) { buf in
+            let finish = buf.baseAddress!, delivered = finish + n, free = finish + 2 * n
+            if prefixEnd > 0, let m = memo, m.matches(prefixReads, a.driven) {
+                m.restore(finish: finish, delivered: delivered, free: free, ops: prefixEnd, resources: resourceCount)
             } else {
-                let d = duration(k, fired: fired)
-                finish[k] = start + d
-                delivered[k] = finish[k]
-                // In-order issue: a later op on this resource never starts before this one did.
-                if d > 0 { free[r] = finish[k] } else if r >= 0 { free[r] = max(free[r], start) }
+                buf.initialize(repeating: 0)
+                schedule(a, 0..<prefixEnd, finish, delivered, free)
+                memo?.record(prefixReads, a.driven, finish: finish, delivered: delivered, free: free, ops: prefixEnd,
+                             resources: resourceCount)
             }
-            end = max(end, finish[k])
+            schedule(a, prefixEnd..<n, finish, delivered, free)
+            var end: Int64 = 0
+            for k in 0..<n { end = max(end, delivered[k], finish[k]) }
+            return end
         }
-        return end
+    }
+
+    /// List scheduling of ops `range` (in order) into finish/delivered/free.
+    @inline(__always)
+    func schedule(_ a: StepActivity, _ range: Range<Int>, _ finish: UnsafeMutablePointer<Int64>,
+                  _ delivered: UnsafeMutablePointer<Int64>, _ free: UnsafeMutablePointer<Int64>) {
+        operandStart.withUnsafeBufferPointer { os in
+        operandList.withUnsafeBufferPointer { ol in
+        waitStart.withUnsafeBufferPointer { ws in
+        waitList.withUnsafeBufferPointer { wl in
+        a.driven.withUnsafeBufferPointer { driven in
+            for k in range {
+                var ready: Int64 = 0
+                for i in Int(os[k])..<Int(os[k + 1]) { ready = max(ready, finish[Int(ol[i])]) }
+                for i in Int(ws[k])..<Int(ws[k + 1]) { ready = max(ready, delivered[Int(wl[i])]) }
+                let r = resourceID[k]
+                let start = r < 0 ? ready : max(ready, free[r])
+                if isLif[k] {
+                    let t = lifTiming(start: start, spikesPerGroup: a.spikesPerGroup[k])
+                    finish[k] = t.finish
+                    delivered[k] = t.delivered
+                    free[r] = t.finish
+                } else {
+                    // Op k takes its cycles when its gate read drove a row (`duration`).
+                    let g = gate[k]
+                    let d = g < 0 || driven[g] > 0 ? firedCycles[k] : 0
+                    finish[k] = start + d
+                    delivered[k] = finish[k]
+                    // In-order issue: a later op on this resource never starts before this one did.
+                    if d > 0 { free[r] = finish[k] } else if r >= 0 { free[r] = max(free[r], start) }
+                }
+            }
+        }}}}}
     }
 
     /// Cycles of the readouts after the last step.
@@ -179,5 +223,36 @@ public struct TimingModel: Sendable {
         var s = [Int](repeating: 0, count: (size + spec.neuronUnits - 1) / spec.neuronUnits)
         for i in spikes { s[Int(i) / spec.neuronUnits] += 1 }
         return s
+    }
+}
+
+/// The schedule of a step's ops before its first lif, recorded for one pattern of fired reads (one sample context
+/// owns one; a step with the same fired reads reuses it).
+final class ScheduleMemo {
+    private var fired: [Bool] = []
+    private var saved: [Int64] = []
+    private var valid = false
+
+    func matches(_ reads: [Int], _ driven: [Int]) -> Bool {
+        guard valid else { return false }
+        for (i, r) in reads.enumerated() where fired[i] != (driven[r] > 0) { return false }
+        return true
+    }
+
+    func record(_ reads: [Int], _ driven: [Int], finish: UnsafePointer<Int64>, delivered: UnsafePointer<Int64>,
+                free: UnsafePointer<Int64>, ops: Int, resources: Int) {
+        fired = reads.map { driven[$0] > 0 }
+        saved = Array(UnsafeBufferPointer(start: finish, count: ops)) + Array(UnsafeBufferPointer(start: delivered, count: ops))
+            + Array(UnsafeBufferPointer(start: free, count: resources))
+        valid = true
+    }
+
+    func restore(finish: UnsafeMutablePointer<Int64>, delivered: UnsafeMutablePointer<Int64>, free: UnsafeMutablePointer<Int64>,
+                 ops: Int, resources: Int) {
+        saved.withUnsafeBufferPointer { s in
+            finish.update(from: s.baseAddress!, count: ops)
+            delivered.update(from: s.baseAddress! + ops, count: ops)
+            free.update(from: s.baseAddress! + 2 * ops, count: resources)
+        }
     }
 }

@@ -90,14 +90,6 @@ public struct VectorSet: Sendable {
 /// Builds the vector set of a program run on one chip instance with the cycle engine, signals on.
 public enum VectorBuilder {
     /// Signals of the cycle engine, resolved once per name.
-    enum Sig {
-        case step, issue
-        case wl(Int)
-        case adc(Int), acc(Int)
-        case mem(Int), spike(Int), inp(Int), refr(Int), count(Int), queue(Int)
-        case readout(Int)
-    }
-
     static func bitsFor(_ n: Int) -> Int {
         var b = 1
         while (1 << b) <= n { b += 1 }
@@ -113,21 +105,6 @@ public enum VectorBuilder {
         let engine = CycleEngine(chip: chip)
         let opIndex = Dictionary(uniqueKeysWithValues: p.step.enumerated().map { ($0.element.result, $0.offset) })
         let arrayIndex = Dictionary(uniqueKeysWithValues: p.arrays.enumerated().map { ($0.element.name, $0.offset) })
-        var sigKind: [String: Sig] = ["step": .step, "issue": .issue]
-        for (i, a) in p.arrays.enumerated() { sigKind["wl.\(a.name)"] = .wl(i) }
-        for (k, op) in p.step.enumerated() {
-            switch op.kind {
-            case .adc: sigKind["adc.\(op.result)"] = .adc(k)
-            case .add, .sub, .scale: sigKind["acc.\(op.result)"] = .acc(k)
-            default: break
-            }
-        }
-        for (i, n) in p.neurons.enumerated() {
-            sigKind["mem.\(n.name)"] = .mem(i); sigKind["spike.\(n.name)"] = .spike(i); sigKind["in.\(n.name)"] = .inp(i)
-            sigKind["refr.\(n.name)"] = .refr(i); sigKind["count.\(n.name)"] = .count(i); sigKind["queue.\(n.name)"] = .queue(i)
-        }
-        for (i, r) in p.readouts.enumerated() { sigKind["readout.\(r.name)"] = .readout(i) }
-
         // Array of each read/adc op; the lif of each population and its input type.
         var arrayOfOp = [Int?](repeating: nil, count: p.step.count)
         for (k, op) in p.step.enumerated() {
@@ -307,7 +284,7 @@ public enum VectorBuilder {
             }
             // Reads that fired: (array, cycle) -> (op, duration).
             var fired: [Int: [Int64: (Int, Int64)]] = [:]
-            for x in sig where x.name == "issue" && x.value > 0 {
+            for x in sig where x.kind == .issue && x.value > 0 {
                 if case .read = p.step[x.index].kind, let a = arrayOfOp[x.index] { fired[a, default: [:]][x.cycle] = (x.index, x.value) }
             }
             var curStep: Int64 = 0
@@ -327,8 +304,7 @@ public enum VectorBuilder {
                 while k < sig.count && sig[k].cycle == c {
                     let x = sig[k]
                     k += 1
-                    guard let kind = sigKind[x.name] else { continue }
-                    switch kind {
+                    switch x.kind {
                     case .step:
                         curStep = x.value
                         steps.add([S, c, x.value])
@@ -339,7 +315,7 @@ public enum VectorBuilder {
                         vcd.pulse(vStepStart, 1)
                     case .issue:
                         issue.add([S, c, Int64(x.index), x.value])
-                    case let .wl(a):
+                    case let .wordLine(a):
                         if let last = wlRows[a]?.last, last.0 == c {
                             wlRows[a]![wlRows[a]!.count - 1].1.append(x.index)
                         } else {
@@ -353,15 +329,15 @@ public enum VectorBuilder {
                         accs[op]!.add([S, c, Int64(x.index), x.value])
                         if digital == nil { digital = (op, []) }
                         digital!.elems.append((x.index, x.value))
-                    case let .mem(i):
+                    case let .membrane(i):
                         lastRec[i][x.index] = lifRec[i].count
                         // sample cycle step neuron in mem spike refr count [syn]
                         lifRec[i].append([S, c, curStep, Int64(x.index), 0, x.value, 0, 0, 0]
                                          + (p.neurons[i].synapse == nil ? [] : [synTrace[i][Int(curStep)][x.index]]))
                         popGroups[i, default: []].append(x.index)
                     case let .spike(i): lifRec[i][lastRec[i][x.index]!][6] = x.value
-                    case let .inp(i): lifRec[i][lastRec[i][x.index]!][4] = x.value
-                    case let .refr(i): lifRec[i][lastRec[i][x.index]!][7] = x.value
+                    case let .input(i): lifRec[i][lastRec[i][x.index]!][4] = x.value
+                    case let .refractory(i): lifRec[i][lastRec[i][x.index]!][7] = x.value
                     case let .count(i): lifRec[i][lastRec[i][x.index]!][8] = x.value
                     case let .queue(i):
                         queues[i].add([S, c, x.value])

@@ -15,6 +15,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Thread counts to measure, comma separated (0 = all cores).") var threads: String = "1,0"
     @Option(help: "Repetitions; the best is reported.") var repeats: Int = 3
     @Option(help: "Workloads to run, comma separated.") var workload: String = "paper-lsm,nalsm,cycle"
+    @Option(help: "Only the variants whose label contains this text (e.g. ideal, 40nm).") var variant: String?
     @Flag(help: "Also run the external references (NumPy, Brian2) and print xbar / reference ratios.") var reference = false
     @Flag(help: "JSON output.") var json = false
 
@@ -44,7 +45,7 @@ struct BenchCommand: ParsableCommand {
         for th in threads where reference && w.reference != nil && refs[th] == nil {
             refs[th] = BenchReference.run(w.reference!, graph: w.graph, data: w.data, threads: th, repeats: repeats)
         }
-        for v in w.variants {
+        for v in w.variants where variant.map({ v.label.contains($0) }) ?? true {
             for th in (v.engine == .cycle ? [1] : threads) {
                 let (best, o) = try timed(v, threads: th, data: w.data)
                 rows.append(report(w, v, threads: th, seconds: best, outcome: o, reference: refs[th]))

@@ -57,15 +57,15 @@ final class CycleEngineTests: XCTestCase {
         let r = try cycles(Self.handProgram(), Self.spec(colsPerADC: 4, queue: 2, perCycle: 1), drive: [0, 1])
         XCTAssertEqual(r.fast, 31)
         XCTAssertEqual(r.cycle, 31)
-        let exits = r.signals.filter { $0.name == "spike.n" }.map { [$0.cycle, Int64($0.index)] }
+        let exits = r.signals.filter { $0.kind == .spike(population: 0) }.map { [$0.cycle, Int64($0.index)] }
         XCTAssertEqual(exits, [[26, 0], [26, 1], [28, 2], [28, 3]])
-        let adcTimes = Set(r.signals.filter { $0.name == "adc.c" }.map { $0.cycle })
+        let adcTimes = Set(r.signals.filter { $0.name(in: Self.handProgram()) == "adc.c" }.map { $0.cycle })
         XCTAssertEqual(adcTimes, [7, 12, 17, 22])  // one column per ADC per round
         // A deep queue removes the stall: group 1 leaves at 27 (queue 1 + 2 = 3); deliveries at 27..30 (one per
         // cycle from 27 on): the step still ends at 31, but the exits move.
         let deep = try cycles(Self.handProgram(), Self.spec(colsPerADC: 4, queue: 8, perCycle: 1), drive: [0, 1])
         XCTAssertEqual(deep.fast, 31)
-        XCTAssertEqual(deep.signals.filter { $0.name == "spike.n" }.map { $0.cycle }, [26, 26, 27, 27])
+        XCTAssertEqual(deep.signals.filter { $0.kind == .spike(population: 0) }.map { $0.cycle }, [26, 26, 27, 27])
         // One column per ADC: a single conversion round (5 cycles): adc 3-7, sub 8-9, lif 10: exits 11, 12; with
         // 4 spikes/cycle both groups deliver at once: end 14.
         XCTAssertEqual(try cycles(Self.handProgram(), Self.spec(colsPerADC: 1, queue: 8, perCycle: 4), drive: [0, 1]).cycle, 14)

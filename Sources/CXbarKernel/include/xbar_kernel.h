@@ -104,4 +104,18 @@ void xbar_adc_noise(int64_t *x, int64_t n, const double *offset, const double *g
 /// Number of threads OpenMP would use by default.
 int xbar_max_threads(void);
 
+/// Fused projection input: for each active source element a in active[0..n_active), input[neuron[e]] += weight[e]
+/// for e in [row_ptr[a], row_ptr[a + 1]) (the neurons of one row are distinct).
+void xbar_fused_gather(const int32_t *active, int64_t n_active, const int64_t *row_ptr, const int32_t *neuron,
+                       const int32_t *weight, int64_t *input);
+
+/// The indices j < n with row[j] != 0, ascending, into out; returns their number.
+int64_t xbar_nonzero_columns(const int32_t *row, int64_t n, int32_t *out);
+
+/// The sum of x[0..n).
+int64_t xbar_sum_i32(const int32_t *x, int64_t n);
+
+/// acc[j] += x[j] for j < n.
+void xbar_accumulate_i32(int64_t *acc, const int32_t *x, int64_t n);
+
 #endif

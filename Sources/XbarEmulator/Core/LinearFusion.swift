@@ -22,26 +22,52 @@ final class FusedProjection: @unchecked Sendable {
         let rowPtr: [Int]
         let neuron: [Int32]
         let weight: [Int64]
+        /// The same CSR for the native gather when every weight fits 32 bits (nil otherwise).
+        let rowPtr64: [Int64]
+        let weight32: [Int32]?
+
+        init(source: Int, delay: Int, rowPtr: [Int], neuron: [Int32], weight: [Int64]) {
+            self.source = source
+            self.delay = delay
+            self.rowPtr = rowPtr
+            self.neuron = neuron
+            self.weight = weight
+            rowPtr64 = rowPtr.map { Int64($0) }
+            weight32 = weight.allSatisfy { $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) } ? weight.map { Int32($0) } : nil
+        }
     }
 
-    /// The lif op whose input this computes, and the ops of its cone (executed for counters only).
+    /// How the cone's reads are counted without executing them (docs/ir.md "Counters"). The row ranges the reads
+    /// drive from one group's source are cut into disjoint *atoms* (element intervals); a step counts the active
+    /// elements per atom, and a read's driven rows are the sum over its atoms. Code sums are linear in the driven
+    /// rows, so they are accumulated once per sample from each element's activity count (`codeSumTerms`).
+    struct Counting: Sendable {
+        /// Per group: atom of each source element (global atom id; -1 when the element drives no cone read), and
+        /// the element's offset in the per-sample activity counts.
+        let atomOf: [[Int32]]
+        let activityOffset: [Int]
+        let atoms: Int
+        let elements: Int
+        /// Per cone read (in `coneReads` order): its atoms.
+        let readAtoms: [[Int32]]
+        /// Per cone read: (activity index, row code sum) for every row it can drive.
+        let codeSumTerms: [[(element: Int32, sum: Int64)]]
+    }
+
+    /// The lif op whose input this computes, and the ops of its cone (never executed: counted at the lif).
     let lifOp: Int
     let cone: [Int]
+    /// The read ops of the cone, in program order.
+    let coneReads: [Int]
     let groups: [Group]
-    /// Per read op of the cone: the code sum of each of its rows (for the code-sum counter).
-    let rowCodeSums: [Int: [Int64]]
-    /// The same as raw pointers by op index (nil for ops that are not reads of the cone), for the step loop.
-    let rowCodeSumPtr: [UnsafeMutablePointer<Int64>?]
-    private let storage: PinnedStorage
+    let counting: Counting
 
-    init(lifOp: Int, cone: [Int], groups: [Group], rowCodeSums: [Int: [Int64]], ops: Int) {
+    init(lifOp: Int, cone: [Int], coneReads: [Int], groups: [Group], counting: Counting) {
         self.lifOp = lifOp
         self.cone = cone
+        self.coneReads = coneReads
         self.groups = groups
-        self.rowCodeSums = rowCodeSums
-        let store = PinnedStorage()
-        rowCodeSumPtr = (0..<ops).map { k in rowCodeSums[k].map { store.int64($0) } }
-        storage = store
+        self.counting = counting
     }
 }
 
@@ -92,21 +118,21 @@ enum LinearFusion {
         case let .read(r):
             let a = exec.program.arrays[r.array]
             var hi = [Int64](repeating: 0, count: r.length)
-            for s in r.sources {
-                for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
-                    let base = row * a.cols + r.colStart
-                    for j in 0..<r.length { hi[j] += Int64(state.codes[r.array][base + j]) }
+            state.codes[r.array].withUnsafeBufferPointer { codes in
+                hi.withUnsafeMutableBufferPointer { h in
+                    for s in r.sources {
+                        for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
+                            let base = row * a.cols + r.colStart
+                            xbar_accumulate_i32(h.baseAddress!, codes.baseAddress! + base, Int64(r.length))
+                        }
+                    }
                 }
             }
             return ([Int64](repeating: 0, count: r.length), hi)
         case let .adc(c):
             guard case let .read(r) = exec.ops[c.read], c.offset == 0, c.lsb > 0, let x = b[ins[0]] else { return nil }
-            let a = exec.program.arrays[r.array]
-            for s in r.sources where c.lsb != 1 {
-                for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
-                    let base = row * a.cols + r.colStart
-                    for j in 0..<r.length where Int64(state.codes[r.array][base + j]) % c.lsb != 0 { return nil }
-                }
+            if c.lsb != 1 {
+                guard windowDivisible(r, by: c.lsb, exec: exec, state: state) else { return nil }
             }
             let lo = x.lo.map { ($0 - c.offset) / c.lsb }, hi = x.hi.map { ($0 - c.offset) / c.lsb }
             guard lo.allSatisfy({ $0 >= 0 }), hi.allSatisfy({ $0 <= c.maxCode }) else { return nil }
@@ -132,6 +158,29 @@ enum LinearFusion {
             return fits(zip(u, v).map(min), zip(u, v).map(max), s.fit)
         case .lif:
             return nil
+        }
+    }
+
+    /// Whether every code of read r's window (the rows its sources drive) is a multiple of `lsb` (> 1). A code is
+    /// below 2^31, so q = round(code / lsb) in doubles is exact when the code is a multiple, and q * lsb == code
+    /// decides it exactly (the loop has no integer division).
+    static func windowDivisible(_ r: ReadRecord, by lsb: Int64, exec: ExecutableProgram, state: ChipState) -> Bool {
+        guard lsb < (1 << 31) else { return false }
+        let a = exec.program.arrays[r.array]
+        let inv = 1.0 / Double(lsb)
+        return state.codes[r.array].withUnsafeBufferPointer { codes in
+            for s in r.sources {
+                for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
+                    let base = row * a.cols + r.colStart
+                    var bad: Int64 = 0
+                    for j in 0..<r.length {
+                        let c = Int64(codes[base + j])
+                        bad |= Int64((Double(c) * inv).rounded()) &* lsb ^ c
+                    }
+                    if bad != 0 { return false }
+                }
+            }
+            return true
         }
     }
 
@@ -168,60 +217,167 @@ enum LinearFusion {
         return t
     }
 
+    /// Per column of one read's window: the lif input elements (neurons) it feeds, with coefficient and divisor
+    /// (CSR over columns).
+    struct ColumnFeeds {
+        var start: [Int32]
+        var neuron: [Int32] = []
+        var coef: [Int64] = []
+        var div: [Int64] = []
+    }
+
+    /// The read ops' column feeds of a lif input given as terms.
+    static func columnFeeds(_ input: [[Term]], exec: ExecutableProgram) -> [Int: ColumnFeeds] {
+        var lists: [Int: [[(neuron: Int, coef: Int64, div: Int64)]]] = [:]
+        for (i, ts) in input.enumerated() {
+            for term in ts {
+                guard case let .read(r) = exec.ops[term.read] else { continue }
+                if lists[term.read] == nil { lists[term.read] = Array(repeating: [], count: r.length) }
+                lists[term.read]![term.column].append((i, term.coef, term.div))
+            }
+        }
+        return lists.mapValues { columns in
+            var f = ColumnFeeds(start: [0])
+            for list in columns {
+                for x in list {
+                    f.neuron.append(Int32(x.neuron))
+                    f.coef.append(x.coef)
+                    f.div.append(x.div)
+                }
+                f.start.append(Int32(f.neuron.count))
+            }
+            return f
+        }
+    }
+
+    /// The source groups (source, delay) of a cone's reads in order of first appearance; per group and element the
+    /// (read, row) pairs it drives; per read the code sum of each row of its window.
+    struct SourceGroups {
+        var index: [Int: Int] = [:]
+        var keys: [(source: Int, delay: Int)] = []
+        var drives: [[[(read: Int, row: Int)]]] = []
+        var rowSums: [Int: [Int64]] = [:]
+    }
+
+    static func sourceGroups(cone: [Int], exec: ExecutableProgram, state: ChipState) -> SourceGroups {
+        var g = SourceGroups()
+        for k in cone {
+            guard case let .read(r) = exec.ops[k] else { continue }
+            for s in r.sources {
+                let key = s.source &* 1_000_003 &+ s.delay
+                if g.index[key] == nil {
+                    g.index[key] = g.keys.count
+                    g.keys.append((s.source, s.delay))
+                    g.drives.append(Array(repeating: [], count: exec.sourceSize[s.source]))
+                }
+                let gi = g.index[key]!
+                for e in 0..<Int(s.count) { g.drives[gi][Int(s.srcStart) + e].append((k, Int(s.rowStart) + e)) }
+            }
+            let a = exec.program.arrays[r.array]
+            g.rowSums[k] = state.codes[r.array].withUnsafeBufferPointer { codes in
+                (0..<a.rows).map { row in xbar_sum_i32(codes.baseAddress! + row * a.cols + r.colStart, Int64(r.length)) }
+            }
+        }
+        return g
+    }
+
     /// The fused weights: W[(source, delay, element)][neuron] = sum over the lif input's terms of
     /// coef * code(row driven by that element) / div.
     static func weights(lif l: Int, cone: [Int], operands: [[Int]], exec: ExecutableProgram, state: ChipState) -> FusedProjection {
-        guard case let .lif(rec) = exec.ops[l] else { preconditionFailure("not a lif op") }
-        let input = terms(cone: cone, operands: operands, exec: exec)[operands[l][0]]!
-        var groupIndex: [[Int]: Int] = [:]
-        var keys: [[Int]] = []
-        var rowSums: [Int: [Int64]] = [:]
-        for k in cone {
-            guard case let .read(r) = exec.ops[k] else { continue }
-            for s in r.sources where groupIndex[[s.source, s.delay]] == nil {
-                groupIndex[[s.source, s.delay]] = keys.count
-                keys.append([s.source, s.delay])
-            }
-            let a = exec.program.arrays[r.array]
-            rowSums[k] = (0..<a.rows).map { row in
-                (0..<r.length).reduce(Int64(0)) { $0 + Int64(state.codes[r.array][row * a.cols + r.colStart + $1]) }
-            }
+        let size = { () -> Int in
+            guard case let .lif(rec) = exec.ops[l] else { preconditionFailure("not a lif op") }
+            return exec.program.neurons[rec.population].size
+        }()
+        let feeds = columnFeeds(terms(cone: cone, operands: operands, exec: exec)[operands[l][0]]!, exec: exec)
+        let sg = sourceGroups(cone: cone, exec: exec, state: state)
+        let groups = sg.keys.indices.map { g in
+            weightRows(sg.keys[g], drives: sg.drives[g], feeds: feeds, neurons: size, exec: exec, state: state)
         }
-        // Per group, COO entries (element, neuron, weight), built neuron by neuron with a dense accumulator.
-        var acc = keys.map { [Int64](repeating: 0, count: exec.sourceSize[$0[0]]) }
-        var coo = keys.map { _ in [(Int32, Int32, Int64)]() }
-        for (i, ts) in input.enumerated() {
-            var touched: [(Int, Int)] = []
-            for term in ts {
-                guard case let .read(r) = exec.ops[term.read] else { continue }
-                let a = exec.program.arrays[r.array]
-                let codes = state.codes[r.array]
-                for s in r.sources {
-                    let g = groupIndex[[s.source, s.delay]]!
-                    for e in 0..<Int(s.count) {
-                        let code = Int64(codes[(Int(s.rowStart) + e) * a.cols + r.colStart + term.column])
-                        guard code != 0 else { continue }
-                        let el = Int(s.srcStart) + e
-                        if acc[g][el] == 0 { touched.append((g, el)) }
-                        acc[g][el] += term.coef * (code / term.div)
+        let coneReads = cone.filter { if case .read = exec.ops[$0] { return true } else { return false } }
+        let counting = countingTables(coneReads: coneReads, keys: sg.keys, drives: sg.drives, rowSums: sg.rowSums, exec: exec)
+        return FusedProjection(lifOp: l, cone: cone, coneReads: coneReads, groups: groups, counting: counting)
+    }
+
+    /// The weight rows of one source group, element by element: each driven row's non-zero cells, in memory order,
+    /// added through the column feeds into a dense accumulator over the neurons.
+    static func weightRows(_ key: (source: Int, delay: Int), drives: [[(read: Int, row: Int)]], feeds: [Int: ColumnFeeds],
+                           neurons size: Int, exec: ExecutableProgram, state: ChipState) -> FusedProjection.Group {
+        var acc = [Int64](repeating: 0, count: size)
+        var mark = [Int](repeating: -1, count: size)
+        var touched: [Int] = []
+        let widest = drives.joined().map { exec.length[$0.read] }.max() ?? 0
+        let nonzero = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(widest, 1))
+        defer { nonzero.deallocate() }
+        var rowPtr = [Int](repeating: 0, count: exec.sourceSize[key.source] + 1)
+        var neuron: [Int32] = [], weight: [Int64] = []
+        for el in 0..<exec.sourceSize[key.source] {
+            for (k, row) in drives[el] {
+                guard case let .read(r) = exec.ops[k], let f = feeds[k] else { continue }
+                let base = row * exec.program.arrays[r.array].cols + r.colStart
+                state.codes[r.array].withUnsafeBufferPointer { codes in
+                    let n = Int(xbar_nonzero_columns(codes.baseAddress! + base, Int64(r.length), nonzero))
+                    for c in 0..<n {
+                        let j = Int(nonzero[c])
+                        let code = Int64(codes[base + j])
+                        for t in Int(f.start[j])..<Int(f.start[j + 1]) {
+                            let i = Int(f.neuron[t])
+                            if mark[i] != el { mark[i] = el; touched.append(i) }
+                            let d = f.div[t]
+                            acc[i] &+= f.coef[t] &* (d == 1 ? code : code / d)
+                        }
                     }
                 }
             }
-            for (g, el) in touched where acc[g][el] != 0 {
-                coo[g].append((Int32(el), Int32(i), acc[g][el]))
-                acc[g][el] = 0
+            touched.sort()
+            for i in touched {
+                if acc[i] != 0 {
+                    neuron.append(Int32(i))
+                    weight.append(acc[i])
+                }
+                acc[i] = 0
             }
-            for (g, el) in touched { acc[g][el] = 0 }
+            touched.removeAll(keepingCapacity: true)
+            rowPtr[el + 1] = neuron.count
         }
-        let groups = keys.enumerated().map { gi, key -> FusedProjection.Group in
-            let entries = coo[gi].sorted { ($0.0, $0.1) < ($1.0, $1.1) }
-            var rowPtr = [Int](repeating: 0, count: exec.sourceSize[key[0]] + 1)
-            for e in entries { rowPtr[Int(e.0) + 1] += 1 }
-            for a in 0..<exec.sourceSize[key[0]] { rowPtr[a + 1] += rowPtr[a] }
-            return .init(source: key[0], delay: key[1], rowPtr: rowPtr, neuron: entries.map(\.1), weight: entries.map(\.2))
+        return .init(source: key.source, delay: key.delay, rowPtr: rowPtr, neuron: neuron, weight: weight)
+    }
+
+    /// The atoms and code-sum terms of `FusedProjection.Counting`: per group, the element intervals cut at every
+    /// boundary of a cone read's source range.
+    static func countingTables(coneReads: [Int], keys: [(source: Int, delay: Int)],
+                               drives: [[[(read: Int, row: Int)]]], rowSums: [Int: [Int64]],
+                               exec: ExecutableProgram) -> FusedProjection.Counting {
+        var atomOf: [[Int32]] = [], offsets: [Int] = []
+        var atoms = 0, elements = 0
+        for (g, key) in keys.enumerated() {
+            // Element -> the set of reads it drives; a new atom starts wherever that set changes.
+            var of = [Int32](repeating: -1, count: exec.sourceSize[key.source])
+            var previous: [Int]? = nil
+            for el in of.indices {
+                let reads = drives[g][el].map(\.read)
+                if reads.isEmpty { previous = nil; continue }
+                if reads != previous { atoms += 1; previous = reads }
+                of[el] = Int32(atoms - 1)
+            }
+            atomOf.append(of)
+            offsets.append(elements)
+            elements += of.count
         }
-        _ = rec
-        return FusedProjection(lifOp: l, cone: cone, groups: groups, rowCodeSums: rowSums, ops: exec.ops.count)
+        var readAtoms = [[Int32]](repeating: [], count: coneReads.count)
+        var terms = [[(element: Int32, sum: Int64)]](repeating: [], count: coneReads.count)
+        let position = Dictionary(uniqueKeysWithValues: coneReads.enumerated().map { ($1, $0) })
+        for (g, _) in keys.enumerated() {
+            for (el, list) in drives[g].enumerated() {
+                for (k, row) in list {
+                    let i = position[k]!
+                    let atom = atomOf[g][el]
+                    if readAtoms[i].last != atom { readAtoms[i].append(atom) }
+                    terms[i].append((Int32(offsets[g] + el), rowSums[k]![row]))
+                }
+            }
+        }
+        return .init(atomOf: atomOf, activityOffset: offsets, atoms: atoms, elements: elements, readAtoms: readAtoms,
+                     codeSumTerms: terms)
     }
 }
 
@@ -231,9 +387,9 @@ final class FusionPlan: Sendable {
     enum Mode: Sendable { case normal, countOnly(Int), fusedInput(Int) }
     let mode: [Mode]
     let projections: [FusedProjection]
-    /// The ops the step loop visits, in program order: every op outside the cones, the reads of the cones (driven
-    /// rows and read counters) and the fused lifs. A cone's adc, add/sub and scale counters are added by its read
-    /// (`conversionsOfRead`) and per step (`digitalOpsPerStep`); its slices and concats count nothing.
+    /// The ops the step loop visits, in program order: every op outside the cones and the fused lifs. A cone's reads
+    /// are counted by its fused lif (`fusedInput`), its adc conversions with them (`conversionsOfRead`), its
+    /// add/sub and scale ops per step (`digitalOpsPerStep`); its slices and concats count nothing.
     let steps: [Int]
     let digitalOpsPerStep: Int64
     /// Per read op of a cone: the adc ops converting it and their lengths.
@@ -259,7 +415,7 @@ final class FusionPlan: Sendable {
         mode = m
         self.projections = projections
         steps = (0..<ops).filter { k in
-            if case .countOnly = m[k], !{ if case .read = exec.ops[k] { return true } else { return false } }() { return false }
+            if case .countOnly = m[k] { return false }
             return true
         }
         digitalOpsPerStep = digital
@@ -268,44 +424,69 @@ final class FusionPlan: Sendable {
 }
 
 extension OpKernels {
-    /// Op k of a fused cone at step t: only what it counts (docs/ir.md "Counters") and the timing activity.
-    @inline(__always)
-    func countOnly(_ k: Int, _ op: ExecOp, _ t: Int, _ f: FusedProjection, _ ctx: SampleContext) {
-        switch op {
-        case let .read(r):
-            let n = drivenRows(r, t, ctx)
-            countRead(r, driven: n, ctx)
-            ctx.fired[k] = n > 0
-            ctx.activity.driven[k] = n
-            guard n > 0, let sums = f.rowCodeSumPtr[k] else { return }
-            for c in fusion!.conversionsOfRead[k] { ctx.counters.conversions[c.op] += c.length }
-            var s: Int64 = 0
-            for i in 0..<n { s &+= sums[Int(ctx.rows[i])] }
-            ctx.counters.codeSums[k] &+= s
-            ctx.counters.readFired[k] = true
-            ctx.counters.columnIntegrations += Int64(r.length)
-        case .adc, .addSub, .scale, .slice, .concat, .lif: break  // counted by the read and per step (FusionPlan)
-        }
-    }
-
-    /// The lif input of a fused projection at step t: the sum of the weight rows of every active source element.
+    /// The lif input of a fused projection at step t: the sum of the weight rows of every active source element. The
+    /// same pass counts active elements per atom, from which the cone's reads are counted as executing them would
+    /// (driven rows, conversions; docs/ir.md "Counters") with their timing activity; code sums come per sample
+    /// (`fusedCodeSums`).
     @inline(__always)
     func fusedInput(_ f: FusedProjection, _ l: LifRecord, _ t: Int, _ ctx: SampleContext) {
         let size = exec.program.neurons[l.population].size
         let input = ctx.values + l.input
         input.update(repeating: 0, count: size)
-        for g in f.groups where t - g.delay >= 0 {
+        let c = f.counting
+        let perAtom = ctx.fusedScratch(atoms: c.atoms)
+        perAtom.update(repeating: 0, count: c.atoms)
+        let activity = ctx.fusedActivity(f.lifOp, elements: c.elements)
+        for (gi, g) in f.groups.enumerated() where t - g.delay >= 0 {
             let slot = (t - g.delay) % exec.sourceDepth[g.source]
             let active = ctx.ring[g.source] + slot * exec.sourceSize[g.source]
-            g.rowPtr.withUnsafeBufferPointer { rp in
+            let act = activity + c.activityOffset[gi]
+            let count = ctx.ringCount[g.source][slot]
+            if let w32 = g.weight32 {
+                xbar_fused_gather(active, Int64(count), g.rowPtr64, g.neuron, w32, input)
+            } else {
+                g.rowPtr.withUnsafeBufferPointer { rp in
                 g.neuron.withUnsafeBufferPointer { nb in
-                    g.weight.withUnsafeBufferPointer { wb in
-                        for i in 0..<ctx.ringCount[g.source][slot] {
-                            let a = Int(active[i])
-                            for e in rp[a]..<rp[a + 1] { input[Int(nb[e])] &+= wb[e] }
-                        }
+                g.weight.withUnsafeBufferPointer { wb in
+                    for i in 0..<count {
+                        let a = Int(active[i])
+                        for e in rp[a]..<rp[a + 1] { input[Int(nb[e])] &+= wb[e] }
                     }
+                }}}
+            }
+            c.atomOf[gi].withUnsafeBufferPointer { atomOf in
+                for i in 0..<count {
+                    let a = Int(active[i])
+                    let atom = Int(atomOf[a])
+                    if atom >= 0 { perAtom[atom] += 1 }
+                    act[a] += 1
                 }
+            }
+        }
+        for (i, k) in f.coneReads.enumerated() {
+            guard case let .read(r) = exec.ops[k] else { continue }
+            var n = 0
+            for atom in c.readAtoms[i] { n += perAtom[Int(atom)] }
+            countRead(r, driven: n, ctx)
+            ctx.fired[k] = n > 0
+            ctx.activity.driven[k] = n
+            guard n > 0 else { continue }
+            for cv in fusion!.conversionsOfRead[k] { ctx.counters.conversions[cv.op] += cv.length }
+            ctx.counters.readFired[k] = true
+            ctx.counters.columnIntegrations += Int64(r.length)
+        }
+    }
+
+    /// At the end of a sample: every fused cone read's code sum, from the activity of each element over the sample.
+    func fusedCodeSums(_ ctx: SampleContext) {
+        guard let plan = fusion else { return }
+        for f in plan.projections {
+            let c = f.counting
+            let activity = ctx.fusedActivity(f.lifOp, elements: c.elements)
+            for (i, k) in f.coneReads.enumerated() {
+                var s: Int64 = 0
+                for term in c.codeSumTerms[i] { s &+= Int64(activity[Int(term.element)]) &* term.sum }
+                ctx.counters.codeSums[k] &+= s
             }
         }
     }

@@ -188,9 +188,8 @@ struct OpKernels {
         if let plan = fusion {
             switch plan.mode[k] {
             case .normal: break
-            case let .countOnly(i):
-                countOnly(k, op, t, plan.projections[i], ctx)
-                return
+            case .countOnly:
+                return  // counted by the cone's fused lif
             case let .fusedInput(i):
                 guard case let .lif(l) = op else { break }
                 fusedInput(plan.projections[i], l, t, ctx)
@@ -213,6 +212,7 @@ struct OpKernels {
 
     /// The digital readouts after the last step, and the sample's result.
     func finish(_ ctx: SampleContext, trace: Bool) -> SampleResult {
+        fusedCodeSums(ctx)
         let p = exec.program
         var result = SampleResult()
         let counts = p.neurons.indices.map { Array(UnsafeBufferPointer(start: ctx.count[$0], count: p.neurons[$0].size)) }

@@ -17,6 +17,10 @@ final class SampleContext {
     let rows: UnsafeMutablePointer<Int32>
     /// Per op: did this read drive at least one row this step.
     var fired: [Bool]
+    /// Fused projections (FusedProjection.Counting): active elements per atom of the step, and per fused lif op
+    /// the activity count of each source element over the sample. Sized on first use.
+    private var atomCounts: [Int] = []
+    private var elementActivity: [Int: (counts: UnsafeMutablePointer<Int>, n: Int)] = [:]
     /// Neuron state per population.
     var mem: [UnsafeMutablePointer<Int64>]
     var refr: [UnsafeMutablePointer<Int64>]
@@ -32,6 +36,8 @@ final class SampleContext {
     var traces: [PopulationTrace]
     var counters = FlatCounters()
     var activity: StepActivity
+    /// The timing model's schedule of the ops before the first lif, for the fired reads it was recorded at.
+    let scheduleMemo = ScheduleMemo()
 
     init(_ exec: ExecutableProgram) {
         self.exec = exec
@@ -77,7 +83,26 @@ final class SampleContext {
             traces[i] = PopulationTrace()
         }
         for q in ringCount.indices { for s in ringCount[q].indices { ringCount[q][s] = 0 } }
+        for a in elementActivity.values { a.counts.update(repeating: 0, count: a.n) }
         counters.reset()
+    }
+
+    /// Scratch of at least `atoms` counters.
+    @inline(__always)
+    func fusedScratch(atoms: Int) -> UnsafeMutablePointer<Int> {
+        if atomCounts.count < atoms { atomCounts = [Int](repeating: 0, count: atoms) }
+        return atomCounts.withUnsafeMutableBufferPointer { $0.baseAddress! }
+    }
+
+    /// The per-sample activity counts of fused lif op `lif` (`elements` of them; zero at each reset).
+    @inline(__always)
+    func fusedActivity(_ lif: Int, elements: Int) -> UnsafeMutablePointer<Int> {
+        if let a = elementActivity[lif] { return a.counts }
+        let n = Swift.max(elements, 1)
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        p.initialize(repeating: 0, count: n)
+        elementActivity[lif] = (p, n)
+        return p
     }
 
     /// Ring slot of source q at step t.
@@ -105,6 +130,7 @@ final class SampleContext {
         scratch2.deallocate()
         normals.deallocate()
         rows.deallocate()
+        for a in elementActivity.values { a.counts.deallocate() }
         for p in mem + refr + syn + count + traceV { p.deallocate() }
         for p in ring { p.deallocate() }
     }
