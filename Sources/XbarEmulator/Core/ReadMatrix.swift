@@ -86,12 +86,17 @@ final class ReadMatrix: @unchecked Sendable {
     static func background(_ codes: [Int32], _ variance: [Int32]?, _ rows: Int, _ arrayCols: Int, _ c0: Int, _ n: Int) -> (Int32, Int32) {
         func mode(_ include: (Int) -> Int32?) -> Int32 {
             var hist = [Int: Int]()
-            var small = [Int](repeating: 0, count: 1 << 16)
+            var small: [Int] = []  // counts of the values 0 ..< 2^16, grown to the largest one seen
             for r in 0..<rows {
                 let base = r * arrayCols + c0
                 for j in 0..<n {
                     guard let v = include(base + j) else { continue }
-                    if v >= 0 && v < 1 << 16 { small[Int(v)] += 1 } else { hist[Int(v), default: 0] += 1 }
+                    if v >= 0 && v < 1 << 16 {
+                        if Int(v) >= small.count { small += [Int](repeating: 0, count: Int(v) + 1 - small.count) }
+                        small[Int(v)] += 1
+                    } else {
+                        hist[Int(v), default: 0] += 1
+                    }
                 }
             }
             var best = 0, bestCount = -1
