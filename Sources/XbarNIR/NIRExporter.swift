@@ -22,7 +22,9 @@ public struct NIRExportOptions: Sendable {
 /// synapse, `Threshold` when decay is 0 under the exact form); a non-spiking one -> `LI`, `I` or `CubaLI`; each
 /// projection -> a `Linear` (weight[post][pre]) or, for the first projection into a population with biases, an `Affine`
 /// carrying them; a projection delay d > 0 -> a `Delay` node of d*dt seconds in front of it; populations nothing reads
-/// -> an `Output` each; a leaky population no projection reaches carries its bias as v_leak = bias / k. R and w_in are
+/// -> an `Output` each (a population only itself reads included; when every population is read by another, the last
+/// one); a trained readout -> a `Linear` into an `Output` of
+/// one value per class; a leaky population no projection reaches carries its bias as v_leak = bias / k. R and w_in are
 /// chosen so the projection weights are written unchanged:
 /// R = 1/k (k = 1 - decay, or dt for an integrator) and w_in = 1/k_syn.
 public enum NIRExporter {
@@ -89,16 +91,43 @@ public enum NIRExporter {
             edges.append(NIREdge(from, name))
             edges.append(NIREdge(name, node[pr.to]!))
         }
-        let read = Set(g.projections.map(\.from))
-        for p in g.populations where p.kind == .lif && !read.contains(p.name) {
+        let trainedReadout = g.readout.flatMap { r in r.weights == nil ? nil : r }
+        // Every population no other population reads ends in an Output (a recurrent reservoir reads only itself), so
+        // the graph has exit points and NIR's type inference succeeds; a trained readout's source ends in it instead.
+        let readByOthers = Set(g.projections.filter { $0.from != $0.to }.map(\.from))
+        var exits = g.populations.filter { $0.kind == .lif && !readByOthers.contains($0.name) }
+        // Populations that all read each other (a cycle of several): the last one is the exit.
+        if exits.isEmpty && trainedReadout == nil, let last = g.populations.last(where: { $0.kind == .lif }) { exits = [last] }
+        for p in exits where p.name != trainedReadout?.from {
             let o = fresh(node[p.name]! + "_output")
             nodes.append(NIRNode(name: o, type: .output, parameters: ["shape": NIRArray([Double(p.size)])]))
             edges.append(NIREdge(node[p.name]!, o))
         }
-        if let r = g.readout {
-            notes.append("the digital readout on \"\(r.from)\" (\(r.classes) classes) is not written: NIR has no spike-count readout")
+        if let r = trainedReadout, let src = g.population(named: r.from) {
+            let (readoutNodes, readoutEdges, note) = readout(r, size: src.size, from: node[r.from]!, fresh: fresh)
+            nodes += readoutNodes
+            edges += readoutEdges
+            if let note { notes.append(note) }
+        } else if let r = g.readout {
+            notes.append("the readout on \"\(r.from)\" (\(r.classes) classes) has no weights yet: only its source's Output is written")
         }
         return (NIRGraph(version: "0.2.0", nodes: nodes, edges: edges), notes)
+    }
+
+    /// A trained readout as a `Linear` node (weight[class][neuron]) into an `Output` of one value per class. NIR's
+    /// Linear acts at every step, so the output summed over a sample's steps is W x spike counts, the readout's
+    /// accumulator without its bias; a non-zero bias (added once per sample by the digital readout) is not written.
+    static func readout(_ r: Readout, size: Int, from source: String, fresh: (String) -> String)
+        -> (nodes: [NIRNode], edges: [NIREdge], note: String?) {
+        let linear = fresh("readout_" + r.from), out = fresh("readout_" + r.from + "_output")
+        let nodes = [
+            NIRNode(name: linear, type: .linear, parameters: ["weight": NIRArray(shape: [r.classes, size], values: r.weights!)]),
+            NIRNode(name: out, type: .output, parameters: ["shape": NIRArray([Double(r.classes)])]),
+        ]
+        let note = (r.bias ?? []).contains { $0 != 0 }
+            ? "the readout's bias on \"\(r.from)\" is not written: NIR's Linear acts every step, the readout adds its bias once per sample"
+            : nil
+        return (nodes, [NIREdge(source, linear), NIREdge(linear, out)], note)
     }
 
     /// The neuron node of one population, and the per-neuron bias its first incoming Affine must carry (nil if none).

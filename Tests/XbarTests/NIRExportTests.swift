@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
+import XbarCompiler
 import XbarCore
+import XbarEmulator
+import XbarEvents
 import XbarGraph
 import XbarNIR
 
@@ -252,5 +255,98 @@ final class NIRExportTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, err)
         let expected = nir.nodes.map { "\($0.name) \($0.type.rawValue)" }.sorted().joined(separator: "\n")
         XCTAssertEqual(out, expected + "\nTrue \(nir.edges.count)\n-0.25 [0.002, 0.002, 0.002]\n")
+    }
+
+    /// The exportable graphs of the checks below: the bundled paper LSM, the NALSM liquid, and random graphs of the IR
+    /// round-trip generator that NIR can express (no refractory period, no `ge` compare).
+    static func exportableGraphs(random count: Int) -> [Graph] {
+        var out = [try! GraphJSON.load(Repo.path("examples/lsm-paper/lsm-paper.json")), LSMBuilder.nalsm(.init())]
+        var i = 0
+        while out.count < count + 2 {
+            let g = RTGraphGenerator.make(i)
+            i += 1
+            if (try? NIRExporter.nir(from: g, options: NIRExportOptions(dt: 1e-3), file: "g.json")) != nil { out.append(g) }
+        }
+        return out
+    }
+
+    /// Python's `nir.read` with its default type checking (which needs an Output to infer types from) accepts every
+    /// export: every example graph and 100 random graphs (recurrent reservoirs that only read themselves included).
+    func testPythonNIRTypeChecksEveryExport() throws {
+        let candidates = [ProcessInfo.processInfo.environment["XBAR_PYTHON"], Repo.path(".venv/bin/python")].compactMap { $0 }
+        guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("no Python with nir (set XBAR_PYTHON or run scripts/setup.sh)")
+        }
+        var paths: [String] = []
+        for (i, g) in Self.exportableGraphs(random: 100).enumerated() {
+            let (nir, _) = try NIRExporter.nir(from: g, options: NIRExportOptions(dt: 1e-3), file: "g.json")
+            XCTAssertFalse(nir.nodes.filter { $0.type == .output }.isEmpty, g.name)
+            let path = tmp("typed-\(i).nir")
+            try NIRWriter.write(nir, to: path)
+            paths.append(path)
+        }
+        let script = """
+        import sys, nir
+        for f in sys.argv[1:]:
+            g = nir.read(f)
+            print(len(g.nodes), sum(type(n).__name__ == "Output" for n in g.nodes.values()))
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", script] + paths
+        let pipe = Pipe(), errPipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = errPipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus != 0 && err.contains("No module named 'nir'") { throw XCTSkip("\(python) has no nir package") }
+        XCTAssertEqual(p.terminationStatus, 0, String(err.suffix(2000)))
+        let lines = out.split(separator: "\n")
+        XCTAssertEqual(lines.count, paths.count)
+        for l in lines { XCTAssertGreaterThan(Int(l.split(separator: " ")[1]) ?? 0, 0, String(l)) }
+    }
+
+    /// A trained readout is written as a Linear (weight[class][neuron]) into an Output of one value per class, and its
+    /// source population gets no second Output.
+    func testReadoutExport() throws {
+        let g = try GraphJSON.load(Repo.path("examples/lsm-paper/lsm-paper.json"))
+        let r = try XCTUnwrap(g.readout)
+        let (nir, _) = try NIRExporter.nir(from: g, options: NIRExportOptions(dt: 1e-3), file: "g.json")
+        let linear = try XCTUnwrap(nir.node(named: "readout_lsm"))
+        XCTAssertEqual(linear.type, .linear)
+        XCTAssertEqual(linear.parameters["weight"]?.shape, [r.classes, 200])
+        XCTAssertEqual(linear.parameters["weight"]?.values, r.weights)
+        XCTAssertEqual(nir.node(named: "readout_lsm_output")?.parameters["shape"]?.values, [Double(r.classes)])
+        XCTAssertTrue(nir.edges.contains(NIREdge("lsm", "readout_lsm")))
+        XCTAssertEqual(nir.nodes.filter { $0.type == .output }.map(\.name), ["readout_lsm_output"])
+    }
+
+    /// Export then import gives a graph whose emulation on `ideal-hp` is identical (every population's spikes, every
+    /// sample): the paper LSM and 20 random graphs.
+    func testRoundTripEmulatesIdentically() throws {
+        let target = try Repo.target("ideal-hp")
+        var spiking = 0
+        for g in Self.exportableGraphs(random: 20) {
+            let back = try roundTrip(g, .exact)
+            var original = g
+            original.readout = nil
+            let options = CompileOptions(replicateMacros: true)
+            let a = try Compiler.compile(original, target: target, options: options).program
+            let b = try Compiler.compile(back, target: target, options: options).program
+            let channels = a.inputs.reduce(0) { $0 + $1.size }
+            var rng = RTRandom(seed: UInt64(g.populations.count * 7919 + g.timesteps), id: 1)
+            let raster = SpikeRaster(channels: channels, timesteps: a.timesteps, label: nil, active: (0..<a.timesteps).map { _ in
+                (0..<channels).compactMap { rng.chance(0.2) ? Int32($0) : nil }
+            })
+            let ra = FastEngine(chip: try Chip(program: a, target: target, seed: 1))
+                .run(raster, binding: try InputBinding(program: a, channels: channels, file: "a"))
+            let rb = FastEngine(chip: try Chip(program: b, target: target, seed: 1))
+                .run(raster, binding: try InputBinding(program: b, channels: channels, file: "b"))
+            XCTAssertEqual(ra.spikes, rb.spikes, g.name)
+            if ra.spikes.values.contains(where: { !$0.isEmpty }) { spiking += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(spiking, 15)  // the comparison is not vacuous: most graphs spike
     }
 }
