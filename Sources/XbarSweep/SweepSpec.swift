@@ -261,12 +261,7 @@ public enum SweepSpecLoader {
             if let l = text.line(p) { return XbarError(file: path, field: "line \(l)", m) }
             return XbarError(file: path, field: p.joined(separator: "."), m)
         }
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: source)
-        } catch let e as TOMLParseError {
-            throw XbarError(file: path, field: "line \(e.source.begin.line)", "TOML syntax: \(e.description)")
-        }
+        let root = try TOMLText.parse(source, file: path)
         for k in root.keys.sorted() where !sections.contains(k) {
             throw fail([k], "unknown section [\(k)] (expected one of: \(sections.sorted().joined(separator: ", ")))")
         }
@@ -336,7 +331,7 @@ public enum SweepSpecLoader {
         }
         let baseTable: TOMLTable
         do {
-            baseTable = try TOMLTable(string: baseText)
+            baseTable = try TOMLText.parse(baseText, file: targetPath)
             _ = try TargetLoader.parse(baseText, file: targetPath)
         } catch let e as XbarError {
             throw fail(["base", "target"], "base.target: \(e.description)")

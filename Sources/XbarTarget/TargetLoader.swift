@@ -23,14 +23,7 @@ public enum TargetLoader {
     }
 
     public static func parse(_ text: String, file: String) throws -> Target {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
-            throw XbarError(file: file, field: "line \(e.source.begin.line)", "TOML syntax: \(e.description)")
-        } catch {
-            throw XbarError(file: file, field: "", "TOML syntax error")
-        }
+        let root = try TOMLText.parse(text, file: file)
         let r = TableReader(table: root, path: "", file: file)
         let t = try r.table("target")
         let m = try r.table("macro")

@@ -60,8 +60,7 @@ public enum TargetOverride {
         let text = try AtomicFile.readText(path)
         if assignments.isEmpty { return try TargetLoader.parse(text, file: path) }
         _ = try TargetLoader.parse(text, file: path)
-        let root: TOMLTable
-        do { root = try TOMLTable(string: text) } catch { throw XbarError(file: path, field: "", "TOML syntax error") }
+        let root = try TOMLText.parse(text, file: path)
         for a in assignments {
             let (p, v) = try parse(a)
             do { try set(root, p, v) } catch let f as Failure {

@@ -268,6 +268,20 @@ final class MalformedInputTests: XCTestCase {
         let unclosed = miReplace(Self.target, "[readout]", "[readout")
         miAssertError(try TargetLoader.parse(unclosed, file: "bad.toml"), file: "bad.toml",
                       field: "line \(miLine(of: "[readout", in: unclosed))", message: "TOML syntax")
+        // A table header that does not start with a key: toml++ asserts (aborting the process) on it, so TOMLText
+        // reports it first, with its line; a bracket opening a line inside a multi-line array or a string is not one.
+        let header = miReplace(Self.target, "[clock]", "[.01, to = 0.1, count = 4")
+        miAssertError(try TargetLoader.parse(header, file: "bad.toml"), file: "bad.toml",
+                      field: "line \(miLine(of: "[.01, to", in: header))",
+                      message: "TOML syntax: a table header must start with a key, saw '.'")
+        miAssertError(try TargetLoader.parse(miReplace(Self.target, "[clock]", "[[ =x]]"), file: "bad.toml"), file: "bad.toml",
+                      field: "line \(miLine(of: "[[ =x]]", in: miReplace(Self.target, "[clock]", "[[ =x]]")))",
+                      message: "a table header must start with a key, saw '='")
+        let brace = miReplace(Self.target, "[clock]", "m = [\"a\", }b\"]\n[clock]")
+        miAssertError(try TargetLoader.parse(brace, file: "bad.toml"), file: "bad.toml", field: "line \(miLine(of: "m = [", in: brace))",
+                      message: "TOML syntax: expected a value, ',' or ']' in an array, saw '}'")
+        XCTAssertNil(TOMLText.headerProblem("a = [{ x = 1 }, [2]]\nb = { c = [1] }\n"))
+        XCTAssertNil(TOMLText.headerProblem("a = [\n  [1, 2],\n]\ns = \"\"\"\n[.x\n\"\"\"\nt = '[.y'\n[ \"q\" ]\n# [.z\n"))
         assertTarget("bits = 12", "bits = 12\nbitz = 3", field: "adc.bitz", message: "unknown key")
         assertTarget("[clock]", "[clocks]\nmhz = 1.0\n[clock]", field: "clocks", message: "unknown key")
         assertTarget("levels = 16\n", "", field: "cell.levels", message: "missing (required)")

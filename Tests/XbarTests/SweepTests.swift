@@ -222,6 +222,12 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(st, 1)
         XCTAssertTrue(err.contains("bad.toml: line \(axesLine): axis adc.bitz"), err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.jsonl").path))
+        // A broken table header (toml++ would assert and abort on it): exit 1 and one line, no crash.
+        let header = try spec("[.01, to = 0.1, count = 4\n\"adc.bits\" = [6, 8]\n", name: "header.toml")
+        let (hs, _, herr) = try Repo.run(["sweep", "plan", header])
+        XCTAssertEqual(hs, 1, herr)
+        XCTAssertEqual(herr.split(separator: "\n").count, 1, herr)
+        XCTAssertTrue(herr.contains("header.toml: line \(axesLine - 1): TOML syntax: a table header must start with a key"), herr)
     }
 
     // MARK: running
