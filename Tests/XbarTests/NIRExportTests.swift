@@ -227,10 +227,6 @@ final class NIRExportTests: XCTestCase {
     /// Runs when a Python with the `nir` package is available (.venv/bin/python, which scripts/setup.sh tries to
     /// create, or XBAR_PYTHON); skipped otherwise.
     func testPythonNIRReadsExport() throws {
-        let candidates = [ProcessInfo.processInfo.environment["XBAR_PYTHON"], Repo.path(".venv/bin/python")].compactMap { $0 }
-        guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("no Python with nir (set XBAR_PYTHON or run scripts/setup.sh)")
-        }
         let path = tmp("py.nir")
         let (nir, _) = try NIRExporter.nir(from: Self.featureGraph(), options: NIRExportOptions(dt: 1e-3), file: "g.json")
         try NIRWriter.write(nir, to: path, gzip: true)
@@ -241,18 +237,8 @@ final class NIRExportTests: XCTestCase {
         print(sorted(g.edges) == sorted(set(g.edges)), len(g.edges))
         print(float(g.nodes['lif_cuba'].weight[2, 3]), [float(d) for d in g.nodes['in_ifn_delay'].delay])
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", script, path]
-        let pipe = Pipe(), errPipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = errPipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus != 0 && err.contains("No module named 'nir'") { throw XCTSkip("\(python) has no nir package") }
-        XCTAssertEqual(p.terminationStatus, 0, err)
+        let (status, out, err) = try runPythonNIR(script, [path])
+        XCTAssertEqual(status, 0, err)
         let expected = nir.nodes.map { "\($0.name) \($0.type.rawValue)" }.sorted().joined(separator: "\n")
         XCTAssertEqual(out, expected + "\nTrue \(nir.edges.count)\n-0.25 [0.002, 0.002, 0.002]\n")
     }
@@ -273,10 +259,6 @@ final class NIRExportTests: XCTestCase {
     /// Python's `nir.read` with its default type checking (which needs an Output to infer types from) accepts every
     /// export: every example graph and 100 random graphs (recurrent reservoirs that only read themselves included).
     func testPythonNIRTypeChecksEveryExport() throws {
-        let candidates = [ProcessInfo.processInfo.environment["XBAR_PYTHON"], Repo.path(".venv/bin/python")].compactMap { $0 }
-        guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("no Python with nir (set XBAR_PYTHON or run scripts/setup.sh)")
-        }
         var paths: [String] = []
         for (i, g) in Self.exportableGraphs(random: 100).enumerated() {
             let (nir, _) = try NIRExporter.nir(from: g, options: NIRExportOptions(dt: 1e-3), file: "g.json")
@@ -291,18 +273,8 @@ final class NIRExportTests: XCTestCase {
             g = nir.read(f)
             print(len(g.nodes), sum(type(n).__name__ == "Output" for n in g.nodes.values()))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", script] + paths
-        let pipe = Pipe(), errPipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = errPipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus != 0 && err.contains("No module named 'nir'") { throw XCTSkip("\(python) has no nir package") }
-        XCTAssertEqual(p.terminationStatus, 0, String(err.suffix(2000)))
+        let (status, out, err) = try runPythonNIR(script, paths)
+        XCTAssertEqual(status, 0, String(err.suffix(2000)))
         let lines = out.split(separator: "\n")
         XCTAssertEqual(lines.count, paths.count)
         for l in lines { XCTAssertGreaterThan(Int(l.split(separator: " ")[1]) ?? 0, 0, String(l)) }
@@ -348,5 +320,26 @@ final class NIRExportTests: XCTestCase {
             if ra.spikes.values.contains(where: { !$0.isEmpty }) { spiking += 1 }
         }
         XCTAssertGreaterThanOrEqual(spiking, 15)  // the comparison is not vacuous: most graphs spike
+    }
+
+    /// Runs `script` under the Python that has the `nir` package (XBAR_PYTHON, else .venv/bin/python, which
+    /// scripts/python-reference.sh makes); skips the test when there is none. Returns (status, stdout, stderr).
+    private func runPythonNIR(_ script: String, _ args: [String]) throws -> (Int32, String, String) {
+        let candidates = [ProcessInfo.processInfo.environment["XBAR_PYTHON"], Repo.path(".venv/bin/python")].compactMap { $0 }
+        guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("no Python with nir (set XBAR_PYTHON or run scripts/setup.sh)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", script] + args
+        let pipe = Pipe(), errPipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = errPipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus != 0 && err.contains("No module named 'nir'") { throw XCTSkip("\(python) has no nir package") }
+        return (p.terminationStatus, out, err)
     }
 }
