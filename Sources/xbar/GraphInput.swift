@@ -49,7 +49,7 @@ enum GraphInput {
                       parsed: NIRGraph? = nil) throws -> NIRImportResult {
         let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let opts = try flags.options(file: path, name: name ?? base, defaultTimesteps: defaultTimesteps)
-        let nir = try parsed ?? NIRReader.read(path: path, allowDanglingEdges: flags.repairDangling)
+        let nir = try parsed ?? NIRIsolatedReader.read(path: path, allowDanglingEdges: flags.repairDangling)
         let result = try NIRImporter.lower(nir, options: opts, file: path)
         for w in result.warnings { FileHandle.standardError.write(Data(("warning: " + w + "\n").utf8)) }
         return result

@@ -28,7 +28,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let nir = try NIRReader.read(path: file, allowDanglingEdges: flags.repairDangling)
+            let nir = try NIRIsolatedReader.read(path: file, allowDanglingEdges: flags.repairDangling)
             if summary { print(Self.describe(nir, indent: ""), terminator: "") }
             let result = try GraphInput.lower(file, flags: flags, name: name, parsed: nir)
             if summary {
