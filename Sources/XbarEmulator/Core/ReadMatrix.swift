@@ -54,32 +54,24 @@ final class ReadMatrix: @unchecked Sendable {
         if sparse {
             buildCSR(codes, variance, arrayCols, colStart, b, bv)
         } else if maxCode <= Int32(Int16.max) && arrayRows < 65536 {
-            let n = Swift.max(arrayRows * length, 1)
-            let d = UnsafeMutablePointer<Int16>.allocate(capacity: n)
-            let dv = variance == nil ? nil : UnsafeMutablePointer<Int16>.allocate(capacity: n)
-            for r in 0..<arrayRows {
-                let base = r * arrayCols + colStart
-                for j in 0..<length {
-                    d[r * length + j] = Int16(codes[base + j])
-                    if let dv { dv[r * length + j] = Int16(variance![base + j]) }
-                }
-            }
-            dense16 = d
-            dense16Var = dv
+            dense16 = ReadMatrix.window(codes, arrayRows, arrayCols, colStart, length, as: Int16.self)
+            dense16Var = variance.map { ReadMatrix.window($0, arrayRows, arrayCols, colStart, length, as: Int16.self) }
         } else {
-            let n = Swift.max(arrayRows * length, 1)
-            let d = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-            let dv = variance == nil ? nil : UnsafeMutablePointer<Int32>.allocate(capacity: n)
-            for r in 0..<arrayRows {
-                let base = r * arrayCols + colStart
-                for j in 0..<length {
-                    d[r * length + j] = codes[base + j]
-                    if let dv { dv[r * length + j] = variance![base + j] }
-                }
-            }
-            dense = d
-            denseVar = dv
+            dense = ReadMatrix.window(codes, arrayRows, arrayCols, colStart, length, as: Int32.self)
+            denseVar = variance.map { ReadMatrix.window($0, arrayRows, arrayCols, colStart, length, as: Int32.self) }
         }
+    }
+
+    /// Columns [colStart, colStart + length) of every row of `cells` (rows x arrayCols), contiguous, as `T`
+    /// (the caller has checked that every value fits).
+    static func window<T: FixedWidthInteger>(_ cells: [Int32], _ rows: Int, _ arrayCols: Int, _ colStart: Int, _ length: Int,
+                                            as _: T.Type) -> UnsafeMutablePointer<T> {
+        let d = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(rows * length, 1))
+        for r in 0..<rows {
+            let base = r * arrayCols + colStart
+            for j in 0..<length { d[r * length + j] = T(truncatingIfNeeded: cells[base + j]) }
+        }
+        return d
     }
 
     /// The most common code of the window, and the most common variance among the cells with that code.
