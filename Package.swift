@@ -64,6 +64,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // In-process fuzz targets of every reader (docs/fuzzing.md; scripts/fuzz.sh builds them with libFuzzer).
+        .target(name: "CXbarFuzz"),
+        .executableTarget(
+            name: "xbar-fuzz",
+            dependencies: ["CXbarFuzz", "XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarNIR", "XbarSweep"]
+        ),
         .testTarget(
             name: "XbarTests",
             dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarEvents", "XbarIR", "XbarCompiler", "XbarEmulator", "XbarDevice", "XbarLearn", "XbarCost", "XbarVectors", "XbarSweep", "XbarNIR"]

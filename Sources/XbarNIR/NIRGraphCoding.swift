@@ -3,16 +3,16 @@ import Foundation
 /// A plain binary form of a `NIRGraph` (little-endian counts, UTF-8 strings, IEEE doubles), the way an isolated reader
 /// process hands its result back (`NIRIsolatedReader`). Decoding checks every count against the bytes left, so a
 /// truncated or foreign buffer is an error, never a crash.
-enum NIRGraphCoding {
+public enum NIRGraphCoding {
     struct Malformed: Error {}
 
-    static func encode(_ g: NIRGraph) -> Data {
+    public static func encode(_ g: NIRGraph) -> Data {
         var w = Writer()
         w.graph(g)
         return w.data
     }
 
-    static func decode(_ d: Data) throws -> NIRGraph {
+    public static func decode(_ d: Data) throws -> NIRGraph {
         var r = Reader(bytes: [UInt8](d))
         let g = try r.graph()
         guard r.at == r.bytes.count else { throw Malformed() }
@@ -98,6 +98,14 @@ enum NIRGraphCoding {
         mutating func array() throws -> NIRArray {
             let shape = try (0..<count(8)).map { _ in try int() }
             let values = try (0..<count(8)).map { _ in try double() }
+            // What HDF5 gives: a shape whose product is the number of values.
+            var n = 1
+            for d in shape {
+                let (m, overflow) = n.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow else { throw Malformed() }
+                n = m
+            }
+            guard n == values.count else { throw Malformed() }
             return NIRArray(shape: shape, values: values)
         }
         mutating func metadata() throws -> [String: NIRValue] {

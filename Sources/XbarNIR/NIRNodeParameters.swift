@@ -19,6 +19,16 @@ struct NodeParameters {
     func array(_ key: String) throws -> NIRArray {
         guard let a = node.parameters[key] else { throw fail("", "has no '\(key)'") }
         guard a.values.allSatisfy(\.isFinite) else { throw fail(key, "holds a value that is not finite") }
+        // An array read from HDF5 always holds shape's product of values; one built otherwise may not.
+        var expected = 1
+        for d in a.shape {
+            let (m, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow else { throw fail(key, "has an invalid shape \(a.shape)") }
+            expected = m
+        }
+        guard expected == a.values.count else {
+            throw fail(key, "holds \(a.values.count) values but its shape \(a.shape) needs \(expected)")
+        }
         return a
     }
 

@@ -330,6 +330,20 @@ final class NIRImportTests: XCTestCase {
         XCTAssertEqual(g.populations[1].lif!.decay, 0.9, accuracy: 1e-15)
     }
 
+    /// A parameter array whose values do not fill its shape (HDF5 cannot give one; a graph built in code, or decoded
+    /// from bytes, can) is refused by name instead of being indexed out of range (found by the `nir` fuzz target).
+    func testParameterShorterThanItsShapeIsRefused() {
+        let nir = NIRGraph(nodes: [
+            node("in", .input, ["shape": NIRArray([3])]),
+            node("fc", .linear, ["weight": NIRArray(shape: [2, 3], values: [1, 2, 3, 4])]),
+            node("n", .if, ["r": NIRArray([1000, 1000]), "v_threshold": ones(2)]),
+        ], edges: [NIREdge("in", "fc"), NIREdge("fc", "n")])
+        XCTAssertThrowsError(try NIRImporter.lower(nir, options: NIRImportOptions(dt: 1e-3, reset: .zero), file: "short.nir")) { e in
+            let d = (e as? XbarError)?.description ?? "\(e)"
+            XCTAssertTrue(d.hasPrefix("short.nir: ") && d.contains("weight") && d.contains("holds 4 values but its shape [2, 3] needs 6"), d)
+        }
+    }
+
     /// Per-element delays of 1, 3 and 3 steps split the composed map into one projection per delay.
     func testDelaySplitsProjectionsByDelay() throws {
         let dt = 1e-3
