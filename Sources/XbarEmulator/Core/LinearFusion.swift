@@ -368,10 +368,13 @@ enum LinearFusion {
         let position = Dictionary(uniqueKeysWithValues: coneReads.enumerated().map { ($1, $0) })
         for (g, _) in keys.enumerated() {
             for (el, list) in drives[g].enumerated() {
+                // Every element of an atom drives the same rows' reads: the atom's first element lists them, once per
+                // row (an element may drive two rows of one read through two row sources).
+                let atom = atomOf[g][el]
+                let first = el == 0 || atomOf[g][el - 1] != atom
                 for (k, row) in list {
                     let i = position[k]!
-                    let atom = atomOf[g][el]
-                    if readAtoms[i].last != atom { readAtoms[i].append(atom) }
+                    if first { readAtoms[i].append(atom) }
                     terms[i].append((Int32(offsets[g] + el), rowSums[k]![row]))
                 }
             }
