@@ -19,7 +19,8 @@ final class SampleContext {
     var fired: [Bool]
     /// Fused projections (FusedProjection.Counting): active elements per atom of the step, and per fused lif op
     /// the activity count of each source element over the sample. Sized on first use.
-    private var atomCounts: [Int] = []
+    private var atomCounts: UnsafeMutablePointer<Int>? = nil
+    private var atomCapacity = 0
     private var elementActivity: [Int: (counts: UnsafeMutablePointer<Int>, n: Int)] = [:]
     /// Neuron state per population.
     var mem: [UnsafeMutablePointer<Int64>]
@@ -90,8 +91,12 @@ final class SampleContext {
     /// Scratch of at least `atoms` counters.
     @inline(__always)
     func fusedScratch(atoms: Int) -> UnsafeMutablePointer<Int> {
-        if atomCounts.count < atoms { atomCounts = [Int](repeating: 0, count: atoms) }
-        return atomCounts.withUnsafeMutableBufferPointer { $0.baseAddress! }
+        if atomCapacity < atoms || atomCounts == nil {
+            atomCounts?.deallocate()
+            atomCapacity = Swift.max(atoms, 1)
+            atomCounts = .allocate(capacity: atomCapacity)
+        }
+        return atomCounts!
     }
 
     /// The per-sample activity counts of fused lif op `lif` (`elements` of them; zero at each reset).
@@ -131,6 +136,7 @@ final class SampleContext {
         normals.deallocate()
         rows.deallocate()
         for a in elementActivity.values { a.counts.deallocate() }
+        atomCounts?.deallocate()
         for p in mem + refr + syn + count + traceV { p.deallocate() }
         for p in ring { p.deallocate() }
     }
