@@ -326,9 +326,7 @@ private struct ExactState {
         setSpikes(pop, step: t, s)
         counters.neuronUpdates += Int64(n.size)
         counters.spikes += Int64(fired)
-        var groups = [Int](repeating: 0, count: (n.size + chip.timing.spec.neuronUnits - 1) / chip.timing.spec.neuronUnits)
-        for i in 0..<n.size where s[i] { groups[i / chip.timing.spec.neuronUnits] += 1 }
-        activity.spikesPerGroup[k] = groups
+        activity.spikesPerGroup[k] = chip.timing.groups((0..<n.size).filter { s[$0] }.map { Int32($0) }, size: n.size)
         if trace {
             traces[pop]!.preActivation.append(input.map { $0.int64! })
             traces[pop]!.membrane.append(trV)

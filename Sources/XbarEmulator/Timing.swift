@@ -220,9 +220,26 @@ public struct TimingModel: Sendable {
 
     /// Spike counts per group of `spikes` (sorted neuron indices) for a population of `size`.
     public func groups(_ spikes: [Int32], size: Int) -> [Int] {
-        var s = [Int](repeating: 0, count: (size + spec.neuronUnits - 1) / spec.neuronUnits)
-        for i in spikes { s[Int(i) / spec.neuronUnits] += 1 }
+        var s: [Int] = []
+        spikes.withUnsafeBufferPointer { TimingModel.spikesPerGroup($0.baseAddress, $0.count, size: size, unit: spec.neuronUnits, into: &s) }
         return s
+    }
+
+    /// counts[g] = spikes among neurons g*unit ..< (g+1)*unit of a population of `size`, for the ascending spike
+    /// indices spikes[0..<n] (the lif activity of `StepActivity.spikesPerGroup`); reuses `counts`' storage.
+    @inline(__always)
+    static func spikesPerGroup(_ spikes: UnsafePointer<Int32>?, _ n: Int, size: Int, unit: Int, into counts: inout [Int]) {
+        let groups = (size + unit - 1) / unit
+        if counts.count != groups { counts = [Int](repeating: 0, count: groups) }
+        counts.withUnsafeMutableBufferPointer { c in
+            for g in 0..<groups { c[g] = 0 }
+            var g = 0, end = unit
+            for e in 0..<n {
+                let i = Int(spikes![e])
+                while i >= end { g += 1; end += unit }
+                c[g] += 1
+            }
+        }
     }
 }
 

@@ -151,28 +151,12 @@ struct OpKernels {
         ctx.spikes[ni] = spikes
         var perGroup = ctx.activity.spikesPerGroup[k]
         ctx.activity.spikesPerGroup[k] = []
-        OpKernels.countPerGroup(spikeBuf, ns, size: size, unit: neuronUnits, into: &perGroup)
+        TimingModel.spikesPerGroup(spikeBuf, ns, size: size, unit: neuronUnits, into: &perGroup)
         ctx.activity.spikesPerGroup[k] = perGroup
         if trace {
             ctx.traces[ni].preActivation.append(Array(UnsafeBufferPointer(start: ctx.values + l.input, count: size)))
             ctx.traces[ni].membrane.append(Array(UnsafeBufferPointer(start: ctx.traceV[ni], count: size)))
             if params.has_syn != 0 { ctx.traces[ni].synapse.append(Array(UnsafeBufferPointer(start: ctx.syn[ni], count: size))) }
-        }
-    }
-
-    /// counts[g] = spikes among neurons g*unit ..< (g+1)*unit, for the ascending spike indices spikes[0..<n].
-    @inline(__always)
-    static func countPerGroup(_ spikes: UnsafeMutablePointer<Int32>, _ n: Int, size: Int, unit: Int, into counts: inout [Int]) {
-        let groups = (size + unit - 1) / unit
-        if counts.count != groups { counts = [Int](repeating: 0, count: groups) }
-        counts.withUnsafeMutableBufferPointer { c in
-            for g in 0..<groups { c[g] = 0 }
-            var g = 0, end = unit
-            for e in 0..<n {
-                let i = Int(spikes[e])
-                while i >= end { g += 1; end += unit }
-                c[g] += 1
-            }
         }
     }
 
