@@ -21,7 +21,7 @@ public struct FastEngine: Engine, Sendable {
         self.chip = chip
         let e = chip.executable
         exec = e
-        let fused = fuse ? LinearFusion.plan(exec: e, state: state, noise: chip.noise) : []
+        let fused = fuse ? LinearFusion.plan(exec: e, state: state, noise: chip.noise, operands: chip.timing.operands) : []
         let plan = fused.isEmpty ? nil : FusionPlan(fused, exec: e)
         // Reads inside fused cones never sum columns: they get no read view.
         let skip = Set(fused.flatMap(\.cone))

@@ -76,12 +76,10 @@ enum LinearFusion {
     typealias Bounds = (lo: [Int64], hi: [Int64])
 
     /// Fused projections of every lif whose cone is provably linear on `state`, or none when reads are noisy.
-    static func plan(exec: ExecutableProgram, state: ChipState, noise: AnalogNoise?) -> [FusedProjection] {
+    /// `operands[k]`: the op indices op k reads (`TimingModel.operands`).
+    static func plan(exec: ExecutableProgram, state: ChipState, noise: AnalogNoise?, operands: [[Int]]) -> [FusedProjection] {
         if let n = noise, n.readNoise || n.adc != nil { return [] }
         let p = exec.program
-        var index: [String: Int] = [:]
-        for (k, op) in p.step.enumerated() { index[op.result] = k }
-        let operands = p.step.map { $0.kind.operands.map { index[$0]! } }
         var consumers = [[Int]](repeating: [], count: p.step.count)
         for (k, os) in operands.enumerated() { for o in os { consumers[o].append(k) } }
         var out: [FusedProjection] = []
