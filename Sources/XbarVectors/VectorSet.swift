@@ -188,7 +188,6 @@ public enum VectorBuilder {
         // ---- VCD declarations.
         let periodPS = 2 * max(1, Int64((500_000.0 / source.target.clockMHz).rounded()))
         let vcd = VCDBuilder(periodPS: periodPS)
-        var vcdDoc: [(String, JSONValue)] = []
         var scopeNames = Set<String>()
         func scopeName(_ prefix: String, _ name: String) -> String {
             var s = prefix + String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
@@ -402,6 +401,30 @@ public enum VectorBuilder {
         }
 
         // ---- Program image.
+        var files = programImage(p, chip: chip)
+
+        // ---- Vector files.
+        var tables: [VecTable] = [steps] + inputs + [issue] + wls
+        for k in p.step.indices { if let t = adcs[k] { tables.append(t) }; if let t = accs[k] { tables.append(t) } }
+        tables += lifs + queues + readouts
+        files += tableFiles(tables)
+
+        // ---- VCD.
+        let (vcdEntry, vcdDoc) = vcdFile(vcd, end: offset, periodPS: periodPS,
+                                         comment: "neuroxbar vectors: program \(p.name) on \(source.target.name), seed \(source.seed), \(data.samples.count) sample(s)")
+        files.append(vcdEntry)
+
+        // ---- RTL cross-check testbenches.
+        files += testbenchFiles(p, rtl: rtl, spec: spec, lifOp: lifOp, inputType: inputType, lifs: lifs)
+
+        // ---- Manifest.
+        let manifest = Manifest.json(program: p, chip: chip, data: data, source: source, files: files, cycles: cycles, results: results,
+                                     inputType: inputType, vcd: vcdDoc)
+        return VectorSet(files: files, manifest: manifest, cycles: cycles, results: results)
+    }
+
+    /// The program image: the IR text, every array's programmed and realised codes, the neuron and readout memories.
+    static func programImage(_ p: Program, chip: Chip) -> [VectorFile] {
         var files: [VectorFile] = []
         let programText = IRPrinter.print(p)
         files.append(VectorFile(path: "program/program.xir", data: Data(programText.utf8), entry: [
@@ -443,34 +466,42 @@ public enum VectorBuilder {
                 ("words", .int(Int64(r.bias.count))), ("word_bits", .int(Int64(r.accType.bits))), ("signed", .bool(r.accType.signed)),
             ]))
         }
+        return files
+    }
 
-        // ---- Vector files.
-        var tables: [VecTable] = [steps] + inputs + [issue] + wls
-        for k in p.step.indices { if let t = adcs[k] { tables.append(t) }; if let t = accs[k] { tables.append(t) } }
-        tables += lifs + queues + readouts
-        for t in tables {
-            files.append(VectorFile(path: t.path, data: t.data, entry: [
+    /// The vector files of `tables`, in that order.
+    static func tableFiles(_ tables: [VecTable]) -> [VectorFile] {
+        tables.map { t in
+            VectorFile(path: t.path, data: t.data, entry: [
                 ("role", .string(t.role)), ("format", .string("vec")), ("description", .string(t.description)),
                 ("records", .int(Int64(t.count))), ("fields", .array(t.fields.map { $0.json })),
-            ]))
+            ])
         }
+    }
 
-        // ---- VCD.
-        let vcdText = vcd.finish(end: offset, comment: "neuroxbar vectors: program \(p.name) on \(source.target.name), seed \(source.seed), \(data.samples.count) sample(s)")
+    /// The VCD file of the whole run (`end`: its last cycle) and its manifest entry `vcd`.
+    static func vcdFile(_ vcd: VCDBuilder, end: Int64, periodPS: Int64, comment: String) -> (VectorFile, [(String, JSONValue)]) {
+        let vcdText = vcd.finish(end: end, comment: comment)
         var sigs: [JSONValue] = []
         for v in vcd.vars {
             sigs.append(.object([("name", .string(vcd.fullName(v))), ("width", .int(Int64(v.width))), ("signed", .bool(v.signed)),
                                  ("description", .string(v.description))]))
         }
-        vcdDoc = [("timescale", .string("1ps")), ("period_ps", .int(periodPS)),
+        let vcdDoc: [(String, JSONValue)] = [("timescale", .string("1ps")), ("period_ps", .int(periodPS)),
                   ("timing", .string("cycle c of sample s occupies [(O_s + c) x period_ps, (O_s + c + 1) x period_ps) with O_s the sum of the cycles of the samples before s; clk rises at the start of each cycle; a value recorded at cycle c changes at that rising edge; valid/step_start/lane_en/adc_valid pulse for one cycle, wl for the read's duration; data lanes hold their last value")),
                   ("signals", .array(sigs))]
-        files.append(VectorFile(path: "waves.vcd", data: Data(vcdText.utf8), entry: [
+        let file = VectorFile(path: "waves.vcd", data: Data(vcdText.utf8), entry: [
             ("role", .string("waveform")), ("format", .string("vcd")),
             ("description", .string("the macro's interface signals over all samples (IEEE 1364 VCD, opens in GTKWave); signals listed under vcd.signals")),
-        ]))
+        ])
+        return (file, vcdDoc)
+    }
 
-        // ---- RTL cross-check testbenches.
+    /// The RTL cross-check: the neuron unit, one self-checking testbench per population with a lif, and the script
+    /// that runs them.
+    static func testbenchFiles(_ p: Program, rtl: RTLSources, spec: TimingSpec, lifOp: [Int], inputType: [IntType],
+                               lifs: [VecTable]) -> [VectorFile] {
+        var files: [VectorFile] = []
         files.append(VectorFile(path: "tb/\(RTLSources.unitFile)", data: Data(rtl.unit.utf8), entry: [
             ("role", .string("rtl")), ("format", .string("verilog")),
             ("description", .string("the repository's Verilog model of the LIF neuron unit (rtl/xbar_lif_unit.v), copied as the default device under test")),
@@ -492,10 +523,6 @@ public enum VectorBuilder {
             ("role", .string("testbench")), ("format", .string("sh")),
             ("description", .string("compiles and runs every testbench with Icarus Verilog; DUT=path.v substitutes another neuron unit with the same ports")),
         ]))
-
-        // ---- Manifest.
-        let manifest = Manifest.json(program: p, chip: chip, data: data, source: source, files: files, cycles: cycles, results: results,
-                                     inputType: inputType, vcd: vcdDoc)
-        return VectorSet(files: files, manifest: manifest, cycles: cycles, results: results)
+        return files
     }
 }
