@@ -188,83 +188,11 @@ public enum VectorBuilder {
         // ---- VCD declarations.
         let periodPS = 2 * max(1, Int64((500_000.0 / source.target.clockMHz).rounded()))
         let vcd = VCDBuilder(periodPS: periodPS)
-        var scopeNames = Set<String>()
-        func scopeName(_ prefix: String, _ name: String) -> String {
-            var s = prefix + String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
-            var n = 1
-            while scopeNames.contains(s) { n += 1; s = prefix + String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_\(n)" }
-            scopeNames.insert(s)
-            return s
-        }
-        let vSample = vcd.declare(["xbar"], "sample", width: 32, "sample index (samples follow each other in time)")
-        let vStep = vcd.declare(["xbar"], "step", width: 32, "current timestep")
-        let vStepStart = vcd.declare(["xbar"], "step_start", width: 1, "1 in the first cycle of every timestep")
-        struct ArrayVars { var scope: String; var wl: Int; var readOp: Int; var adcValid: Int; var adcOp: Int; var chans: [Int: (col: Int, code: Int)] }
-        var arrayVars: [ArrayVars] = []
-        for (ai, a) in p.arrays.enumerated() {
-            let sc = scopeName("array_", a.name)
-            let wl = vcd.declare(["xbar", sc], "wl", width: a.rows, "word lines (bit r = row r), held for the read's duration")
-            let ro = vcd.declare(["xbar", sc], "read_op", width: 16, "op index of the last fired read")
-            let av = vcd.declare(["xbar", sc], "adc_valid", width: 1, "1 in a cycle where a conversion round ends")
-            let ao = vcd.declare(["xbar", sc], "adc_op", width: 16, "op index of the adc op converting")
-            var chanSet = Set<Int>()
-            var codeBits = 1
-            for (k, op) in p.step.enumerated() where arrayOfOp[k] == ai {
-                if case let .adc(x, _, _, _, _) = op.kind, case let .read(_, _, c0, _, _, _) = p.step[opIndex[x]!].kind {
-                    for j in 0..<op.length { chanSet.insert((c0 + j) / spec.colsPerADC) }
-                    codeBits = max(codeBits, op.type.bits)
-                }
-            }
-            var chans: [Int: (Int, Int)] = [:]
-            let colBits = bitsFor(max(a.cols - 1, 1))
-            for ch in chanSet.sorted() {
-                let c = vcd.declare(["xbar", sc], "adc\(ch)_col", width: colBits, "absolute column converted by ADC \(ch)")
-                let d = vcd.declare(["xbar", sc], "adc\(ch)_code", width: codeBits, "code of that column")
-                chans[ch] = (c, d)
-            }
-            arrayVars.append(ArrayVars(scope: sc, wl: wl, readOp: ro, adcValid: av, adcOp: ao, chans: chans))
-        }
-        let digitalOps = p.step.indices.filter { accs[$0] != nil }
-        let anySigned = digitalOps.contains { p.step[$0].type.signed }
-        let digW = digitalOps.map { p.step[$0].type.bits + (anySigned && !p.step[$0].type.signed ? 1 : 0) }.max() ?? 1
-        let digLanes = min(spec.digitalLanes, digitalOps.map { p.step[$0].length }.max() ?? 1)
-        var dValid = -1, dOp = -1, dBase = -1, dEn = -1, dLane: [Int] = []
-        if !digitalOps.isEmpty {
-            dValid = vcd.declare(["xbar", "digital"], "valid", width: 1, "1 in a cycle where the shift-add unit computes a lane chunk")
-            dOp = vcd.declare(["xbar", "digital"], "op", width: 16, "op index")
-            dBase = vcd.declare(["xbar", "digital"], "base", width: 32, "element of lane 0")
-            dEn = vcd.declare(["xbar", "digital"], "lane_en", width: digLanes, "bit k = lane k holds element base + k")
-            dLane = (0..<digLanes).map { vcd.declare(["xbar", "digital"], "lane\($0)", width: digW, signed: anySigned, "result element base + \($0) (\(anySigned ? "two's complement" : "unsigned"), \(digW) bits)") }
-        }
-        struct PopVars { var valid: Int; var base: Int; var en: Int; var inp: [Int]; var mem: [Int]; var spike: [Int]; var refr: [Int]; var count: [Int]; var syn: [Int]; var queue: Int; var lanes: Int }
-        var popVars: [PopVars] = []
-        for (i, n) in p.neurons.enumerated() {
-            let sc = scopeName("neuron_", n.name)
-            let lanes = min(spec.neuronUnits, n.size)
-            let valid = vcd.declare(["xbar", sc], "valid", width: 1, "1 in a cycle where a neuron group leaves the pipeline")
-            let base = vcd.declare(["xbar", sc], "base", width: 32, "neuron of lane 0")
-            let en = vcd.declare(["xbar", sc], "lane_en", width: lanes, "bit k = lane k holds neuron base + k")
-            var inp: [Int] = [], mem: [Int] = [], spk: [Int] = [], rf: [Int] = [], cn: [Int] = [], sy: [Int] = []
-            for k in 0..<lanes {
-                inp.append(vcd.declare(["xbar", sc], "in\(k)", width: inputType[i].bits, signed: inputType[i].signed, "input current (\(inputType[i]))"))
-                mem.append(vcd.declare(["xbar", sc], "mem\(k)", width: n.memType.bits, signed: true, "membrane after the update (\(n.memType))"))
-                spk.append(vcd.declare(["xbar", sc], "spike\(k)", width: 1, "spike"))
-                rf.append(vcd.declare(["xbar", sc], "refr\(k)", width: n.refractoryType.bits, "refractory counter (\(n.refractoryType))"))
-                cn.append(vcd.declare(["xbar", sc], "count\(k)", width: n.countType.bits, "spike count (\(n.countType))"))
-                if let y = n.synapse { sy.append(vcd.declare(["xbar", sc], "syn\(k)", width: y.type.bits, signed: true, "synaptic current after the update (\(y.type))")) }
-            }
-            let q = vcd.declare(["xbar", sc], "queue", width: 32, "spike queue occupancy")
-            popVars.append(PopVars(valid: valid, base: base, en: en, inp: inp, mem: mem, spike: spk, refr: rf, count: cn, syn: sy, queue: q, lanes: lanes))
-        }
-        struct ReadoutVars { var valid: Int; var y: [Int] }
-        var roVars: [ReadoutVars] = []
-        for r in p.readouts {
-            let sc = scopeName("readout_", r.name)
-            let v = vcd.declare(["xbar", sc], "valid", width: 1, "1 in the readout's last cycle")
-            let y = (0..<r.classes).map { vcd.declare(["xbar", sc], "y\($0)", width: r.accType.bits, signed: r.accType.signed, "accumulator of class \($0) (\(r.accType))") }
-            roVars.append(ReadoutVars(valid: v, y: y))
-        }
-
+        let layout = VCDLayout.declare(vcd, program: p, spec: spec, arrayOfOp: arrayOfOp, opIndex: opIndex,
+                                       digitalOps: p.step.indices.filter { accs[$0] != nil }, inputType: inputType)
+        let (vSample, vStep, vStepStart, arrayVars, popVars, roVars) =
+            (layout.vSample, layout.vStep, layout.vStepStart, layout.arrayVars, layout.popVars, layout.roVars)
+        let (dValid, dOp, dBase, dEn, dLane) = (layout.dValid, layout.dOp, layout.dBase, layout.dEn, layout.dLane)
         // ---- Run every sample with signals and fill the tables and the VCD.
         var cycles: [Int64] = []
         var results: [SampleResult] = []
@@ -524,5 +452,104 @@ public enum VectorBuilder {
             ("description", .string("compiles and runs every testbench with Icarus Verilog; DUT=path.v substitutes another neuron unit with the same ports")),
         ]))
         return files
+    }
+}
+
+/// The VCD variables of a vector set (docs/vectors.md, "VCD"): sample and step, one scope per array (word lines, ADC
+/// channels), the digital unit's lanes, each population's neuron lanes and queue, each readout's accumulators.
+struct VCDLayout {
+    struct ArrayVars { var scope: String; var wl: Int; var readOp: Int; var adcValid: Int; var adcOp: Int; var chans: [Int: (col: Int, code: Int)] }
+    struct PopVars { var valid: Int; var base: Int; var en: Int; var inp: [Int]; var mem: [Int]; var spike: [Int]; var refr: [Int]; var count: [Int]; var syn: [Int]; var queue: Int; var lanes: Int }
+    struct ReadoutVars { var valid: Int; var y: [Int] }
+    var vSample = -1, vStep = -1, vStepStart = -1
+    var arrayVars: [ArrayVars] = []
+    var dValid = -1, dOp = -1, dBase = -1, dEn = -1, dLane: [Int] = []
+    var popVars: [PopVars] = []
+    var roVars: [ReadoutVars] = []
+
+    /// Declares every variable in `vcd`. `digitalOps`: the add/sub/scale ops (their lanes share the digital unit).
+    static func declare(_ vcd: VCDBuilder, program p: Program, spec: TimingSpec, arrayOfOp: [Int?], opIndex: [String: Int],
+                        digitalOps: [Int], inputType: [IntType]) -> VCDLayout {
+        var layout = VCDLayout()
+        var scopeNames = Set<String>()
+        func scopeName(_ prefix: String, _ name: String) -> String {
+            var s = prefix + String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+            var n = 1
+            while scopeNames.contains(s) { n += 1; s = prefix + String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_\(n)" }
+            scopeNames.insert(s)
+            return s
+        }
+        let vSample = vcd.declare(["xbar"], "sample", width: 32, "sample index (samples follow each other in time)")
+        let vStep = vcd.declare(["xbar"], "step", width: 32, "current timestep")
+        let vStepStart = vcd.declare(["xbar"], "step_start", width: 1, "1 in the first cycle of every timestep")
+        var arrayVars: [ArrayVars] = []
+        for (ai, a) in p.arrays.enumerated() {
+            let sc = scopeName("array_", a.name)
+            let wl = vcd.declare(["xbar", sc], "wl", width: a.rows, "word lines (bit r = row r), held for the read's duration")
+            let ro = vcd.declare(["xbar", sc], "read_op", width: 16, "op index of the last fired read")
+            let av = vcd.declare(["xbar", sc], "adc_valid", width: 1, "1 in a cycle where a conversion round ends")
+            let ao = vcd.declare(["xbar", sc], "adc_op", width: 16, "op index of the adc op converting")
+            var chanSet = Set<Int>()
+            var codeBits = 1
+            for (k, op) in p.step.enumerated() where arrayOfOp[k] == ai {
+                if case let .adc(x, _, _, _, _) = op.kind, case let .read(_, _, c0, _, _, _) = p.step[opIndex[x]!].kind {
+                    for j in 0..<op.length { chanSet.insert((c0 + j) / spec.colsPerADC) }
+                    codeBits = max(codeBits, op.type.bits)
+                }
+            }
+            var chans: [Int: (Int, Int)] = [:]
+            let colBits = VectorBuilder.bitsFor(max(a.cols - 1, 1))
+            for ch in chanSet.sorted() {
+                let c = vcd.declare(["xbar", sc], "adc\(ch)_col", width: colBits, "absolute column converted by ADC \(ch)")
+                let d = vcd.declare(["xbar", sc], "adc\(ch)_code", width: codeBits, "code of that column")
+                chans[ch] = (c, d)
+            }
+            arrayVars.append(ArrayVars(scope: sc, wl: wl, readOp: ro, adcValid: av, adcOp: ao, chans: chans))
+        }
+        let anySigned = digitalOps.contains { p.step[$0].type.signed }
+        let digW = digitalOps.map { p.step[$0].type.bits + (anySigned && !p.step[$0].type.signed ? 1 : 0) }.max() ?? 1
+        let digLanes = min(spec.digitalLanes, digitalOps.map { p.step[$0].length }.max() ?? 1)
+        var dValid = -1, dOp = -1, dBase = -1, dEn = -1, dLane: [Int] = []
+        if !digitalOps.isEmpty {
+            dValid = vcd.declare(["xbar", "digital"], "valid", width: 1, "1 in a cycle where the shift-add unit computes a lane chunk")
+            dOp = vcd.declare(["xbar", "digital"], "op", width: 16, "op index")
+            dBase = vcd.declare(["xbar", "digital"], "base", width: 32, "element of lane 0")
+            dEn = vcd.declare(["xbar", "digital"], "lane_en", width: digLanes, "bit k = lane k holds element base + k")
+            dLane = (0..<digLanes).map { vcd.declare(["xbar", "digital"], "lane\($0)", width: digW, signed: anySigned, "result element base + \($0) (\(anySigned ? "two's complement" : "unsigned"), \(digW) bits)") }
+        }
+        var popVars: [PopVars] = []
+        for (i, n) in p.neurons.enumerated() {
+            let sc = scopeName("neuron_", n.name)
+            let lanes = min(spec.neuronUnits, n.size)
+            let valid = vcd.declare(["xbar", sc], "valid", width: 1, "1 in a cycle where a neuron group leaves the pipeline")
+            let base = vcd.declare(["xbar", sc], "base", width: 32, "neuron of lane 0")
+            let en = vcd.declare(["xbar", sc], "lane_en", width: lanes, "bit k = lane k holds neuron base + k")
+            var inp: [Int] = [], mem: [Int] = [], spk: [Int] = [], rf: [Int] = [], cn: [Int] = [], sy: [Int] = []
+            for k in 0..<lanes {
+                inp.append(vcd.declare(["xbar", sc], "in\(k)", width: inputType[i].bits, signed: inputType[i].signed, "input current (\(inputType[i]))"))
+                mem.append(vcd.declare(["xbar", sc], "mem\(k)", width: n.memType.bits, signed: true, "membrane after the update (\(n.memType))"))
+                spk.append(vcd.declare(["xbar", sc], "spike\(k)", width: 1, "spike"))
+                rf.append(vcd.declare(["xbar", sc], "refr\(k)", width: n.refractoryType.bits, "refractory counter (\(n.refractoryType))"))
+                cn.append(vcd.declare(["xbar", sc], "count\(k)", width: n.countType.bits, "spike count (\(n.countType))"))
+                if let y = n.synapse { sy.append(vcd.declare(["xbar", sc], "syn\(k)", width: y.type.bits, signed: true, "synaptic current after the update (\(y.type))")) }
+            }
+            let q = vcd.declare(["xbar", sc], "queue", width: 32, "spike queue occupancy")
+            popVars.append(PopVars(valid: valid, base: base, en: en, inp: inp, mem: mem, spike: spk, refr: rf, count: cn, syn: sy, queue: q, lanes: lanes))
+        }
+        var roVars: [ReadoutVars] = []
+        for r in p.readouts {
+            let sc = scopeName("readout_", r.name)
+            let v = vcd.declare(["xbar", sc], "valid", width: 1, "1 in the readout's last cycle")
+            let y = (0..<r.classes).map { vcd.declare(["xbar", sc], "y\($0)", width: r.accType.bits, signed: r.accType.signed, "accumulator of class \($0) (\(r.accType))") }
+            roVars.append(ReadoutVars(valid: v, y: y))
+        }
+        layout.vSample = vSample
+        layout.vStep = vStep
+        layout.vStepStart = vStepStart
+        layout.arrayVars = arrayVars
+        (layout.dValid, layout.dOp, layout.dBase, layout.dEn, layout.dLane) = (dValid, dOp, dBase, dEn, dLane)
+        layout.popVars = popVars
+        layout.roVars = roVars
+        return layout
     }
 }
