@@ -124,66 +124,9 @@ public enum VectorBuilder {
         }
 
         // ---- Tables.
-        let sample = VecField.key("sample", "sample index in the input file (0-based)")
-        let cycle = VecField.key("cycle", "clock cycle within the sample; timestep 0 starts at cycle 0")
-        let stepF = VecField.key("step", "timestep")
-        let steps = VecTable(path: "stimulus/steps.vec", role: "stimulus",
-                             description: "the cycle each timestep starts (one record per timestep)", fields: [sample, cycle, stepF])
-        let inputs = p.inputs.map { i in
-            VecTable(path: "stimulus/input.\(i.name).vec", role: "stimulus",
-                     description: "event input @\(i.name): the spike vector of each timestep (bit n = channel n), recorded at the step's first cycle; a read with delay d sees the vector of step t - d",
-                     fields: [sample, cycle, stepF, VecField("spikes", bits: i.size, role: .value, signal: "input.\(i.name)", "bit n = 1 if channel n spikes in this step")])
-        }
-        let issue = VecTable(path: "stimulus/issue.vec", role: "stimulus",
-                             description: "control: op issue; op (index in manifest ops[]) starts at this cycle for `duration` cycles (0: wiring, idle read or unfired ADC; -1: lif, which ends when its last group leaves the pipeline)",
-                             fields: [sample, cycle, VecField.index("op", "op index (manifest ops[])"),
-                                      VecField("duration", bits: 32, signed: true, role: .value, signal: "issue", "cycles the op occupies its resource")])
-        let wls = p.arrays.map { a in
-            VecTable(path: "stimulus/wl.\(a.name).vec", role: "stimulus",
-                     description: "word lines of array %\(a.name) driven by a fired read: asserted from this cycle for the read's duration (settle + integrate); bit r = row r",
-                     fields: [sample, cycle, VecField.index("op", "the read op (manifest ops[])"),
-                              VecField("rows", bits: a.rows, role: .value, signal: "wl.\(a.name)", "bit r = 1 if word line r is driven")])
-        }
-        var adcs: [Int: VecTable] = [:], accs: [Int: VecTable] = [:]
-        for (k, op) in p.step.enumerated() {
-            switch op.kind {
-            case let .adc(x, bits, _, _, _):
-                guard case let .read(a, _, c0, _, _, _) = p.step[opIndex[x]!].kind else { continue }
-                adcs[k] = VecTable(path: "response/adc.\(op.result).vec", role: "response",
-                                   description: "ADC codes of op %\(op.result) (\(bits)-bit, array %\(a), absolute column = \(c0) + column), one record per conversion, at the cycle its conversion round ends",
-                                   fields: [sample, cycle, VecField.index("column", "column within the op (0 ..< \(op.length))"),
-                                            VecField("code", bits: op.type.bits, signed: op.type.signed, role: .value, signal: "adc.\(op.result)", "ADC output code (\(op.type))")])
-            case .add, .sub, .scale:
-                accs[k] = VecTable(path: "response/acc.\(op.result).vec", role: "response",
-                                   description: "digital shift-add unit output of op %\(op.result) (\(op.kind.mnemonic)), one record per element, at the cycle its lane chunk is computed",
-                                   fields: [sample, cycle, VecField.index("element", "element (0 ..< \(op.length))"),
-                                            VecField("value", bits: op.type.bits, signed: op.type.signed, role: .value, signal: "acc.\(op.result)", "result (\(op.type))")])
-            default: break
-            }
-        }
-        let lifs = p.neurons.enumerated().map { (i, n) in
-            VecTable(path: "response/lif.\(n.name).vec", role: "response",
-                     description: "neuron updates of @\(n.name): one record per neuron per timestep, at the cycle its group leaves the LIF pipeline; `in` is the lif op's input current, mem/refr/count\(n.synapse == nil ? "" : "/syn") the state after the update\(n.spiking ? "" : " (non-spiking: spike, refr and count stay 0)")",
-                     fields: [sample, cycle, stepF, VecField.index("neuron", "neuron (0 ..< \(n.size))"),
-                              VecField("in", bits: inputType[i].bits, signed: inputType[i].signed, role: .value, signal: "in.\(n.name)", "input current I of this step (membrane LSBs)"),
-                              VecField("mem", bits: n.memType.bits, signed: n.memType.signed, role: .value, signal: "mem.\(n.name)", "membrane after the update (after reset)"),
-                              VecField("spike", bits: 1, role: .value, signal: "spike.\(n.name)", "1 if the neuron spiked this step"),
-                              VecField("refr", bits: n.refractoryType.bits, role: .value, signal: "refr.\(n.name)", "refractory steps left after the update"),
-                              VecField("count", bits: n.countType.bits, role: .value, signal: "count.\(n.name)", "spike count over the sample (saturating)")]
-                        + (n.synapse.map { [VecField("syn", bits: $0.type.bits, signed: true, role: .value, signal: "syn.\(n.name)",
-                                                     "synaptic current after this step's update (it integrates every step, refractory or not)")] } ?? []))
-        }
-        let queues = p.neurons.map { n in
-            VecTable(path: "response/queue.\(n.name).vec", role: "response",
-                     description: "spike queue occupancy of @\(n.name) after each pipeline exit attempt (including stalled ones)",
-                     fields: [sample, cycle, VecField("occupancy", bits: 32, role: .value, signal: "queue.\(n.name)", "spikes in the queue")])
-        }
-        let readouts = p.readouts.map { r in
-            VecTable(path: "response/readout.\(r.name).vec", role: "response",
-                     description: "readout @\(r.name) accumulators y[k] after the last timestep, at the readout's last cycle",
-                     fields: [sample, cycle, VecField.index("class", "class k (0 ..< \(r.classes))"),
-                              VecField("value", bits: r.accType.bits, signed: r.accType.signed, role: .value, signal: "readout.\(r.name)", "y[k] (\(r.accType))")])
-        }
+        let tables = VectorTables.declare(program: p, opIndex: opIndex, inputType: inputType)
+        let (steps, inputs, issue, wls, adcs, accs) = (tables.steps, tables.inputs, tables.issue, tables.wls, tables.adcs, tables.accs)
+        let (lifs, queues, readouts) = (tables.lifs, tables.queues, tables.readouts)
 
         // ---- VCD declarations.
         let periodPS = 2 * max(1, Int64((500_000.0 / source.target.clockMHz).rounded()))
@@ -332,10 +275,7 @@ public enum VectorBuilder {
         var files = programImage(p, chip: chip)
 
         // ---- Vector files.
-        var tables: [VecTable] = [steps] + inputs + [issue] + wls
-        for k in p.step.indices { if let t = adcs[k] { tables.append(t) }; if let t = accs[k] { tables.append(t) } }
-        tables += lifs + queues + readouts
-        files += tableFiles(tables)
+        files += tableFiles(tables.all(ops: p.step.count))
 
         // ---- VCD.
         let (vcdEntry, vcdDoc) = vcdFile(vcd, end: offset, periodPS: periodPS,
@@ -551,5 +491,92 @@ struct VCDLayout {
         layout.popVars = popVars
         layout.roVars = roVars
         return layout
+    }
+}
+
+/// The record tables of a vector set (docs/vectors.md, "Files"): stimulus (steps, inputs, op issue, word lines) and
+/// response (ADC codes, digital results, neuron updates, queues, readouts), empty until the run fills them.
+struct VectorTables {
+    let steps: VecTable
+    let inputs: [VecTable]
+    let issue: VecTable
+    let wls: [VecTable]
+    /// By op index: adc ops, and add/sub/scale ops.
+    let adcs: [Int: VecTable]
+    let accs: [Int: VecTable]
+    let lifs: [VecTable]
+    let queues: [VecTable]
+    let readouts: [VecTable]
+
+    /// Every table in file order (`ops`: the program's step length).
+    func all(ops: Int) -> [VecTable] {
+        var t: [VecTable] = [steps] + inputs + [issue] + wls
+        for k in 0..<ops { if let a = adcs[k] { t.append(a) }; if let a = accs[k] { t.append(a) } }
+        return t + lifs + queues + readouts
+    }
+
+    static func declare(program p: Program, opIndex: [String: Int], inputType: [IntType]) -> VectorTables {
+        let sample = VecField.key("sample", "sample index in the input file (0-based)")
+        let cycle = VecField.key("cycle", "clock cycle within the sample; timestep 0 starts at cycle 0")
+        let stepF = VecField.key("step", "timestep")
+        let steps = VecTable(path: "stimulus/steps.vec", role: "stimulus",
+                             description: "the cycle each timestep starts (one record per timestep)", fields: [sample, cycle, stepF])
+        let inputs = p.inputs.map { i in
+            VecTable(path: "stimulus/input.\(i.name).vec", role: "stimulus",
+                     description: "event input @\(i.name): the spike vector of each timestep (bit n = channel n), recorded at the step's first cycle; a read with delay d sees the vector of step t - d",
+                     fields: [sample, cycle, stepF, VecField("spikes", bits: i.size, role: .value, signal: "input.\(i.name)", "bit n = 1 if channel n spikes in this step")])
+        }
+        let issue = VecTable(path: "stimulus/issue.vec", role: "stimulus",
+                             description: "control: op issue; op (index in manifest ops[]) starts at this cycle for `duration` cycles (0: wiring, idle read or unfired ADC; -1: lif, which ends when its last group leaves the pipeline)",
+                             fields: [sample, cycle, VecField.index("op", "op index (manifest ops[])"),
+                                      VecField("duration", bits: 32, signed: true, role: .value, signal: "issue", "cycles the op occupies its resource")])
+        let wls = p.arrays.map { a in
+            VecTable(path: "stimulus/wl.\(a.name).vec", role: "stimulus",
+                     description: "word lines of array %\(a.name) driven by a fired read: asserted from this cycle for the read's duration (settle + integrate); bit r = row r",
+                     fields: [sample, cycle, VecField.index("op", "the read op (manifest ops[])"),
+                              VecField("rows", bits: a.rows, role: .value, signal: "wl.\(a.name)", "bit r = 1 if word line r is driven")])
+        }
+        var adcs: [Int: VecTable] = [:], accs: [Int: VecTable] = [:]
+        for (k, op) in p.step.enumerated() {
+            switch op.kind {
+            case let .adc(x, bits, _, _, _):
+                guard case let .read(a, _, c0, _, _, _) = p.step[opIndex[x]!].kind else { continue }
+                adcs[k] = VecTable(path: "response/adc.\(op.result).vec", role: "response",
+                                   description: "ADC codes of op %\(op.result) (\(bits)-bit, array %\(a), absolute column = \(c0) + column), one record per conversion, at the cycle its conversion round ends",
+                                   fields: [sample, cycle, VecField.index("column", "column within the op (0 ..< \(op.length))"),
+                                            VecField("code", bits: op.type.bits, signed: op.type.signed, role: .value, signal: "adc.\(op.result)", "ADC output code (\(op.type))")])
+            case .add, .sub, .scale:
+                accs[k] = VecTable(path: "response/acc.\(op.result).vec", role: "response",
+                                   description: "digital shift-add unit output of op %\(op.result) (\(op.kind.mnemonic)), one record per element, at the cycle its lane chunk is computed",
+                                   fields: [sample, cycle, VecField.index("element", "element (0 ..< \(op.length))"),
+                                            VecField("value", bits: op.type.bits, signed: op.type.signed, role: .value, signal: "acc.\(op.result)", "result (\(op.type))")])
+            default: break
+            }
+        }
+        let lifs = p.neurons.enumerated().map { (i, n) in
+            VecTable(path: "response/lif.\(n.name).vec", role: "response",
+                     description: "neuron updates of @\(n.name): one record per neuron per timestep, at the cycle its group leaves the LIF pipeline; `in` is the lif op's input current, mem/refr/count\(n.synapse == nil ? "" : "/syn") the state after the update\(n.spiking ? "" : " (non-spiking: spike, refr and count stay 0)")",
+                     fields: [sample, cycle, stepF, VecField.index("neuron", "neuron (0 ..< \(n.size))"),
+                              VecField("in", bits: inputType[i].bits, signed: inputType[i].signed, role: .value, signal: "in.\(n.name)", "input current I of this step (membrane LSBs)"),
+                              VecField("mem", bits: n.memType.bits, signed: n.memType.signed, role: .value, signal: "mem.\(n.name)", "membrane after the update (after reset)"),
+                              VecField("spike", bits: 1, role: .value, signal: "spike.\(n.name)", "1 if the neuron spiked this step"),
+                              VecField("refr", bits: n.refractoryType.bits, role: .value, signal: "refr.\(n.name)", "refractory steps left after the update"),
+                              VecField("count", bits: n.countType.bits, role: .value, signal: "count.\(n.name)", "spike count over the sample (saturating)")]
+                        + (n.synapse.map { [VecField("syn", bits: $0.type.bits, signed: true, role: .value, signal: "syn.\(n.name)",
+                                                     "synaptic current after this step's update (it integrates every step, refractory or not)")] } ?? []))
+        }
+        let queues = p.neurons.map { n in
+            VecTable(path: "response/queue.\(n.name).vec", role: "response",
+                     description: "spike queue occupancy of @\(n.name) after each pipeline exit attempt (including stalled ones)",
+                     fields: [sample, cycle, VecField("occupancy", bits: 32, role: .value, signal: "queue.\(n.name)", "spikes in the queue")])
+        }
+        let readouts = p.readouts.map { r in
+            VecTable(path: "response/readout.\(r.name).vec", role: "response",
+                     description: "readout @\(r.name) accumulators y[k] after the last timestep, at the readout's last cycle",
+                     fields: [sample, cycle, VecField.index("class", "class k (0 ..< \(r.classes))"),
+                              VecField("value", bits: r.accType.bits, signed: r.accType.signed, role: .value, signal: "readout.\(r.name)", "y[k] (\(r.accType))")])
+        }
+        return VectorTables(steps: steps, inputs: inputs, issue: issue, wls: wls, adcs: adcs, accs: accs, lifs: lifs,
+                            queues: queues, readouts: readouts)
     }
 }
