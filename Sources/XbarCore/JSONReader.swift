@@ -51,6 +51,15 @@ public struct JSONReader {
         return child(v, path.isEmpty ? key : "\(path).\(key)")
     }
 
+    /// The object's keys, sorted.
+    public func keys() throws -> [String] {
+        guard let o = object else { throw fail("expected an object") }
+        return o.keys.sorted()
+    }
+
+    /// Whether the value is an array.
+    public var isArray: Bool { value is [Any] }
+
     /// Refuses keys not in `allowed` (catches typos in hand-written files).
     public func onlyKeys(_ allowed: Set<String>) throws {
         guard let o = object else { throw fail("expected an object") }

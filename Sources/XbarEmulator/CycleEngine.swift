@@ -179,24 +179,29 @@ public struct CycleEngine: Sendable {
         var lastLeft = false
         if run.nextGroup < groups && c >= run.exitReady {
             let lo = run.nextGroup * spec.neuronUnits, hi = min(pd.size, lo + spec.neuronUnits)
-            let m = tmp.mem[ni], rf = tmp.refr[ni], sy = tmp.syn[ni]
-            for i in lo..<hi { m[i] = ctx.mem[ni][i]; rf[i] = ctx.refr[ni][i]; sy[i] = ctx.syn[ni][i] }
-            var params = exec.lifParams[ni]
-            let ns = Int(xbar_lif(&params, Int64(lo), Int64(hi), ctx.values + l.input, m, rf, sy, nil, ctx.values + l.out,
+            let st = tmp.state[ni]
+            for (k, v) in st.enumerated() { (v + lo).update(from: ctx.state[ni][k] + lo, count: hi - lo) }
+            let ns: Int
+            if let kernel = exec.modelKernels[ni] {
+                ns = kernel.update(lo: lo, hi: hi, input: ctx.values + l.input, state: st, count: nil, countMax: 0,
+                                   out: ctx.values + l.out, trace: tmp.trace[ni], spikes: tmp.spikes)
+            } else {
+                var params = exec.lifParams[ni]
+                ns = Int(xbar_lif(&params, Int64(lo), Int64(hi), ctx.values + l.input, st[0], st[1], st[2], nil, ctx.values + l.out,
                                   tmp.trace[ni], tmp.spikes))
+            }
             if run.occupancy + ns <= spec.routerQueue {
-                for i in lo..<hi {
-                    ctx.mem[ni][i] = m[i]
-                    ctx.refr[ni][i] = rf[i]
-                    ctx.syn[ni][i] = sy[i]
-                    ctx.count[ni][i] = min(ctx.count[ni][i] + ctx.values[l.out + i], pd.countType.max)
-                }
+                for (k, v) in st.enumerated() { (ctx.state[ni][k] + lo).update(from: v + lo, count: hi - lo) }
+                for i in lo..<hi { ctx.count[ni][i] = min(ctx.count[ni][i] + ctx.values[l.out + i], pd.countType.max) }
                 for e in 0..<ns { run.spikes.append(tmp.spikes[e]) }
-                if trace { traceRows(&ctx.traces[ni], lo, hi, pd.size, ctx.values + l.input, tmp.trace[ni], pd.synapse == nil ? nil : sy) }
+                if trace {
+                    traceRows(&ctx.traces[ni], lo, hi, pd.size, ctx.values + l.input, tmp.trace[ni], pd.synapse == nil || pd.model != nil ? nil : st[2])
+                    if let names = exec.stateNames[ni], hi == pd.size { ctx.traceState(ni, names) }
+                }
                 if record { recordGroup(&sig, base + c, pd, ni, lo, hi, ns, l, ctx, tmp) }
                 run.occupancy += ns
                 run.nextGroup += 1
-                run.exitReady = c + 1
+                run.exitReady = c + Int64(exec.groupCycles[ni])
                 if run.nextGroup == groups {
                     run.finish = c + 1
                     lastLeft = true
@@ -240,6 +245,9 @@ final class LifScratch {
     let syn: [UnsafeMutablePointer<Int64>]
     let trace: [UnsafeMutablePointer<Int64>]
     let spikes: UnsafeMutablePointer<Int32>
+    /// Scratch state variables per population, in `SampleContext.state` order (lif: mem, refr, syn).
+    let state: [[UnsafeMutablePointer<Int64>]]
+    let owned: [Bool]
 
     init(_ exec: ExecutableProgram) {
         let sizes = exec.program.neurons.map { Swift.max($0.size, 1) }
@@ -252,11 +260,19 @@ final class LifScratch {
         refr = sizes.map(buf)
         syn = sizes.map(buf)
         trace = sizes.map(buf)
+        var st: [[UnsafeMutablePointer<Int64>]] = []
+        for (i, n) in sizes.enumerated() {
+            let count = exec.initialState[i]?.count ?? 3
+            st.append(exec.initialState[i] == nil ? [mem[i], refr[i], syn[i]] : [mem[i]] + (1..<count).map { _ in buf(n) })
+        }
+        state = st
+        owned = exec.initialState.map { $0 != nil }
         spikes = .allocate(capacity: sizes.max() ?? 1)
     }
 
     deinit {
         for p in mem + refr + syn + trace { p.deallocate() }
+        for (i, s) in state.enumerated() where owned[i] { for p in s.dropFirst() { p.deallocate() } }
         spikes.deallocate()
     }
 }

@@ -130,8 +130,9 @@ struct StepMachine {
         case let .scale(sc):
             ctx.counters.digitalOps += Int64(sc.length)
             if !record { e.kernels.scale(sc, 0, sc.length, ctx) }
-        case .lif:
-            lifs[k] = CycleEngine.LifRun(start: c, exitReady: c + Int64(e.tm.spec.neuronPipeline) - 1)
+        case let .lif(l):
+            let spacing = Int64(e.exec.groupCycles[l.population])
+            lifs[k] = CycleEngine.LifRun(start: c, exitReady: c + Int64(e.tm.spec.neuronPipeline) - 1 + spacing - 1)
             busyUntil[r] = Int64.max  // until its last group leaves the pipeline
             if record { signals.append(CycleSignal(cycle: base + c, kind: .issue, index: k, value: -1)) }
             return

@@ -83,6 +83,8 @@ private struct ExactState {
     var syn: [String: [MPZ]] = [:]
     var refr: [String: [Int]] = [:]
     var count: [String: [MPZ]] = [:]
+    /// State variables of populations of registered models, in the model's `stateNames` order.
+    var modelState: [String: [[MPZ]]] = [:]
     var spikeList: [String: [Spike]] = [:]
     var traces: [String: PopulationTrace] = [:]
 
@@ -113,6 +115,11 @@ private struct ExactState {
             if n.synapse != nil { syn[n.name] = (0..<n.size).map { _ in MPZ(0) } }
             refr[n.name] = [Int](repeating: 0, count: n.size)
             count[n.name] = (0..<n.size).map { _ in MPZ(0) }
+            if let params = n.model {
+                let initial = NeuronModels.model(params.model)!.initialState(params, size: n.size)
+                modelState[n.name] = initial.map { $0.map { MPZ($0) } }
+                mem[n.name] = modelState[n.name]![0]
+            }
             spikeList[n.name] = []
             if trace { traces[n.name] = PopulationTrace() }
         }
@@ -271,7 +278,51 @@ private struct ExactState {
 
         case let .lif(pop, input):
             lif(op, index: k, pop: pop, input: values[input]!, step: t)
+        case let .neuron(_, pop, input):
+            modelUpdate(op, index: k, pop: pop, input: values[input]!, step: t)
         }
+    }
+
+    /// The update of a population of a registered model: the model's exact update per neuron, every fit reported at
+    /// `@POP.<state>`, then the spike history, counts and counters as for `lif`.
+    mutating func modelUpdate(_ op: Op, index k: Int, pop: String, input: [MPZ], step t: Int) {
+        let n = p.neurons[neuronIndex[pop]!]
+        let params = n.model!
+        let m = NeuronModels.model(params.model)!
+        var st = modelState[pop]!
+        var c = count[pop]!
+        var s = [Bool](repeating: false, count: n.size)
+        var trV: [Int64] = []
+        for i in 0..<n.size {
+            var local = st.map { $0[i] }
+            var events: [(MPZ, IntType, String)] = []
+            let (spike, tr) = m.exactUpdate(params, neuron: i, input: input[i], state: &local) { v, type, name in
+                let (w, changed) = v.fitted(to: type, .sat)
+                if changed { events.append((v, type, name)) }
+                return w
+            }
+            for (v, type, name) in events { _ = fit(v, type, .sat, step: t, site: "@\(pop).\(name)", index: i) }
+            for j in st.indices { st[j][i] = local[j] }
+            s[i] = spike
+            if spike { spikeList[pop]!.append(Spike(step: Int32(t), neuron: Int32(i))) }
+            if trace { trV.append(tr.int64!) }
+            c[i] = fit(c[i] + MPZ(spike ? 1 : 0), n.countType, .sat, step: t, site: "@\(pop).count", index: i)
+        }
+        modelState[pop] = st
+        mem[pop] = st[0]
+        count[pop] = c
+        setSpikes(pop, step: t, s)
+        counters.neuronUpdates += Int64(n.size)
+        counters.spikes += Int64(s.filter { $0 }.count)
+        activity.spikesPerGroup[k] = chip.timing.groups((0..<n.size).filter { s[$0] }.map { Int32($0) }, size: n.size)
+        if trace {
+            traces[pop]!.preActivation.append(input.map { $0.int64! })
+            traces[pop]!.membrane.append(trV)
+            for (j, name) in m.stateNames.enumerated().dropFirst() {
+                traces[pop]!.state[name, default: []].append(st[j].map { $0.int64! })
+            }
+        }
+        values[op.result] = s.map { MPZ($0 ? 1 : 0) }
     }
 
     mutating func lif(_ op: Op, index k: Int, pop: String, input: [MPZ], step t: Int) {
@@ -355,10 +406,18 @@ private struct ExactState {
             result.counts[n.name] = count[n.name]!.map { $0.int64! }
             result.membrane[n.name] = mem[n.name]!.map { $0.int64! }
             if let c = syn[n.name] { result.synapse[n.name] = c.map { $0.int64! } }
+            if let st = modelState[n.name], let names = n.model.flatMap({ NeuronModels.model($0.model) })?.stateNames {
+                result.state[n.name] = Dictionary(uniqueKeysWithValues: zip(names, st.map { $0.map { $0.int64! } }))
+            }
             if trace { result.traces[n.name] = traces[n.name]! }
         }
         result.readout = readoutValues
         result.counters = counters
         return result
     }
+}
+
+extension MPZ: ExactInteger {
+    public func shifted(right s: Int, _ r: Rounding) -> MPZ { s == 0 ? self : divided(by: MPZ.pow2(s), rounding: r) }
+    public func atLeast(_ other: MPZ) -> Bool { !(self < other) }
 }

@@ -59,6 +59,8 @@ public struct PopulationTrace: Equatable, Sendable {
     public var membrane: [[Int64]] = []
     /// synapse[t][i]: the synaptic current c after its update at step t (populations with a synapse; else empty).
     public var synapse: [[Int64]] = []
+    /// Registered models: state[name][t][i] = state variable `name` (other than the membrane) after step t.
+    public var state: [String: [[Int64]]] = [:]
     public init() {}
 }
 
@@ -72,6 +74,9 @@ public struct SampleResult: Equatable, Sendable {
     public var membrane: [String: [Int64]] = [:]
     /// Final synaptic current per population that has a synapse, after the last step.
     public var synapse: [String: [Int64]] = [:]
+    /// Final state of every population of a registered model, by population then state variable name (the
+    /// membrane, the model's first state variable, is also in `membrane`).
+    public var state: [String: [String: [Int64]]] = [:]
     /// Integer readout accumulators per readout.
     public var readout: [String: [Int64]] = [:]
     public var counters = Counters()
@@ -82,8 +87,9 @@ public struct SampleResult: Equatable, Sendable {
     /// Stores every population's end-of-sample state, indexed like `neurons`: spikes, counts, final membrane, final
     /// synaptic current (synapse populations only) and, when given, traces. Shared by the native engines.
     mutating func storePopulations(_ neurons: [NeuronDecl], spikes: [[Spike]], counts: [[Int64]], membrane: [[Int64]],
-                                   synapse: [[Int64]], traces: [PopulationTrace]?) {
+                                   synapse: [[Int64]], traces: [PopulationTrace]?, state: [[String: [Int64]]?] = []) {
         for (i, n) in neurons.enumerated() {
+            if i < state.count, let st = state[i] { self.state[n.name] = st }
             self.spikes[n.name] = spikes[i]
             self.counts[n.name] = counts[i]
             self.membrane[n.name] = membrane[i]

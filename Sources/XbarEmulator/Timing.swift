@@ -39,6 +39,8 @@ public struct TimingModel: Sendable {
     let resourceCount: Int
     let isRead: [Bool]
     let isLif: [Bool]
+    /// Per op: cycles between two neuron groups of a population update (1; a registered model its `groupCycles`).
+    let groupSpacing: [Int64]
     /// `duration` resolved once: op k takes `firedCycles[k]` when op `gate[k]` fired (gate -1: always).
     let firedCycles: [Int64]
     let gate: [Int]
@@ -75,7 +77,7 @@ public struct TimingModel: Sendable {
                 r = perADC.values.max() ?? 0
             case .slice, .concat: res.append(.none)
             case .add, .sub, .scale: res.append(.digital)
-            case let .lif(pop, _):
+            case let .lif(pop, _), let .neuron(_, pop, _):
                 res.append(.neuron)
                 lifOf[pop] = k
             }
@@ -93,8 +95,17 @@ public struct TimingModel: Sendable {
             case .none: return -1
             }
         }
+        groupSpacing = p.step.map { op in
+            guard case let .neuron(m, pop, _) = op.kind, let n = p.neuron(named: pop)?.model else { return 1 }
+            return Int64(NeuronModels.model(m)?.groupCycles(n) ?? 1)
+        }
         isRead = p.step.map { if case .read = $0.kind { return true } else { return false } }
-        isLif = p.step.map { if case .lif = $0.kind { return true } else { return false } }
+        isLif = p.step.map {
+            switch $0.kind {
+            case .lif, .neuron: return true
+            default: return false
+            }
+        }
         index = idx
         operands = ops
         waitsFor = waits
@@ -104,7 +115,7 @@ public struct TimingModel: Sendable {
             switch op.kind {
             case .read: fc[k] = Int64(spec.settleCycles + spec.integrateCycles); gt[k] = k
             case let .adc(_, bits, _, _, _): fc[k] = Int64(rounds[k] * spec.conversionCycles(bits: bits)); gt[k] = ops[k][0]
-            case .slice, .concat, .lif: break
+            case .slice, .concat, .lif, .neuron: break
             case .add, .sub, .scale: fc[k] = Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
             }
         }
@@ -134,13 +145,15 @@ public struct TimingModel: Sendable {
 
     /// Result of the lif pipeline/router recurrence started at `start`: the cycle after the last group leaves the
     /// pipeline (`finish`), and the cycle after the last spike is delivered (`delivered`).
-    public func lifTiming(start: Int64, spikesPerGroup s: [Int]) -> (finish: Int64, delivered: Int64) {
-        let P = Int64(spec.neuronPipeline), Q = spec.routerQueue, R = Int64(spec.routerSpikesPerCycle)
+    /// A group of a model with `spacing` cycles per group (Izhikevich: one per sub-step) leaves `spacing` cycles after
+    /// the previous one, the first `spacing - 1` cycles after the pipeline fill.
+    public func lifTiming(start: Int64, spikesPerGroup s: [Int], spacing: Int64 = 1) -> (finish: Int64, delivered: Int64) {
+        let P = Int64(spec.neuronPipeline) + spacing - 1, Q = spec.routerQueue, R = Int64(spec.routerSpikesPerCycle)
         var x: Int64 = start + P - 1  // exit cycle of the previous group (before the first: fill)
         var tau: Int64 = start        // time of the last queue update
         var occ = 0                   // occupancy after the update at tau
         for (g, sg) in s.enumerated() {
-            var c = g == 0 ? start + P - 1 : x + 1
+            var c = g == 0 ? start + P - 1 : x + spacing
             // Occupancy at cycle c, after that cycle's deliveries: max(0, occ - R * (c - tau)).
             let need = occ - (Q - sg)
             if need > 0 { c = max(c, tau + (Int64(need) + R - 1) / R) }
@@ -193,7 +206,7 @@ public struct TimingModel: Sendable {
                 let r = resourceID[k]
                 let start = r < 0 ? ready : max(ready, free[r])
                 if isLif[k] {
-                    let t = lifTiming(start: start, spikesPerGroup: a.spikesPerGroup[k])
+                    let t = lifTiming(start: start, spikesPerGroup: a.spikesPerGroup[k], spacing: groupSpacing[k])
                     finish[k] = t.finish
                     delivered[k] = t.delivered
                     free[r] = t.finish

@@ -33,6 +33,11 @@ public struct Population: Equatable, Sendable {
         case input
         /// Leaky integrate-and-fire neurons.
         case lif
+        /// Izhikevich (2003) neurons (a registered model, docs/ir.md "`izhikevich`"; parameters in `model`).
+        case izhikevich
+
+        /// Neurons (every kind but `input`).
+        public var isNeuron: Bool { self != .input }
     }
 
     public var name: String
@@ -40,12 +45,15 @@ public struct Population: Equatable, Sendable {
     public var size: Int
     /// Present for `lif` populations.
     public var lif: LIFParameters?
+    /// Present for populations of a registered neuron model (every kind but `input` and `lif`): its real parameters.
+    public var model: ModelParameterSet?
 
-    public init(name: String, kind: Kind, size: Int, lif: LIFParameters? = nil) {
+    public init(name: String, kind: Kind, size: Int, lif: LIFParameters? = nil, model: ModelParameterSet? = nil) {
         self.name = name
         self.kind = kind
         self.size = size
         self.lif = lif
+        self.model = model
     }
 }
 

@@ -75,7 +75,27 @@ public enum GraphJSON {
                 compare: try p.optionalField("compare")?.enumValue(LIFParameters.Compare.self) ?? .gt,
                 neuronBias: try neuronBias(p, size: size), synapse: synapse, spiking: spiking)
             return Population(name: name, kind: .lif, size: size, lif: lif)
+        default:
+            return Population(name: name, kind: kind, size: size, model: try modelParameters(p, kind: kind.rawValue, size: size))
         }
+    }
+
+    /// The parameters of a registered neuron model: every key besides name, kind and size is a number or a list of one
+    /// number per neuron; the model checks the keys when the population is compiled (docs/graph.md, "Neuron models").
+    static func modelParameters(_ p: JSONReader, kind: String, size: Int) throws -> ModelParameterSet {
+        var m = ModelParameterSet(model: kind)
+        for key in try p.keys() where !["name", "kind", "size"].contains(key) {
+            let f = try p.field(key)
+            if f.isArray {
+                let list = try f.doubles()
+                if list.count != size { throw f.fail("expected \(size) values (one per neuron) or one number, found \(list.count)") }
+                if let bad = list.first(where: { !(abs($0) <= 1e12) }) { throw f.fail("value \(bad) is outside -1e12...1e12") }
+                m.perNeuron[key] = list
+            } else {
+                m.scalars[key] = try f.double(min: -1e12, max: 1e12)
+            }
+        }
+        return m
     }
 
     /// An optional per-neuron bias list (`neuron_bias`), which must have one value per neuron.

@@ -15,6 +15,9 @@ public enum GraphValidator {
                 throw fail("populations[\(i)].size", "expected 1...\(GraphJSON.maxPopulation)")
             }
             if p.kind == .lif && p.lif == nil { throw fail("populations[\(i)]", "lif population without parameters") }
+            if p.kind.isNeuron && p.kind != .lif && p.model == nil {
+                throw fail("populations[\(i)]", "\(p.kind.rawValue) population without parameters")
+            }
             if let l = p.lif {
                 if let b = l.neuronBias, b.count != p.size {
                     throw fail("populations[\(i)].neuron_bias", "expected \(p.size) values (one per neuron), found \(b.count)")
@@ -24,14 +27,14 @@ public enum GraphValidator {
                 }
             }
         }
-        guard g.populations.contains(where: { $0.kind == .lif }) else { throw fail("populations", "no lif population") }
+        guard g.populations.contains(where: { $0.kind.isNeuron }) else { throw fail("populations", "no neuron population") }
         var projNames = Set<String>()
         for (i, pr) in g.projections.enumerated() {
             let f = "projections[\(i)]"
             guard projNames.insert(pr.name).inserted else { throw fail("\(f).name", "\"\(pr.name)\" declared twice") }
             guard let src = g.population(named: pr.from) else { throw fail("\(f).from", "no population \"\(pr.from)\"") }
             guard let dst = g.population(named: pr.to) else { throw fail("\(f).to", "no population \"\(pr.to)\"") }
-            guard dst.kind == .lif else { throw fail("\(f).to", "\"\(pr.to)\" is an input population; projections must end on lif") }
+            guard dst.kind.isNeuron else { throw fail("\(f).to", "\"\(pr.to)\" is an input population; projections must end on neurons") }
             guard src.lif?.spiking ?? true else {
                 throw fail("\(f).from", "population \(src.name) is non-spiking; crossbar rows take 1-bit spikes")
             }
@@ -61,8 +64,8 @@ public enum GraphValidator {
         // Delay-0 edges between lif populations must not form a cycle (each step is scheduled in order).
         _ = try Schedule.order(g, file: file)
         if let r = g.readout {
-            guard let src = g.population(named: r.from), src.kind == .lif else {
-                throw fail("readout.from", "expected a lif population, found \"\(r.from)\"")
+            guard let src = g.population(named: r.from), src.kind.isNeuron else {
+                throw fail("readout.from", "expected a neuron population, found \"\(r.from)\"")
             }
             guard src.lif?.spiking ?? true else {
                 throw fail("readout.from", "population \(src.name) is non-spiking; the readout accumulates spike counts")
@@ -76,11 +79,11 @@ public enum GraphValidator {
     }
 }
 
-/// Update order of lif populations within a timestep.
+/// Update order of neuron populations within a timestep.
 public enum Schedule {
-    /// Topological order of lif populations along delay-0 projections; a cycle is an error naming a member.
+    /// Topological order of neuron populations along delay-0 projections; a cycle is an error naming a member.
     public static func order(_ g: Graph, file: String) throws -> [String] {
-        let lifs = g.populations.filter { $0.kind == .lif }.map { $0.name }
+        let lifs = g.populations.filter { $0.kind.isNeuron }.map { $0.name }
         var indeg = Dictionary(uniqueKeysWithValues: lifs.map { ($0, 0) })
         var succ: [String: [String]] = [:]
         for p in g.projections where p.delay == 0 && indeg[p.from] != nil && p.from != p.to {

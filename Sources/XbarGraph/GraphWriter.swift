@@ -43,6 +43,12 @@ public enum GraphWriter {
             }
             if !l.spiking { s += ", \"spiking\": false" }
         }
+        if let m = p.model {
+            for k in m.keys {
+                if let v = m.scalars[k] { s += ", \(str(k)): \(num(v))" }
+                if let v = m.perNeuron[k] { s += ", \(str(k)): [" + v.map(num).joined(separator: ", ") + "]" }
+            }
+        }
         return s + "}"
     }
 

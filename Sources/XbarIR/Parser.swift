@@ -5,6 +5,8 @@ public struct IRParser {
     let file: String
     var lines: [Substring]
     var index = 0
+    /// The version the file declares (model-qualified lines need 2).
+    var version = 1
 
     /// Largest array a program may declare (cells), refused before allocating.
     public static let maxArrayCells = 1 << 24
@@ -170,9 +172,10 @@ public struct IRParser {
         var c = cursor(h)
         try c.keyword("xbar-ir")
         let v = try c.int("version")
-        guard v == Int64(irVersion) else {
-            throw fail("version: this tool reads IR version \(irVersion), the file is version \(v)", line: h.line)
+        guard v >= 1 && v <= Int64(irVersion) else {
+            throw fail("version: this tool reads IR versions 1...\(irVersion), the file is version \(v)", line: h.line)
         }
+        version = Int(v)
         try c.done()
         guard let pl = nextLine() else { throw fail("expected 'program' line") }
         c = cursor(pl)
@@ -186,6 +189,7 @@ public struct IRParser {
 
         var p = Program(name: name, target: target, timesteps: steps, inputs: [], neurons: [], arrays: [],
                         readouts: [], step: [])
+        p.version = version
         while let l = nextLine() {
             switch l.tokens[0] {
             case "input":
@@ -369,8 +373,12 @@ public struct IRParser {
             let pop = try c.name("@", "population")
             let input = try c.name("%", "input")
             kind = .lif(population: pop, input: input)
+        case _ where version >= 2 && NeuronModels.model(String(mnemonic)) != nil:
+            let pop = try c.name("@", "population")
+            let input = try c.name("%", "input")
+            kind = .neuron(model: String(mnemonic), population: pop, input: input)
         default:
-            throw fail("unknown op '\(mnemonic)' (expected read, adc, slice, concat, add, sub, scale, lif)", line: l.line)
+            throw fail("unknown op '\(mnemonic)' (expected read, adc, slice, concat, add, sub, scale, \(NeuronModels.keywords.joined(separator: ", ")))", line: l.line)
         }
         try c.keyword(":")
         let tt = try c.next("result type")

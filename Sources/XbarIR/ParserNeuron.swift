@@ -8,6 +8,18 @@ extension IRParser {
         _ = try c.next("neuron")
         let name = try c.name("@", "neuron name")
         let size = try c.count("neuron size", max: IRParser.maxLength)
+        if version >= 2, !c.atEnd, c.tokens[c.pos] != "mem" {
+            let keyword = String(c.tokens[c.pos])
+            if keyword != "lif" {
+                guard let m = NeuronModels.model(keyword) else {
+                    throw fail("neuron @\(name): unknown model '\(keyword)' (expected \(NeuronModels.keywords.joined(separator: ", ")))",
+                               line: l.line)
+                }
+                c.pos += 1
+                return try modelNeuron(m, name: name, size: size, &c, line: l.line)
+            }
+            c.pos += 1
+        }
         try c.keyword("mem")
         let mt = try c.type("mem type")
         let mo = try c.enumValue(Overflow.self, "mem overflow")
@@ -84,5 +96,44 @@ extension IRParser {
             throw fail("neuron @\(name): 'biases' needs a 'bias:' or 'synapse_bias:' line", line: l.line)
         }
         return n
+    }
+}
+
+extension IRParser {
+    /// A model-qualified neuron line (version 2): the model's fields in order, `count uC`, then its per-neuron block
+    /// closed by `end` (docs/ir.md, "Neuron models").
+    mutating func modelNeuron(_ m: any NeuronModel.Type, name: String, size: Int, _ c: inout Cursor, line: Int) throws -> NeuronDecl {
+        var p = ModelParameters(model: m.keyword)
+        for f in m.fields {
+            try c.keyword(f.key)
+            switch f.kind {
+            case let .signedType(lo, hi):
+                let t = try c.type("\(f.key) type")
+                guard t.signed, t.bits >= lo, t.bits <= hi else {
+                    throw fail("neuron @\(name): \(f.key) must be a signed type of \(lo)...\(hi) bits, found \(t)", line: line)
+                }
+                p.types[f.key] = t
+            case let .integer(lo, hi): p.integers[f.key] = try c.int(f.key, min: lo, max: hi)
+            case .rounding: p.roundings[f.key] = try c.enumValue(Rounding.self, f.key)
+            }
+        }
+        try c.keyword("count")
+        let ct = try c.type("count type")
+        try c.done()
+        for key in m.perNeuron {
+            guard let bl = nextLine() else { throw fail("neuron @\(name): expected '\(key):' line") }
+            var bc = cursor(bl)
+            let tag = try bc.next("\(key): line")
+            guard tag == "\(key):" else { throw fail("neuron @\(name): expected '\(key):', found '\(tag)'", line: bl.line) }
+            var values: [Int64] = []
+            values.reserveCapacity(size)
+            while !bc.atEnd { values.append(try bc.int(key)) }
+            guard values.count == size else {
+                throw fail("neuron @\(name): '\(key):' has \(values.count) values, expected \(size) (one per neuron)", line: bl.line)
+            }
+            p.perNeuron[key] = values
+        }
+        guard let end = nextLine(), end.tokens == ["end"] else { throw fail("neuron @\(name): expected 'end' after its per-neuron lines") }
+        return NeuronDecl(name: name, size: size, model: p, countType: ct, membraneType: m.stateTypes(p)[0])
     }
 }

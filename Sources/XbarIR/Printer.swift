@@ -33,6 +33,7 @@ public enum IRPrinter {
 
     /// The neuron line, plus its per-neuron bias block when the population has one.
     static func neuronLine(_ n: NeuronDecl) -> String {
+        if let m = n.model { return modelNeuronLine(n, m) }
         var s = "neuron @\(n.name) \(n.size) mem \(n.memType) \(n.memOverflow.rawValue)"
             + " decay \(n.decayMul) shr \(n.decayShift) \(n.decayRounding.rawValue)"
             + " threshold \(n.threshold) \(n.compare.rawValue) reset \(n.reset.rawValue)"
@@ -50,6 +51,22 @@ public enum IRPrinter {
             s += "\nend"
         }
         return s
+    }
+
+    /// A registered model's neuron line: its fields in the specification's order, then its per-neuron block.
+    static func modelNeuronLine(_ n: NeuronDecl, _ p: ModelParameters) -> String {
+        let m = NeuronModels.model(p.model)!
+        var s = "neuron @\(n.name) \(n.size) \(p.model)"
+        for f in m.fields {
+            switch f.kind {
+            case .signedType: s += " \(f.key) \(p.type(f.key))"
+            case .integer: s += " \(f.key) \(p.int(f.key))"
+            case .rounding: s += " \(f.key) \(p.rounding(f.key).rawValue)"
+            }
+        }
+        s += " count \(n.countType)"
+        for key in m.perNeuron { s += "\n  \(key):" + p.vector(key).map { " \($0)" }.joined() }
+        return s + "\nend"
     }
 
     static func hexDigits(_ t: IntType) -> Int { (t.bits + 3) / 4 }
@@ -111,6 +128,8 @@ public enum IRPrinter {
             body = "scale %\(x) mul \(mul) shr \(shift) \(r.rawValue) \(o.rawValue)"
         case let .lif(pop, input):
             body = "lif @\(pop) %\(input)"
+        case let .neuron(model, pop, input):
+            body = "\(model) @\(pop) %\(input)"
         }
         return "%\(op.result) = \(body) : \(op.type)[\(op.length)]"
     }

@@ -1,13 +1,14 @@
 import XbarCore
 
-/// The current IR version. A program text starts with `xbar-ir <version>`.
-public let irVersion = 1
+/// The newest IR version this tool reads and writes. A program text starts with `xbar-ir <version>`; version 1 has
+/// only `lif` populations, version 2 adds model-qualified neuron lines (docs/ir.md, "Neuron models").
+public let irVersion = 2
 
 /// A compiled fixed-point crossbar program: declarations plus the op list run once per timestep.
 /// Its semantics are written in docs/ir.md; every engine implements exactly that.
 public struct Program: Equatable, Sendable {
-    /// Version of the IR this program is written in.
-    public var version: Int = irVersion
+    /// Version of the IR this program is written in: 1 unless a population uses a registered model (then 2).
+    public var version: Int = 1
     /// Program name (from the graph).
     public var name: String
     /// Name of the hardware target it was compiled for.
@@ -36,6 +37,9 @@ public struct Program: Equatable, Sendable {
         self.readouts = readouts
         self.step = step
     }
+
+    /// The lowest version that can express this program: 2 when a population uses a registered model.
+    public var requiredVersion: Int { neurons.contains { $0.model != nil } ? 2 : 1 }
 
     public func input(named n: String) -> InputDecl? { inputs.first { $0.name == n } }
     public func neuron(named n: String) -> NeuronDecl? { neurons.first { $0.name == n } }
@@ -97,6 +101,12 @@ public struct NeuronDecl: Equatable, Sendable {
     public var synapse: SynapseDecl?
     /// False for a leaky integrator: no threshold compare, no spike, no reset, no refractory period.
     public var spiking: Bool
+    /// The parameters of a registered neuron model (docs/ir.md, "Neuron models"), or nil for the built-in `lif`
+    /// (whose parameters are the fields above).
+    public var model: ModelParameters? = nil
+
+    /// The model keyword: `lif` or the registered model's.
+    public var modelKeyword: String { model?.model ?? "lif" }
 
     public init(name: String, size: Int, memType: IntType, memOverflow: Overflow, decayMul: Int64, decayShift: Int,
                 decayRounding: Rounding, threshold: Int64, compare: Compare, reset: ResetMode, refractory: Int,
@@ -119,6 +129,15 @@ public struct NeuronDecl: Equatable, Sendable {
         self.neuronBias = neuronBias
         self.synapse = synapse
         self.spiking = spiking
+    }
+
+    /// A population of a registered model: its parameters are `model`; the `lif` fields are unused (the membrane type
+    /// is the model's first state type, for readers that size a membrane).
+    public init(name: String, size: Int, model: ModelParameters, countType: IntType, membraneType: IntType) {
+        self.init(name: name, size: size, memType: membraneType, memOverflow: .sat, decayMul: 0, decayShift: 0,
+                  decayRounding: .floor, threshold: 0, compare: .ge, reset: .zero, refractory: 0, bias: 0,
+                  refractoryType: .u(1), countType: countType)
+        self.model = model
     }
 
     /// The membrane bias of neuron `i`: bias + neuronBias[i].
@@ -280,6 +299,8 @@ public enum OpKind: Equatable, Sendable {
     case scale(operand: String, mul: Int64, shift: Int, rounding: Rounding, overflow: Overflow)
     /// LIF update of a neuron population with this step's input current; out = spikes (u1).
     case lif(population: String, input: String)
+    /// Update of a population of the registered neuron model `model` (docs/ir.md, "Neuron models"); out = spikes (u1).
+    case neuron(model: String, population: String, input: String)
 
     /// Names of the values this op reads.
     public var operands: [String] {
@@ -290,7 +311,7 @@ public enum OpKind: Equatable, Sendable {
         case let .concat(os): return os
         case let .add(a, b, _), let .sub(a, b, _): return [a, b]
         case let .scale(o, _, _, _, _): return [o]
-        case let .lif(_, i): return [i]
+        case let .lif(_, i), let .neuron(_, _, i): return [i]
         }
     }
 
@@ -305,6 +326,7 @@ public enum OpKind: Equatable, Sendable {
         case .sub: return "sub"
         case .scale: return "scale"
         case .lif: return "lif"
+        case let .neuron(m, _, _): return m
         }
     }
 }

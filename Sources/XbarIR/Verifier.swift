@@ -7,7 +7,10 @@ public enum IRVerifier {
 
     public static func verify(_ p: Program, file: String = "<ir>") throws {
         func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
-        guard p.version == irVersion else { throw fail("version", "expected \(irVersion), found \(p.version)") }
+        guard p.version >= 1 && p.version <= irVersion else { throw fail("version", "expected 1...\(irVersion), found \(p.version)") }
+        guard p.version >= p.requiredVersion else {
+            throw fail("version", "version \(p.version) has only lif populations; a registered neuron model needs version 2")
+        }
         guard p.timesteps >= 1 else { throw fail("timesteps", "expected >= 1, found \(p.timesteps)") }
 
         var popNames = Set<String>()
@@ -19,6 +22,10 @@ public enum IRVerifier {
             let f = "neuron @\(n.name)"
             guard popNames.insert(n.name).inserted else { throw fail(f, "name declared twice") }
             guard n.size >= 1 else { throw fail(f, "size must be >= 1") }
+            if let m = n.model {
+                try verifyModel(n, m, file: file)
+                continue
+            }
             guard n.memType.signed, n.memType.bits <= 40 else { throw fail(f, "mem type must be signed, at most 40 bits") }
             guard n.memType.contains(n.threshold) else { throw fail(f, "threshold \(n.threshold) does not fit \(n.memType)") }
             guard n.memType.contains(n.bias) else { throw fail(f, "bias \(n.bias) does not fit \(n.memType)") }
@@ -162,8 +169,11 @@ public enum IRVerifier {
                 guard shift >= 0, shift <= 48, abs(mul) <= Int64(1) << 31 else {
                     throw fail(f, "shr must be in 0...48 and |mul| <= 2^31")
                 }
-            case let .lif(pop, _):
+            case let .lif(pop, _), let .neuron(_, pop, _):
                 guard let n = p.neuron(named: pop) else { throw fail(f, "population @\(pop) is not a neuron population") }
+                guard op.kind.mnemonic == n.modelKeyword else {
+                    throw fail(f, "population @\(pop) is a \(n.modelKeyword) population; its update op is '\(n.modelKeyword)'")
+                }
                 guard updated.insert(pop).inserted else { throw fail(f, "population @\(pop) updated twice in one step") }
                 guard ins[0].length == n.size, op.length == n.size else {
                     throw fail(f, "input and result length must equal population size \(n.size)")
@@ -207,5 +217,28 @@ public enum IRVerifier {
         if let i = nb.indices.first(where: { nb[$0].magnitude > UInt64(bound) || !y.type.contains(y.bias + nb[$0]) }) {
             throw fail("bias \(y.bias) + per-neuron bias[\(i)] \(nb[i]) does not fit \(y.type)")
         }
+    }
+
+    /// A registered model's population: every field and per-neuron line present, then the model's own rules.
+    static func verifyModel(_ n: NeuronDecl, _ p: ModelParameters, file: String) throws {
+        let f = "neuron @\(n.name)"
+        guard let m = NeuronModels.model(p.model) else {
+            throw XbarError(file: file, field: f, "unknown neuron model '\(p.model)' (expected \(NeuronModels.keywords.joined(separator: ", ")))")
+        }
+        for fd in m.fields {
+            let present: Bool
+            switch fd.kind {
+            case let .signedType(lo, hi):
+                present = p.types[fd.key].map { $0.signed && $0.bits >= lo && $0.bits <= hi } ?? false
+            case let .integer(lo, hi): present = p.integers[fd.key].map { $0 >= lo && $0 <= hi } ?? false
+            case .rounding: present = p.roundings[fd.key] != nil
+            }
+            guard present else { throw XbarError(file: file, field: f, "\(m.keyword) field '\(fd.key)' missing or out of range (\(fd.meaning))") }
+        }
+        for key in m.perNeuron where p.perNeuron[key]?.count != n.size {
+            throw XbarError(file: file, field: f, "\(m.keyword) line '\(key):' must have \(n.size) values (one per neuron)")
+        }
+        guard !n.countType.signed, n.countType.bits <= 31 else { throw XbarError(file: file, field: f, "count type must be unsigned, <= 31 bits") }
+        if let e = m.verify(p, size: n.size) { throw XbarError(file: file, field: f, e) }
     }
 }

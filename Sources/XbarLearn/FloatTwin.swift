@@ -29,6 +29,9 @@ public struct FloatNetwork: Sendable {
         public var synapse: Synapse? = nil
         /// False for a leaky integrator that never spikes.
         public var spiking = true
+        /// A registered neuron model's double-precision dynamics (docs/ir.md, "Neuron models"), replacing the LIF
+        /// update above; nil for LIF.
+        public var dynamics: (any FloatNeuronDynamics)? = nil
 
         /// The bias of neuron i: bias + neuronBias[i].
         public func bias(of i: Int) -> Double { bias + (neuronBias?[i] ?? 0) }
@@ -81,6 +84,14 @@ public struct FloatNetwork: Sendable {
         var ns: [Neurons] = []
         for name in order {
             let p = g.population(named: name)!
+            if let m = p.model {
+                guard let model = NeuronModels.model(m.model) else {
+                    throw XbarError(file: file, field: "populations.\(name).kind", "unknown neuron model \"\(m.model)\"")
+                }
+                ns.append(Neurons(name: name, size: p.size, decay: 0, threshold: 0, bias: 0, subtract: false, ge: true,
+                                  refractory: 0, dynamics: model.floatDynamics(m, size: p.size)))
+                continue
+            }
             let l = p.lif!
             ns.append(Neurons(name: name, size: p.size, decay: l.decay, threshold: l.threshold, bias: l.bias,
                               subtract: l.reset == .subtract, ge: l.compare == .ge, refractory: l.spiking ? l.refractory : 0,
@@ -108,7 +119,15 @@ public struct FloatNetwork: Sendable {
         inputs = p.inputs.map { ($0.name, $0.size) }
         // Schedule order = order of lif ops in the step.
         var order: [String] = []
-        for op in p.step { if case let .lif(pop, _) = op.kind { order.append(pop) } }
+        for op in p.step {
+            switch op.kind {
+            case let .lif(pop, _): order.append(pop)
+            case let .neuron(model, pop, _):
+                throw XbarError(file: "<program>", field: "neuron @\(pop)",
+                                "the chip-weight float twin covers lif populations; \(model) populations take the graph's twin")
+            default: break
+            }
+        }
         neurons = order.map { name in
             let n = p.neuron(named: name)!
             return Neurons(name: name, size: n.size, decay: Double(n.decayMul) / Double(Int64(1) << n.decayShift),
@@ -147,6 +166,7 @@ public struct FloatNetwork: Sendable {
             case let .scale(o, mul, shift, _, _):
                 let f = Double(mul) / Double(Int64(1) << shift)
                 terms[op.result] = terms[o]!.map { $0.map { ($0.read, $0.col, $0.coef * f) } }
+            case .neuron: break
             case let .lif(pop, input):
                 let ni = order.firstIndex(of: pop)!
                 let post = neurons[ni].size
@@ -194,6 +214,8 @@ public struct FloatNetwork: Sendable {
         var syn = neurons.map { [Double](repeating: 0, count: $0.synapse == nil ? 0 : $0.size) }
         var refr = neurons.map { [Int](repeating: 0, count: $0.size) }
         var counts = neurons.map { [Int64](repeating: 0, count: $0.size) }
+        var modelState = neurons.map { $0.dynamics?.initialState() ?? [] }
+        for (ni, st) in modelState.enumerated() where !st.isEmpty { mem[ni] = st[0] }
         var memTrace = [[[Double]]](repeating: [], count: neurons.count), synTrace = memTrace
         var offsets: [Int] = []
         var o = 0
@@ -222,6 +244,15 @@ public struct FloatNetwork: Sendable {
                 var spk: [Int32] = []
                 var trV = trace ? [Double](repeating: 0, count: n.size) : []
                 for i in 0..<n.size {
+                    if let dyn = n.dynamics {
+                        let (spike, v) = dyn.update(i, input: current[i], state: &modelState[ni])
+                        if trace { trV[i] = v }
+                        if spike {
+                            spk.append(Int32(i))
+                            counts[ni][i] += 1
+                        }
+                        continue
+                    }
                     var x = current[i]
                     if let y = n.synapse {
                         syn[ni][i] = y.decay * syn[ni][i] + current[i] + y.bias(of: i)
@@ -243,6 +274,7 @@ public struct FloatNetwork: Sendable {
                         mem[ni][i] = v
                     }
                 }
+                if !modelState[ni].isEmpty { mem[ni] = modelState[ni][0] }
                 if trace {
                     memTrace[ni].append(trV)
                     if n.synapse != nil { synTrace[ni].append(syn[ni]) }

@@ -63,6 +63,9 @@ public enum NIRExporter {
                 n.name = node[p.name]!
                 nodes.append(n)
                 if let bias { affineBias[p.name] = bias }
+            default:
+                throw XbarError(file: file, field: "\(f).kind",
+                                "NIR has no \(p.kind.rawValue) node; only input and lif populations export to NIR")
             }
         }
         for (i, pr) in g.projections.enumerated() {

@@ -36,6 +36,14 @@ public struct ExecutableProgram: Sendable {
     let readoutPopulation: [Int]
     /// Owns the per-neuron bias buffers `lifParams` points into.
     let storage: PinnedStorage
+    /// Per population: the registered model's native kernel (nil for the built-in lif, which runs `xbar_lif`).
+    let modelKernels: [(any NeuronKernel)?]
+    /// Per population of a registered model: its state variables' initial values (nil: lif, all zero).
+    let initialState: [[[Int64]]?]
+    /// Per population of a registered model: its state variable names (nil for lif).
+    let stateNames: [[String]?]
+    /// Per population: cycles a neuron group spends in the neuron pipeline (lif 1; docs/timing.md).
+    let groupCycles: [Int]
 
     public init(_ p: Program) {
         program = p
@@ -71,7 +79,10 @@ public struct ExecutableProgram: Sendable {
                 rows = Swift.max(rows, p.arrays[arrayIndex[a]!].rows)
                 for r in rs { depth[source[r.source]!] = Swift.max(depth[source[r.source]!], r.delay + 1) }
             }
-            if case let .lif(pop, _) = op.kind { lifAt[popIndex[pop]!] = k }
+            switch op.kind {
+            case let .lif(pop, _), let .neuron(_, pop, _): lifAt[popIndex[pop]!] = k
+            default: break
+            }
         }
         ops = records
         sourceDepth = depth
@@ -81,6 +92,11 @@ public struct ExecutableProgram: Sendable {
         let store = PinnedStorage()
         lifParams = p.neurons.map { ExecutableProgram.lifParameters($0, store) }
         storage = store
+        let models = p.neurons.map { n in n.model.map { ($0, NeuronModels.model($0.model)!) } }
+        modelKernels = zip(p.neurons, models).map { n, m in m.map { $0.1.kernel($0.0, size: n.size) } }
+        initialState = zip(p.neurons, models).map { n, m in m.map { $0.1.initialState($0.0, size: n.size) } }
+        stateNames = models.map { m in m.map { $0.1.stateNames } }
+        groupCycles = models.map { m in m.map { $0.1.groupCycles($0.0) } ?? 1 }
     }
 
     static func resolve(_ op: Op, _ k: Int, _ ins: [Int], _ off: [Int], _ arrayIndex: [String: Int], _ popIndex: [String: Int],
@@ -107,7 +123,7 @@ public struct ExecutableProgram: Sendable {
         case let .scale(_, m, s, r, o):
             return .scale(ScaleRecord(input: off[ins[0]], length: op.length, out: out, mul: m, shift: Int32(s),
                                       rounding: Int32(r.code), fit: xbar_fit_t(op.type, o)))
-        case let .lif(pop, _):
+        case let .lif(pop, _), let .neuron(_, pop, _):
             return .lif(LifRecord(population: popIndex[pop]!, input: off[ins[0]], out: out))
         }
     }
@@ -128,7 +144,8 @@ public struct ExecutableProgram: Sendable {
     }
 }
 
-/// One resolved op (docs/ir.md); fields are slot offsets into the value buffer and kernel parameters.
+/// One resolved op (docs/ir.md); fields are slot offsets into the value buffer and kernel parameters. `lif` is the
+/// update of a population of any neuron model (`ExecutableProgram.modelKernels` says which kernel runs it).
 enum ExecOp: Sendable {
     case read(ReadRecord)
     case adc(ADCRecord)

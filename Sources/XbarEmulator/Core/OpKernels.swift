@@ -139,8 +139,15 @@ struct OpKernels {
         let slot = t % exec.sourceDepth[q]
         let spikeBuf = ctx.ring[q] + slot * size
         var params = exec.lifParams[ni]
-        let ns = Int(xbar_lif(&params, 0, Int64(size), ctx.values + l.input, ctx.mem[ni], ctx.refr[ni], ctx.syn[ni],
+        let ns: Int
+        if let kernel = exec.modelKernels[ni] {
+            ns = kernel.update(lo: 0, hi: size, input: ctx.values + l.input, state: ctx.state[ni], count: ctx.count[ni],
+                               countMax: exec.program.neurons[ni].countType.max, out: ctx.values + l.out,
+                               trace: trace ? ctx.traceV[ni] : nil, spikes: spikeBuf)
+        } else {
+            ns = Int(xbar_lif(&params, 0, Int64(size), ctx.values + l.input, ctx.mem[ni], ctx.refr[ni], ctx.syn[ni],
                               ctx.count[ni], ctx.values + l.out, trace ? ctx.traceV[ni] : nil, spikeBuf))
+        }
         ctx.ringCount[q][slot] = ns
         ctx.counters.neuronUpdates += Int64(size)
         ctx.counters.spikes += Int64(ns)
@@ -157,6 +164,7 @@ struct OpKernels {
             ctx.traces[ni].preActivation.append(Array(UnsafeBufferPointer(start: ctx.values + l.input, count: size)))
             ctx.traces[ni].membrane.append(Array(UnsafeBufferPointer(start: ctx.traceV[ni], count: size)))
             if params.has_syn != 0 { ctx.traces[ni].synapse.append(Array(UnsafeBufferPointer(start: ctx.syn[ni], count: size))) }
+            if let names = exec.stateNames[ni] { ctx.traceState(ni, names) }
         }
     }
 
@@ -208,7 +216,7 @@ struct OpKernels {
             ctx.counters.readoutMACs += Int64(r.classes * c.count)
         }
         result.storePopulations(p.neurons, spikes: ctx.spikes, counts: counts, membrane: mems, synapse: syns,
-                                traces: trace ? ctx.traces : nil)
+                                traces: trace ? ctx.traces : nil, state: ctx.finalState())
         result.counters = ctx.counters.counters(exec: exec, timesteps: p.timesteps)
         return result
     }

@@ -27,6 +27,9 @@ final class SampleContext {
     var refr: [UnsafeMutablePointer<Int64>]
     var syn: [UnsafeMutablePointer<Int64>]
     var count: [UnsafeMutablePointer<Int64>]
+    /// Every state variable per population, in its model's order: lif [mem, refr, syn]; a registered model its
+    /// `stateNames` (the first aliases `mem`, the rest are allocated here).
+    var state: [[UnsafeMutablePointer<Int64>]]
     /// Membrane trace of the current step per population (written only when tracing).
     var traceV: [UnsafeMutablePointer<Int64>]
     /// Spike history per source: ring slot s of source q holds ringCount[q][s] active indices at ring[q] + s * size.
@@ -60,6 +63,12 @@ final class SampleContext {
         refr = sizes.map(zeros)
         syn = sizes.map(zeros)
         count = sizes.map(zeros)
+        var st: [[UnsafeMutablePointer<Int64>]] = []
+        for (i, n) in exec.program.neurons.enumerated() {
+            let extra = (exec.initialState[i]?.count ?? 1) - 1
+            st.append(exec.initialState[i] == nil ? [mem[i], refr[i], syn[i]] : [mem[i]] + (0..<extra).map { _ in zeros(n.size) })
+        }
+        state = st
         traceV = sizes.map(zeros)
         ring = zip(exec.sourceSize, exec.sourceDepth).map { size, depth in
             let p = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(size * depth, 1))
@@ -71,6 +80,9 @@ final class SampleContext {
         traces = sizes.map { _ in PopulationTrace() }
         counters = FlatCounters(ops: exec.ops.count)
         activity = StepActivity(ops: exec.ops.count)
+        for (i, n) in exec.program.neurons.enumerated() {
+            for (k, values) in (exec.initialState[i] ?? []).enumerated() { state[i][k].update(from: values, count: n.size) }
+        }
     }
 
     /// Resets every state to its initial value (docs/ir.md, "State") for a new sample.
@@ -80,12 +92,36 @@ final class SampleContext {
             refr[i].update(repeating: 0, count: n.size)
             syn[i].update(repeating: 0, count: n.size)
             count[i].update(repeating: 0, count: n.size)
+            if let initial = exec.initialState[i] {
+                for (k, values) in initial.enumerated() { state[i][k].update(from: values, count: n.size) }
+            }
             spikes[i].removeAll(keepingCapacity: true)
             traces[i] = PopulationTrace()
         }
         for q in ringCount.indices { for s in ringCount[q].indices { ringCount[q][s] = 0 } }
         for a in elementActivity.values { a.counts.update(repeating: 0, count: a.n) }
         counters.reset()
+    }
+
+    /// Appends the state variables after the membrane of population `ni` (a registered model) to its trace.
+    func traceState(_ ni: Int, _ names: [String]) {
+        let n = exec.program.neurons[ni].size
+        for (k, name) in names.enumerated().dropFirst() {
+            traces[ni].state[name, default: []].append(Array(UnsafeBufferPointer(start: state[ni][k], count: n)))
+        }
+    }
+
+    /// Final state by variable name of every population of a registered model (nil for lif populations).
+    func finalState() -> [[String: [Int64]]?] {
+        exec.program.neurons.indices.map { ni in
+            exec.stateNames[ni].map { names in
+                var out: [String: [Int64]] = [:]
+                for (k, name) in names.enumerated() {
+                    out[name] = Array(UnsafeBufferPointer(start: state[ni][k], count: exec.program.neurons[ni].size))
+                }
+                return out
+            }
+        }
     }
 
     /// Scratch of at least `atoms` counters.
@@ -138,6 +174,7 @@ final class SampleContext {
         for a in elementActivity.values { a.counts.deallocate() }
         atomCounts?.deallocate()
         for p in mem + refr + syn + count + traceV { p.deallocate() }
+        for (i, s) in state.enumerated() where exec.initialState[i] != nil { for p in s.dropFirst() { p.deallocate() } }
         for p in ring { p.deallocate() }
     }
 }

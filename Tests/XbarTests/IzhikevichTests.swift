@@ -1,0 +1,124 @@
+import XCTest
+import XbarCore
+@testable import XbarEmulator
+import XbarEvents
+import XbarIR
+
+/// The `izhikevich` neuron model (docs/ir.md, "`izhikevich`"): hand-computed integer traces on the three engines,
+/// the exact engine's saturation report, the text form (IR version 2) and the verifier's rules.
+final class IzhikevichTests: XCTestCase {
+    /// A population of `size` neurons with the given per-neuron parameters (state LSBs 2^-F, a and b 2^-G).
+    static func population(_ name: String = "z", size: Int, F: Int, G: Int, K: Int, quad: Int64, qshr: Int64,
+                           rnd: Rounding, v: IntType = .i(32), u: IntType = .i(32), a: [Int64], b: [Int64], c: [Int64],
+                           d: [Int64], bias: [Int64], v0: [Int64], u0: [Int64]) -> NeuronDecl {
+        var p = ModelParameters(model: "izhikevich")
+        p.types = ["v": v, "u": u]
+        p.integers = ["frac": Int64(F), "substeps": Int64(K), "abfrac": Int64(G), "quad": quad, "qshr": qshr,
+                      "peak": 30 << Int64(F)]
+        p.roundings = ["rnd": rnd]
+        p.perNeuron = ["a": a, "b": b, "c": c, "d": d, "bias": bias, "v0": v0, "u0": u0]
+        return NeuronDecl(name: name, size: size, model: p, countType: .u(8), membraneType: v)
+    }
+
+    /// Input @x[1] drives a 1 x n array (codes `codes`); `adc lsb 1` then `scale mul 2^inShift` is the input current.
+    static func program(timesteps: Int, codes: [Int32], inShift: Int, neuron n: NeuronDecl) -> Program {
+        let L = codes.count
+        let ops = [
+            Op(result: "r", type: .u(8), length: L,
+               kind: .read(array: "a", rows: [RowSource(rowStart: 0, source: "x", srcStart: 0, count: 1, delay: 0)],
+                           colStart: 0, cellsPerWeight: 1, vReadMV: 200, tReadNS: 10)),
+            Op(result: "c", type: .u(8), length: L, kind: .adc(operand: "r", bits: 8, lsb: 1, offset: 0, rounding: .floor)),
+            Op(result: "i", type: .i(32), length: L,
+               kind: .scale(operand: "c", mul: Int64(1) << inShift, shift: 0, rounding: .floor, overflow: .sat)),
+            Op(result: "s", type: .u(1), length: L, kind: .neuron(model: "izhikevich", population: n.name, input: "i")),
+        ]
+        var p = Program(name: "izhikevich", target: "test", timesteps: timesteps, inputs: [InputDecl(name: "x", size: 1)],
+                        neurons: [n],
+                        arrays: [ArrayDecl(name: "a", macro: 0, index: 0, rows: 1, cols: L, gUnitNS: 1, codeType: .u(8), codes: codes)],
+                        readouts: [], step: ops)
+        p.version = 2
+        return p
+    }
+
+    static func raster(_ T: Int, _ steps: Set<Int>) -> SpikeRaster {
+        SpikeRaster(channels: 1, timesteps: T, active: (0..<T).map { steps.contains($0) ? [0] : [] })
+    }
+
+    /// Regular spiking with F = 4, G = 8, one sub-step, floor rounding, 0.04 ~ 41 / 2^10, a tonic bias of 10 mV/ms.
+    static func handNeuron(v: IntType = .i(24)) -> NeuronDecl {
+        population(size: 1, F: 4, G: 8, K: 1, quad: 41, qshr: 10, rnd: .floor, v: v,
+                   a: [5], b: [51], c: [-65 * 16], d: [8 * 16], bias: [160], v0: [-1040], u0: [-208])
+    }
+
+    func testHandComputedTraceOnAllEngines() throws {
+        // x = 0 + 160. Step 0: q = fl(1040^2 / 16) = 67600; fl(67600 * 41 / 1024) = 2706;
+        //   dv = 2706 - 5200 + 2240 + 208 + 160 = 114; v = -926; bv = fl(51 * -926 / 256) = -185;
+        //   u = -208 + fl(5 * 23 / 256) = -208.
+        // Step 1: q = fl(926^2 / 16) = 53592; fl(53592 * 41 / 1024) = 2145; dv = 2145 - 4630 + 2240 + 208 + 160 = 123;
+        //   v = -803; bv = fl(-40953 / 256) = -160; u = -208 + fl(240 / 256) = -208.
+        // Step 2: q = fl(803^2 / 16) = 40300; fl(40300 * 41 / 1024) = 1613; dv = 1613 - 4015 + 2240 + 208 + 160 = 206;
+        //   v = -597; bv = fl(-30447 / 256) = -119; u = -208 + fl(5 * 89 / 256) = -207.
+        let p = Self.program(timesteps: 40, codes: [0], inShift: 4, neuron: Self.handNeuron())
+        let (r, report) = try runOnAllEngines(p, Self.raster(40, []))
+        XCTAssertEqual(Array(r.traces["z"]!.membrane.map { $0[0] }.prefix(3)), [-926, -803, -597])
+        XCTAssertEqual(Array(r.traces["z"]!.state["u"]!.map { $0[0] }.prefix(3)), [-208, -208, -207])
+        XCTAssertEqual(report.total, 0)
+        // A tonic 10 mV/ms regular-spiking neuron fires; after a spike v restarts at c and u has grown by d.
+        let first = try XCTUnwrap(r.spikes["z"]!.first).step
+        XCTAssertGreaterThanOrEqual(r.traces["z"]!.membrane[Int(first)][0], 480)
+        XCTAssertGreaterThanOrEqual(r.traces["z"]!.state["u"]![Int(first)][0] - r.traces["z"]!.state["u"]![Int(first) - 1][0],
+                                    128, "u jumps by d = 8 mV at the spike (plus its own drift)")
+        XCTAssertEqual(r.traces["z"]!.membrane[Int(first) + 1][0] < 0, true, "v restarts from c = -65 mV")
+        XCTAssertEqual(r.counts["z"]!, [Int64(r.spikes["z"]!.count)])
+        XCTAssertEqual(r.state["z"]!["v"]!, r.membrane["z"]!)
+    }
+
+    func testSaturationIsReportedAtTheStateSite() throws {
+        // A 12-bit v (-2048 ... 2047 = 128 mV at F = 4) saturates on the upstroke of the first spike.
+        let p = Self.program(timesteps: 40, codes: [0], inShift: 4, neuron: Self.handNeuron(v: .i(12)))
+        let (r, report) = try runOnAllEngines(p, Self.raster(40, []))
+        XCTAssertGreaterThan(report.total, 0)
+        XCTAssertEqual(report.events.first?.site, "@z.v")
+        XCTAssertEqual(report.events.first?.stored, 2047)
+        XCTAssertFalse(r.spikes["z"]!.isEmpty)
+    }
+
+    func testTextFormIsVersionTwoAndRoundTrips() throws {
+        let p = Self.program(timesteps: 5, codes: [3, 7], inShift: 4,
+                             neuron: Self.population(size: 2, F: 15, G: 16, K: 2, quad: 10486, qshr: 18, rnd: .halfUp,
+                                                     a: [1311, 6554], b: [13107, 13107], c: [-2129920, -2129920],
+                                                     d: [262144, 65536], bias: [0, 5], v0: [-2129920, -2129920],
+                                                     u0: [-425984, -425984]))
+        let text = IRPrinter.print(p)
+        XCTAssertTrue(text.hasPrefix("xbar-ir 2\n"))
+        XCTAssertTrue(text.contains("neuron @z 2 izhikevich v i32 u i32 frac 15 substeps 2 abfrac 16 quad 10486 qshr 18 peak 983040 rnd half_up count u8\n  a: 1311 6554\n"))
+        XCTAssertTrue(text.contains("%s = izhikevich @z %i : u1[2]"))
+        XCTAssertEqual(try IRParser.parse(text), p)
+        XCTAssertNoThrow(try IRVerifier.verify(try IRParser.parse(text)))
+        // Version 1 has no models; a model line in a version-1 file is refused with a one-line error.
+        let v1 = text.replacingOccurrences(of: "xbar-ir 2", with: "xbar-ir 1")
+        XCTAssertThrowsError(try IRParser.parse(v1)) { XCTAssertTrue("\($0)".contains("expected 'mem', found 'izhikevich'"), "\($0)") }
+    }
+
+    func testVerifierRules() throws {
+        var n = Self.handNeuron()
+        n.model!.integers["substeps"] = 3
+        XCTAssertThrowsError(try IRVerifier.verify(Self.program(timesteps: 2, codes: [0], inShift: 4, neuron: n))) {
+            XCTAssertTrue("\($0)".contains("neuron @z: substeps must be a power of two"), "\($0)")
+        }
+        n = Self.handNeuron()
+        n.model!.integers["qshr"] = 30
+        n.model!.integers["quad"] = 1 << 30
+        XCTAssertThrowsError(try IRVerifier.verify(Self.program(timesteps: 2, codes: [0], inShift: 4, neuron: n))) {
+            XCTAssertTrue("\($0)".contains("quadratic term"), "\($0)")
+        }
+        n = Self.handNeuron()
+        n.model!.perNeuron["c"] = [1 << 40]
+        XCTAssertThrowsError(try IRVerifier.verify(Self.program(timesteps: 2, codes: [0], inShift: 4, neuron: n))) {
+            XCTAssertTrue("\($0)".contains("c[0] = 1099511627776 does not fit i24"), "\($0)")
+        }
+        var p = Self.program(timesteps: 2, codes: [0], inShift: 4, neuron: Self.handNeuron())
+        p.version = 1
+        XCTAssertThrowsError(try IRVerifier.verify(p)) { XCTAssertTrue("\($0)".contains("needs version 2"), "\($0)") }
+    }
+}
