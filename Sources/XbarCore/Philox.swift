@@ -73,6 +73,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case adcNoise = 20
     case deviceDrift = 21
     case adcConversion = 22
+    case modelInput = 23
+    case modelParameters = 24
 }
 
 #if canImport(Glibc)

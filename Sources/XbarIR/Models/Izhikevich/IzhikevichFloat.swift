@@ -35,7 +35,7 @@ extension IzhikevichModel {
     /// Graph keys (docs/graph.md, "izhikevich"); a, b, c, d, bias, v0 and u0 may be per-neuron lists.
     static let graphKeys: [String: Double?] = [
         "a": nil, "b": nil, "c": nil, "d": nil, "bias": 0, "v0": -65, "u0": nil, "substeps": 2, "peak": 30,
-        "frac_bits": nil, "ab_frac_bits": 16, "v_bits": 32, "u_bits": 32,
+        "frac_bits": nil, "ab_frac_bits": 24, "v_bits": 32, "u_bits": 32,
     ]
 
     /// Real parameter `key` of every neuron (u0 defaults to b x v0, as in Izhikevich's code).

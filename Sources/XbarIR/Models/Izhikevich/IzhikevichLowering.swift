@@ -27,7 +27,7 @@ extension IzhikevichModel {
             return Int(x)
         }
         let F = try integer("frac_bits", 0, 24, options.fracBits ?? defaultFracBits)
-        let G = try integer("ab_frac_bits", 0, 24, 16)
+        let G = try integer("ab_frac_bits", 0, 24, 24)
         let K = try integer("substeps", 1, 16, 2)
         guard K & (K - 1) == 0 else {
             throw XbarError(file: file, field: "\(field).substeps", "expected a power of two (1, 2, 4, 8 or 16), found \(K)")
