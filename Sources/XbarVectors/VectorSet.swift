@@ -39,9 +39,12 @@ public struct VectorSource: Sendable {
 public struct RTLSources: Sendable {
     public var unit: String
     public var testbenchTemplate: String
-    public init(unit: String, testbenchTemplate: String) {
+    /// The registered neuron models' RTL (`ModelRTL` unit and testbench), by file name.
+    public var modelFiles: [String: String]
+    public init(unit: String, testbenchTemplate: String, modelFiles: [String: String] = [:]) {
         self.unit = unit
         self.testbenchTemplate = testbenchTemplate
+        self.modelFiles = modelFiles
     }
 
     public static let unitFile = "xbar_lif_unit.v"
@@ -284,6 +287,7 @@ public enum VectorBuilder {
 
         // ---- RTL cross-check testbenches.
         files += testbenchFiles(p, rtl: rtl, spec: spec, lifOp: lifOp, inputType: inputType, lifs: lifs)
+        files += try ModelVectors.files(p, chip: chip, data: data, binding: binding, rtl: rtl)
 
         // ---- Manifest.
         let manifest = Manifest.json(program: p, chip: chip, data: data, source: source, files: files, cycles: cycles, results: results,

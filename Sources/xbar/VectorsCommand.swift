@@ -96,7 +96,14 @@ struct VectorsCommand: ParsableCommand {
             let u = (d as NSString).appendingPathComponent(RTLSources.unitFile)
             let tb = (d as NSString).appendingPathComponent(RTLSources.templateFile)
             if FileManager.default.fileExists(atPath: u) && FileManager.default.fileExists(atPath: tb) {
-                return RTLSources(unit: try AtomicFile.readText(u), testbenchTemplate: try AtomicFile.readText(tb))
+                var models: [String: String] = [:]
+                for m in NeuronModels.registered {
+                    for f in [m.rtl.unit, m.rtl.testbench] {
+                        let path = (d as NSString).appendingPathComponent(f)
+                        if FileManager.default.fileExists(atPath: path) { models[f] = try AtomicFile.readText(path) }
+                    }
+                }
+                return RTLSources(unit: try AtomicFile.readText(u), testbenchTemplate: try AtomicFile.readText(tb), modelFiles: models)
             }
         }
         throw XbarError(file: RTLSources.unitFile, field: "rtl", "the Verilog sources were not found (looked in \(dirs.prefix(3).joined(separator: ", ")), ...; set XBAR_RTL to the repository's rtl/ directory)")

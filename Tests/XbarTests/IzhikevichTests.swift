@@ -3,6 +3,7 @@ import XbarCore
 @testable import XbarEmulator
 import XbarEvents
 import XbarIR
+import XbarVectors
 
 /// The `izhikevich` neuron model (docs/ir.md, "`izhikevich`"): hand-computed integer traces on the three engines,
 /// the exact engine's saturation report, the text form (IR version 2) and the verifier's rules.
@@ -120,5 +121,54 @@ final class IzhikevichTests: XCTestCase {
         var p = Self.program(timesteps: 2, codes: [0], inShift: 4, neuron: Self.handNeuron())
         p.version = 1
         XCTAssertThrowsError(try IRVerifier.verify(p)) { XCTAssertTrue("\($0)".contains("needs version 2"), "\($0)") }
+    }
+}
+
+/// Izhikevich vectors from the engines against rtl/xbar_izh_unit.v in Icarus Verilog (docs/rtl-izhikevich.md).
+final class IzhikevichRTLTests: XCTestCase {
+    func testEngineVectorsPassTheRTLTestbenchAndAFlippedValueFails() throws {
+        // Regular spiking, fast spiking, chattering and intrinsically bursting (Izhikevich 2003) at the default widths
+        // (s16.15, a and b at 2^-24, two sub-steps), driven by 10 mV/ms pulses of the input and a tonic bias.
+        let F = 15, G = 24
+        let sets = IzhikevichModel.classic
+        let n = IzhikevichTests.population(size: 4, F: F, G: G, K: 2, quad: 20972, qshr: 19, rnd: .halfUp,
+                                           a: sets.map { Fixed.roundReal($0.a * 0x1p24, .halfEven) },
+                                           b: sets.map { Fixed.roundReal($0.b * 0x1p24, .halfEven) },
+                                           c: sets.map { Int64($0.c) << 15 }, d: sets.map { Int64($0.d) << 15 },
+                                           bias: [4 << 15, 4 << 15, 4 << 15, 4 << 15], v0: [Int64](repeating: -65 << 15, count: 4),
+                                           u0: [Int64](repeating: -13 << 15, count: 4))
+        let T = 300
+        let p = IzhikevichTests.program(timesteps: T, codes: [10, 10, 10, 10], inShift: F, neuron: n)
+        let rasters = (0..<2).map { s in SpikeRaster(channels: 1, timesteps: T, active: (0..<T).map { ($0 / (40 + 20 * s)) % 2 == 0 ? [0] : [] }) }
+        // All three engines agree on every sample (the vectors come from the fast engine).
+        for r in rasters { _ = try runOnAllEngines(p, r) }
+        let t = try Repo.target("ideal")
+        let src = VectorSource(program: "p.xir", programKind: "ir", targetArgument: "ideal", target: t, input: "synthetic",
+                               samplesInFile: 2, seed: 1, idealDevice: true, ageS: nil)
+        var rtl = try VectorsTests.rtl()
+        for f in ["xbar_izh_unit.v", "xbar_izh_tb.v"] { rtl.modelFiles[f] = try String(contentsOfFile: Repo.path("rtl/\(f)"), encoding: .utf8) }
+        let set = try VectorBuilder.build(program: p, chip: Chip(program: p, seed: 1, timing: t.timing),
+                                          data: EventDataset(channels: 1, timesteps: T, samples: rasters), source: src, rtl: rtl)
+        let dir = Repo.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try set.write(to: dir.path)
+        let vectors = dir.appendingPathComponent("models/z.s0.txt")
+        let lines = try String(contentsOf: vectors, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "4 \(T) 1 15 24 20972 19 983040 2 32 32 8")
+        XCTAssertEqual(lines.count, 1 + 4 + 4 * T)
+        let spikes = lines.dropFirst(5).map { $0.split(separator: " ")[4] }.filter { $0 == "1" }.count
+        XCTAssertGreaterThan(spikes, 20, "the neurons fire")
+        let run = try VectorsTests.sh("/bin/sh", [dir.appendingPathComponent("tb/run_models.sh").path], cwd: dir)
+        XCTAssertEqual(run.0, 0, run.1)
+        XCTAssertTrue(run.1.contains("PASS 4 neurons \(T) steps"), run.1)
+        // Flip one expected u (a value the unit recomputes) in sample 0: the testbench fails.
+        var flipped = lines
+        var f = flipped[5 + 4 * 100 + 2].split(separator: " ").map { Int64($0)! }
+        f[3] += 1
+        flipped[5 + 4 * 100 + 2] = f.map(String.init).joined(separator: " ")
+        try (flipped.joined(separator: "\n") + "\n").write(to: vectors, atomically: true, encoding: .utf8)
+        let bad = try VectorsTests.sh("/bin/sh", [dir.appendingPathComponent("tb/run_models.sh").path], cwd: dir)
+        XCTAssertNotEqual(bad.0, 0)
+        XCTAssertTrue(bad.1.contains("FAIL"), bad.1)
     }
 }

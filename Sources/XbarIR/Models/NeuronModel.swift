@@ -38,6 +38,39 @@ public protocol NeuronModel: Sendable {
     static func lower(_ g: ModelParameterSet, size: Int, options: ModelLoweringOptions, file: String, field: String) throws -> ModelParameters
     /// The double-precision reference of the same update (the float twin), from the graph's real parameters.
     static func floatDynamics(_ g: ModelParameterSet, size: Int) -> any FloatNeuronDynamics
+    /// The model's RTL: the unit and its self-checking testbench (file names in rtl/), and how the testbench is run
+    /// on a vector file (`{unit}`, `{tb}`, `{vectors}`, `{out}` are replaced).
+    static var rtl: ModelRTL { get }
+    /// The testbench's vector file of one sample of population `n` (docs/rtl-<model>.md) from an engine's per-step
+    /// records: input, membrane trace, the other state variables after each step, spikes.
+    static func unitVectors(_ n: NeuronDecl, steps: ModelStepRecords) -> String
+}
+
+/// A model's RTL sources and the command that runs its testbench on one vector file.
+public struct ModelRTL: Sendable {
+    public var unit: String
+    public var testbench: String
+    public var command: String
+    public init(unit: String, testbench: String, command: String) {
+        self.unit = unit
+        self.testbench = testbench
+        self.command = command
+    }
+}
+
+/// What an engine recorded about a population over one sample, step by step ([t][i]).
+public struct ModelStepRecords: Sendable {
+    public var input: [[Int64]]
+    public var membrane: [[Int64]]
+    /// The state variables other than the membrane, after each step, by name.
+    public var state: [String: [[Int64]]]
+    public var spiked: [[Bool]]
+    public init(input: [[Int64]], membrane: [[Int64]], state: [String: [[Int64]]], spiked: [[Bool]]) {
+        self.input = input
+        self.membrane = membrane
+        self.state = state
+        self.spiked = spiked
+    }
 }
 
 /// One field of a model's clause: `key value`.

@@ -23,7 +23,8 @@ public enum IzhikevichModel: NeuronModel {
 
     public static func stateTypes(_ p: ModelParameters) -> [IntType] { [p.type("v"), p.type("u")] }
 
-    public static func groupCycles(_ p: ModelParameters) -> Int { Int(p.int("substeps")) }
+    /// K sub-steps plus the load cycle of rtl/xbar_izh_unit.v.
+    public static func groupCycles(_ p: ModelParameters) -> Int { Int(p.int("substeps")) + 1 }
 
     public static func initialState(_ p: ModelParameters, size: Int) -> [[Int64]] { [p.vector("v0"), p.vector("u0")] }
 
