@@ -60,23 +60,25 @@ public struct Compiled: Sendable {
     }
 }
 
-/// Lowers a validated graph onto a target: quantise, map to differential conductance pairs (or electroform them),
-/// tile, place, schedule one timestep, emit IR (docs/compiler.md).
+/// Lowers a validated graph onto a target: stack, quantise, tile, skip empty tiles, place, write the cells
+/// (programmed levels or electroformed pairs), group rows into reads, scale, declare neurons, emit one timestep's
+/// ops, quantise the readout — the passes of `PassManager.standard`, each verified (docs/compiler.md).
 public enum Compiler {
     public static func compile(_ g: Graph, target t: Target, options: CompileOptions = CompileOptions(),
                                file: String = "<graph>") throws -> Compiled {
-        try GraphValidator.validate(g, file: file)
-        var ctx = try Lowering(graph: g, target: t, options: options, file: file)
-        for popName in try Schedule.order(g, file: file) { try ctx.lower(population: popName) }
-        ctx.program.neurons = g.populations.compactMap { ctx.neuronDecls[$0.name] }
-        let readoutScale = try ctx.lowerReadout()
-        try IRVerifier.verify(ctx.program, file: file)
-        let stats = CompileStats(tiles: ctx.tiles, formats: ctx.formats, arraysAvailable: ctx.arraysAvailable,
-                                 macrosUsed: (ctx.program.arrays.count + t.macro.arrays - 1) / t.macro.arrays,
-                                 cellsUsed: ctx.cellsUsed, cellsTotal: ctx.program.arrays.count * t.macro.rows * t.macro.cols,
-                                 conductanceCodes: ctx.map.levelCodes, adcLSBCodes: ctx.adcLSB, readoutScale: readoutScale,
-                                 unformedFraction: ctx.formedCells > 0 ? Double(ctx.unformedCells) / Double(ctx.formedCells) : nil,
-                                 skippedTiles: ctx.skippedTiles)
-        return Compiled(program: ctx.program, stats: stats)
+        var state = try CompilationState(graph: g, target: t, options: options, file: file)
+        try PassManager.standard.run(&state)
+        return Compiled(program: state.program, stats: state.stats)
+    }
+
+    /// The compilation state after pass `last` of the standard pipeline (`xbar compile --print-after`): the partial
+    /// program and every population's work items. An unknown pass name is a one-line error listing the valid ones.
+    public static func state(after last: String, _ g: Graph, target t: Target, options: CompileOptions = CompileOptions(),
+                             file: String = "<graph>") throws -> CompilationState {
+        let pm = PassManager.standard
+        _ = try pm.pass(named: last)
+        var state = try CompilationState(graph: g, target: t, options: options, file: file)
+        try pm.run(&state, through: last)
+        return state
     }
 }

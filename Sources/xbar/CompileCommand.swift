@@ -20,23 +20,37 @@ struct TargetOptions: ParsableArguments {
     func load() throws -> Target { try TargetLoader.resolve(target, searchDirs: targetSearchDirs(), overrides: overrides) }
 }
 
-/// `xbar compile GRAPH --target T -o PROG`
+/// `xbar compile GRAPH --target T -o PROG`; `--passes` lists the pass pipeline, `--print-after PASS` prints the
+/// program after one pass.
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compile", abstract: "Compile a graph JSON to crossbar IR text.")
 
-    @Argument(help: "Graph JSON file, or a .nir file (imported with --dt/--reset, docs/nir.md).") var graph: String
+    @Argument(help: "Graph JSON file, or a .nir file (imported with --dt/--reset, docs/nir.md).") var graph: String?
     @OptionGroup var targetOptions: TargetOptions
     @OptionGroup(title: "NIR input") var nir: NIRImportFlags
     @Option(name: .shortAndLong, help: "Output IR file (default: stdout).") var output: String?
     @Flag(help: "Print tiles, utilisation and formats.") var stats = false
     @Option(help: "Chip instance whose cells are electroformed (forming targets).") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("Print the program after this pass to stdout and stop (see --passes); -o and --stats are not written.", valueName: "PASS"))
+    var printAfter: String?
+    @Flag(help: "List the compiler's passes, one per line, and exit.") var passes = false
+
+    func validate() throws {
+        if graph == nil && !passes { throw ValidationError("Missing expected argument '<graph>'") }
+    }
 
     func run() throws {
         try reportingErrors {
-            let g = try GraphInput.load(graph, nir: nir)
+            if passes { return print(PassManager.standard.listing, terminator: "") }
+            if let p = printAfter { _ = try PassManager.standard.pass(named: p) }
+            let file = graph!
+            let g = try GraphInput.load(file, nir: nir)
             let t = try targetOptions.load()
-            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros, seed: seed),
-                                         file: graph)
+            let options = CompileOptions(replicateMacros: targetOptions.replicateMacros, seed: seed)
+            if let p = printAfter {
+                return print(PipelineDump.text(try Compiler.state(after: p, g, target: t, options: options, file: file)), terminator: "")
+            }
+            let c = try Compiler.compile(g, target: t, options: options, file: file)
             let text = IRPrinter.print(c.program)
             if let o = output { try AtomicFile.write(text, to: o) } else if !stats { print(text, terminator: "") }
             if stats { print(StatsReport.text(c, target: t)) }

@@ -109,7 +109,7 @@ final class MalformedInputTests: XCTestCase {
         assertGraph("\"threshold\": 1.25", "\"threshold\": \"1.25\"", field: "populations[1].threshold", message: "expected a number")
         assertGraph("\"refractory\": 1", "\"refractory\": false", field: "populations[2].refractory", message: "expected a number")
         assertGraph("\"kind\": \"input\"", "\"kind\": \"spiking\"", field: "populations[0].kind",
-                    message: "expected one of \"input\", \"lif\", found \"spiking\"")
+                    message: "expected one of \"input\", \"lif\", \"izhikevich\", found \"spiking\"")
         assertGraph("\"name\": \"b\"", "\"name\": \"a\"", field: "populations[2].name", message: "\"a\" declared twice")
         assertGraph("\"name\": \"b\"", "\"name\": \"b c\"", field: "populations[2].name", message: "expected letters, digits")
     }
@@ -129,7 +129,7 @@ final class MalformedInputTests: XCTestCase {
         assertGraph("[2, 1, -0.5]", "[2, 1]", field: "projections[1].weights.entries[1]",
                     message: "expected [pre, post, weight] with non-negative integer indices")
         assertGraph("\"from\": \"a\", \"to\": \"b\"", "\"from\": \"a\", \"to\": \"in\"", field: "projections[1].to",
-                    message: "\"in\" is an input population; projections must end on lif")
+                    message: "\"in\" is an input population; projections must end on neurons")
         assertGraph("\"from\": \"in\", \"to\": \"a\"", "\"from\": \"x\", \"to\": \"a\"", field: "projections[0].from",
                     message: "no population \"x\"")
         assertGraph("\"delay\": 0,", "\"delay\": 4097,", field: "projections[1].delay", message: "4097 out of range 0...4096")
@@ -156,7 +156,7 @@ final class MalformedInputTests: XCTestCase {
                     message: "expected 3 rows (one per classes), found 2")
         assertGraph("[0.1, 0.2, 0.3]", "[0.1, 0.2]", field: "readout.bias", message: "expected 3 values, found 2")
         assertGraph("\"readout\": {\"from\": \"b\"", "\"readout\": {\"from\": \"in\"", field: "readout.from",
-                    message: "expected a lif population, found \"in\"")
+                    message: "expected a neuron population, found \"in\"")
     }
 
     /// Graphs built in code (the builders, tests) get the same checks from the validator.
@@ -354,10 +354,10 @@ final class MalformedInputTests: XCTestCase {
     }
 
     func testIRParseErrors() {
-        assertIR("xbar-ir 1", "xbar-ir 2", message: "version: this tool reads IR version 1, the file is version 2")
+        assertIR("xbar-ir 1", "xbar-ir 3", message: "version: this tool reads IR versions 1...2, the file is version 3")
         assertIR("xbar-ir 1", "xbar-ir one", message: "version: expected an integer, found 'one'")
         assertIR("%d = sub %e %o sat", "%d = mul %e %o sat",
-                 message: "unknown op 'mul' (expected read, adc, slice, concat, add, sub, scale, lif)")
+                 message: "unknown op 'mul' (expected read, adc, slice, concat, add, sub, scale, lif, izhikevich)")
         assertIR("%d = sub %e %o sat : i7[2]", "%d = sub %e %o sat : q7[2]", message: "result type: expected like i24[200], found 'q7[2]'")
         assertIR("%d = sub %e %o sat : i7[2]", "%d = sub %e %o sat : i7[two]",
                  message: "result type: expected like i24[200], found 'i7[two]'")

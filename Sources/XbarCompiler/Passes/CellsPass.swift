@@ -1,0 +1,37 @@
+import XbarCore
+/// `cells` (docs/compiler.md, sections 3 and 7b): writes every placed array's conductance codes through the
+/// programming strategy — quantised level codes, or electroformed cell pairs keyed by the array's slot — then
+/// releases the dense weight matrices (later passes need only the blocks' shapes and projections).
+public struct CellsPass: CompilerPass {
+    public let name = "cells"
+    public let summary = "write each array's conductance codes: quantised level codes, or electroformed cell pairs"
+
+    public init() {}
+
+    public func run(_ s: inout CompilationState) throws {
+        let c = s.context
+        try s.forEachPopulation { s, p in
+            var tally = CellTally(blocks: s.populations[p].blocks.count)
+            for tile in s.populations[p].tiles {
+                guard let k = tile.slot else { continue }
+                c.strategy.writeCells(of: tile, in: s.populations[p], into: &s.program.arrays[k], slot: k, context: c, tally: &tally)
+            }
+            s.formedCells += tally.formed
+            s.unformedCells += tally.unformed
+            s.populations[p].spread = tally.spread
+            for b in s.populations[p].blocks.indices { s.populations[p].blocks[b].weights = [] }
+        }
+    }
+
+    /// Every array is in the strategy's state (formed or programmed); codes and code types are checked by the IR
+    /// verifier.
+    public func verify(_ s: CompilationState) throws {
+        let formed = s.context.strategy.formsCells
+        for a in s.program.arrays {
+            try passCheck(a.formed == formed, s, "array %\(a.name)", "state \(a.formed ? "formed" : "programmed") on a \(s.context.strategy.name) target")
+        }
+        for w in s.populations {
+            try passCheck(w.spread.count == w.blocks.count, s, "populations.\(w.name)", "\(w.spread.count) spreads for \(w.blocks.count) blocks")
+        }
+    }
+}

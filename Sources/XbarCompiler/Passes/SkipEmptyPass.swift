@@ -1,0 +1,62 @@
+import XbarCore
+import XbarIR
+
+/// `skip-empty` (docs/compiler.md, section 6): drops the array of every tile whose integer weights are all zero
+/// (programmed targets: q; forming targets: graph weights), keeping row tile 0 of a column tile whose tiles are all
+/// empty (its neurons still need a pre-activation). The dropped names are `CompileStats.skippedTiles`.
+public struct SkipEmptyPass: CompilerPass {
+    public let name = "skip-empty"
+    public let summary = "drop the arrays of all-zero tiles (a column tile keeps row tile 0 if all of its tiles are empty)"
+
+    public init() {}
+
+    public func run(_ s: inout CompilationState) throws {
+        var kept: [ArrayDecl] = []
+        try s.forEachPopulation { s, p in
+            let empty = Self.emptyTiles(of: s.populations[p], context: s.context)
+            for i in s.populations[p].tiles.indices {
+                let tile = s.populations[p].tiles[i]
+                guard !empty.contains(i), let old = tile.slot else {
+                    s.populations[p].tiles[i].slot = nil
+                    s.skippedTiles.append(tile.name)
+                    continue
+                }
+                s.populations[p].tiles[i].slot = kept.count
+                kept.append(s.program.arrays[old])
+            }
+        }
+        s.program.arrays = kept
+    }
+
+    /// Indices (into `work.tiles`) of the tiles to drop: those whose integer weights are all zero, except row tile 0
+    /// of a column tile whose tiles all are.
+    static func emptyTiles(of work: PopulationWork, context c: CompilationContext) -> Set<Int> {
+        func isEmpty(_ t: Tile) -> Bool {
+            !t.rows.contains { si in
+                t.neurons.contains { c.strategy.weightCode(work.weight(row: si, neuron: $0), format: work.format, context: c) != 0 }
+            }
+        }
+        var empty = Set(work.tiles.indices.filter { isEmpty(work.tiles[$0]) })
+        for ct in work.colTiles.indices {
+            let column = work.tiles.indices.filter { work.tiles[$0].colTile == ct }
+            if column.allSatisfy({ empty.contains($0) }), let first = column.first(where: { work.tiles[$0].rowTile == 0 }) {
+                empty.remove(first)
+            }
+        }
+        return empty
+    }
+
+    /// Each column tile keeps at least one tile; the kept tiles' arrays are the program's, in tile order.
+    public func verify(_ s: CompilationState) throws {
+        var count = 0
+        for w in s.populations {
+            for ct in w.colTiles.indices {
+                try passCheck(w.tiles.contains { $0.colTile == ct && $0.slot != nil }, s, "populations.\(w.name)",
+                              "column tile \(ct) has no array left")
+            }
+            try verifyArrays(of: w, s)
+            count += w.tiles.filter { $0.slot != nil }.count
+        }
+        try passCheck(count == s.program.arrays.count, s, "arrays", "\(s.program.arrays.count) arrays for \(count) kept tiles")
+    }
+}
