@@ -70,8 +70,10 @@ public struct FormingProgramming: ProgrammingStrategy {
         let lsbUS = Double(c.adcLSB) / c.perUS
         var f = try Quantiser.format(population: c.population(work.name), maxAbsWeight: kMax * lsbUS, qMax: 1,
                                      target: c.target, file: c.file)
+        // Input LSBs per ADC LSB of difference at kMax (lif: 2^F), from the format's own weight step kMax x lsbUS.
+        let step = f.lsbsPerWeightStep(targetFracBits: c.target.neuron.fracBits)
         f.weightScale = kMax
-        return (f, k.map { [$0 / kMax * Double(1 << c.target.neuron.fracBits)] })
+        return (f, k.map { [$0 / kMax * step] })
     }
 
     /// Wanted standard deviation of a block's weights: sqrt(sum (gain x sd)^2 x density) over its projections.
@@ -83,6 +85,12 @@ public struct FormingProgramming: ProgrammingStrategy {
                               "target \(c.target.name) electroforms its weights: only \"random\" projections can be mapped (found another kind; program trained weights with --set device.programming=write_verify)")
             }
             let sd = r.distribution == .normal ? r.b : (r.b - r.a) / 12.0.squareRoot()
+            let mean = r.distribution == .normal ? r.a : (r.a + r.b) / 2
+            // A formed pair's weight G+ - G- is zero-mean: a projection whose mean matters cannot be formed.
+            guard abs(mean) <= 0.05 * sd else {
+                throw c.error("projections.\(pr.name).weights",
+                              "target \(c.target.name) electroforms its weights, which realises zero-mean random weights, but this projection has mean \(r.gain * mean) (standard deviation \(r.gain * sd)); program it with --set device.programming=write_verify")
+            }
             v += (r.gain * sd) * (r.gain * sd) * r.density
         }
         return v.squareRoot()

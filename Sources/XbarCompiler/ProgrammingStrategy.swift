@@ -111,7 +111,7 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
         var lp = 1.0
         let factors = (0..<slices).map { _ in
             defer { lp *= Double(t.cell.levels) }
-            return Double(c.adcLSB) / c.map.stepCodes * lp * Double(1 << t.neuron.fracBits)
+            return Double(c.adcLSB) / c.map.stepCodes * lp * work.format!.lsbsPerWeightStep(targetFracBits: t.neuron.fracBits)
         }
         return (work.format!, [factors])
     }

@@ -1,4 +1,5 @@
 import XbarCore
+import XbarIR
 import XbarGraph
 import XbarTarget
 
@@ -20,6 +21,9 @@ public struct PopulationFormat: Equatable, Sendable {
     /// Real value of one membrane LSB (the unit of threshold, biases, membrane and synaptic current): the weight step
     /// s / 2^F (forming targets: kMax x ADC LSB in uS / 2^F).
     public var membraneLSB: Double = 0
+    /// A population of a registered neuron model: the real value of one LSB of its input current (the model's, not
+    /// the target's `frac_bits`); nil for lif.
+    public var modelInputLSB: Double? = nil
     /// Per-neuron bias in membrane LSBs added to `bias` (nil when the graph has none).
     public var neuronBias: [Int64]? = nil
     /// The synapse's decay multiplier (shift `decayShift`), bias and per-neuron bias, when the population has one.
@@ -27,6 +31,13 @@ public struct PopulationFormat: Equatable, Sendable {
 }
 
 /// The quantised synapse of a population (docs/compiler.md, section 2).
+extension PopulationFormat {
+    /// Input LSBs per weight step: 2^F for lif (F = the target's frac_bits), weightScale / inputLSB for a model.
+    public func lsbsPerWeightStep(targetFracBits F: Int) -> Double {
+        modelInputLSB.map { weightScale / $0 } ?? Double(1 << F)
+    }
+}
+
 public struct SynapseFormat: Equatable, Sendable {
     public var decayMul: Int64
     public var bias: Int64
@@ -39,6 +50,7 @@ public enum Quantiser {
     /// `qMax` overrides levels^slices - 1 (forming mode: the weight unit is one ADC LSB, qMax 1).
     public static func format(population p: Population, maxAbsWeight: Double, qMax qOverride: Int64? = nil, target t: Target,
                               file: String) throws -> PopulationFormat {
+        if let m = p.model { return try modelFormat(population: p, m, maxAbsWeight: maxAbsWeight, qMax: qOverride, target: t, file: file) }
         let lif = p.lif!
         var qMax: Int64 = 1
         for _ in 0..<t.mapping.slices { qMax *= Int64(t.cell.levels) }
@@ -71,6 +83,26 @@ public enum Quantiser {
             let (sb, snb) = try biases(y.bias, y.neuronBias, unit: unit, fits: .i(40), field: "\(field).synapse", file: file)
             f.synapse = SynapseFormat(decayMul: Fixed.roundReal(y.decay * Double(1 << D), .halfEven), bias: sb, neuronBias: snb)
         }
+        return f
+    }
+
+    /// The format of a population of a registered model: the weight step as for lif, the model's input LSB as the
+    /// unit the crossbar output is scaled to; threshold, bias and decay belong to the model (zero here).
+    static func modelFormat(population p: Population, _ m: ModelParameterSet, maxAbsWeight: Double, qMax qOverride: Int64?,
+                            target t: Target, file: String) throws -> PopulationFormat {
+        guard let model = NeuronModels.model(m.model) else {
+            throw XbarError(file: file, field: "populations.\(p.name).kind",
+                            "unknown neuron model \"\(m.model)\" (expected \(NeuronModels.keywords.joined(separator: ", ")))")
+        }
+        var qMax: Int64 = 1
+        for _ in 0..<t.mapping.slices { qMax *= Int64(t.cell.levels) }
+        qMax = qOverride ?? (qMax - 1)
+        let s = maxAbsWeight > 0 ? maxAbsWeight / Double(qMax) : 1.0
+        let lsb = model.inputLSB(m, options: ModelLoweringOptions(countBits: t.neuron.countBits))
+        var f = PopulationFormat(population: p.name, weightScale: s, qMax: qMax, fracBits: 0, threshold: 0, bias: 0,
+                                 decayMul: 0, decayShift: 0, maxWeightError: 0)
+        f.membraneLSB = lsb
+        f.modelInputLSB = lsb
         return f
     }
 

@@ -3,13 +3,15 @@ import Foundation
 import XbarCore
 import XbarIR
 import XbarLearn
+import XbarGraph
+import XbarTarget
 
 /// `xbar models`: the registered neuron models and their checks (docs/ir.md, "Neuron models"; docs/izhikevich.md).
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List the neuron models and check their fixed-point forms against their float references.",
-        subcommands: [List.self, IzhikevichAgreementCommand.self],
+        subcommands: [List.self, IzhikevichAgreementCommand.self, IzhikevichReservoirCommand.self],
         defaultSubcommand: List.self)
 
     /// `xbar models list`: every model with its IR fields, per-neuron lines and state.
@@ -63,6 +65,50 @@ struct IzhikevichAgreementCommand: ParsableCommand {
                 } else {
                     print("| \(F) | \(r.floatSpikes) | \(r.fixedSpikes) | \(r.matched) | \(String(format: "%.2f %%", 100 * r.agreement)) | \(String(format: "%.2f", r.floatRateHz)) | \(String(format: "%.2f", r.fixedRateHz)) | \(String(format: "%.2f %%", 100 * r.perturbedAgreement)) |")
                 }
+            }
+        }
+    }
+}
+
+/// `xbar models izhikevich-reservoir`: the 1000-neuron heterogeneous Izhikevich reservoir compiled onto a target and
+/// emulated, against the graph's float twin (docs/izhikevich.md, "Reservoir").
+struct IzhikevichReservoirCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "izhikevich-reservoir",
+        abstract: "Compile and emulate the Izhikevich (2003) reservoir; compare firing rates with the float twin.")
+
+    @Option(help: "Target name (in targets/) or path to a target .toml.") var target = "neurram-130nm"
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change one target value, e.g. --set timing.max_rows_driven=32 (repeatable).", valueName: "TABLE.KEY=VALUE"))
+    var overrides: [String] = []
+    @Option(help: "Samples of 1000 steps (1 s) of Poisson input.") var samples = 2
+    @Option(help: "Seed of the network, the input and the chip.") var seed: UInt64 = 1
+    @Flag(help: "Read the programmed codes exactly (no device effects).") var idealDevice = false
+    @Flag(help: "One sample of 300 steps.") var quick = false
+    @Option(help: "Scale of the paper's recurrent weights (excitatory uniform [0, 0.5], inhibitory [-1, 0]).") var recurrentScale = 0.25
+    @Option(help: "Input channels' Poisson rate, Hz.") var inputRate = 25.0
+    @Option(help: "Also write the reservoir's graph JSON to this path.") var writeGraph: String?
+
+    func run() throws {
+        try reportingErrors {
+            let t = try TargetLoader.resolve(target, searchDirs: targetSearchDirs(), overrides: overrides)
+            var o = IzhikevichReservoir.Options()
+            o.samples = quick ? 1 : samples
+            o.timesteps = quick ? 300 : 1000
+            o.seed = seed
+            o.recurrentScale = recurrentScale
+            o.inputRateHz = inputRate
+            guard o.samples >= 1 && o.samples <= 1000 else { throw XbarError(file: "<args>", field: "--samples", "expected 1...1000") }
+            if let path = writeGraph {
+                try AtomicFile.write(Data(GraphWriter.json(IzhikevichReservoir.graph(o)).utf8), to: path)
+            }
+            let c = try IzhikevichReservoir.compare(o, target: t, idealDevice: idealDevice)
+            print("izhikevich reservoir on \(c.target) (\(c.arrays) arrays), \(o.samples) x \(o.timesteps) steps, seed \(seed)\(idealDevice ? ", ideal device" : "")")
+            print("| population | chip mean (Hz) | twin mean (Hz) | mean error | chip sd (Hz) | twin sd (Hz) | chip active | twin active |")
+            print("|---|---|---|---|---|---|---|---|")
+            for pop in ["exc", "inh"] {
+                let a = c.chip[pop]!, b = c.twin[pop]!
+                print(String(format: "| %@ | %.2f | %.2f | %.2f %% | %.2f | %.2f | %.3f | %.3f |", pop, a.meanHz, b.meanHz,
+                             100 * c.meanRateError(pop), a.sdHz, b.sdHz, a.activeFraction, b.activeFraction))
             }
         }
     }

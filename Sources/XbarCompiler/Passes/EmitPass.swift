@@ -35,7 +35,9 @@ public struct EmitPass: CompilerPass {
             pre = "\(w.name).pre"
             program.step.append(Op(result: pre, type: preType, length: w.size, kind: .concat(operands: colParts)))
         }
-        program.step.append(Op(result: "\(w.name).spk", type: .u(1), length: w.size, kind: .lif(population: w.name, input: pre)))
+        let update: OpKind = w.neuron?.model.map { .neuron(model: $0.model, population: w.name, input: pre) }
+            ?? .lif(population: w.name, input: pre)
+        program.step.append(Op(result: "\(w.name).spk", type: .u(1), length: w.size, kind: update))
     }
 
     /// The ops of one read of `array` for `nn` neurons, named `base.*`, adding each slice's current to `partial`.

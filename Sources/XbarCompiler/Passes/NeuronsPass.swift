@@ -21,11 +21,23 @@ public struct NeuronsPass: CompilerPass {
             decls[w.name] = decl
         }
         s.program.neurons = c.graph.populations.compactMap { decls[$0.name] }
+        // A registered model's population needs IR version 2; lif-only programs stay version 1.
+        s.program.version = s.program.requiredVersion
     }
 
     /// The neuron declaration of a population (docs/compiler.md, section 5); `preBound` bounds |pre-activation|.
     public static func neuronDecl(_ pop: Population, _ fmt: PopulationFormat, preBound: Int64, target t: Target,
                                   file: String) throws -> NeuronDecl {
+        if let m = pop.model {
+            guard let model = NeuronModels.model(m.model) else {
+                throw XbarError(file: file, field: "populations.\(pop.name).kind", "unknown neuron model \"\(m.model)\"")
+            }
+            // The model's own lowering (Sources/XbarIR/Models/<Model>/); its input LSB is the one `scales` used.
+            let p = try model.lower(m, size: pop.size, options: ModelLoweringOptions(countBits: t.neuron.countBits),
+                                    file: file, field: "populations.\(pop.name)")
+            return NeuronDecl(name: pop.name, size: pop.size, model: p, countType: .u(t.neuron.countBits),
+                              membraneType: model.stateTypes(p)[0])
+        }
         let lif = pop.lif!
         let refractory = lif.spiking ? lif.refractory : 0
         let refrType = IntType.unsignedFitting(Int64(Swift.max(1, refractory)))

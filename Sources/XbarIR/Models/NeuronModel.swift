@@ -36,6 +36,9 @@ public protocol NeuronModel: Sendable {
     /// The population's IR parameters from the graph's real parameters (the compiler's quantisation); `lsb` is the
     /// real value of one state LSB the compiler scales the input to. Errors name `field`.
     static func lower(_ g: ModelParameterSet, size: Int, options: ModelLoweringOptions, file: String, field: String) throws -> ModelParameters
+    /// The real value (graph input units) of one LSB of the population's input current: the compiler scales the
+    /// crossbar's output to it.
+    static func inputLSB(_ g: ModelParameterSet, options: ModelLoweringOptions) -> Double
     /// The double-precision reference of the same update (the float twin), from the graph's real parameters.
     static func floatDynamics(_ g: ModelParameterSet, size: Int) -> any FloatNeuronDynamics
     /// The model's RTL: the unit and its self-checking testbench (file names in rtl/), and how the testbench is run

@@ -52,6 +52,12 @@ extension IzhikevichModel {
         return p
     }
 
+    /// One state LSB, 2^-F mV (mV/ms for the input current).
+    public static func inputLSB(_ g: ModelParameterSet, options: ModelLoweringOptions) -> Double {
+        let F = g.scalars["frac_bits"].map { Int($0) } ?? options.fracBits ?? defaultFracBits
+        return 1 / Double(Int64(1) << Swift.min(Swift.max(F, 0), 24))
+    }
+
     /// The largest S <= 30 with (2^(V-1))^2 / 2^F x round(0.04 x 2^S) < 2^62.
     static func quadShift(vBits: Int, frac F: Int) -> Int {
         let vMax = Double(Int64(1) << (vBits - 1))
