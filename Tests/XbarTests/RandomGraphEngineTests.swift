@@ -40,6 +40,18 @@ extension RTGraphGenerator {
             }
         }
         g.projections += extra
+        // Izhikevich neurons (a separate stream): a third of the spiking lif populations become heterogeneous
+        // Izhikevich populations of the 2003 parameter spread with a tonic current, so lif and Izhikevich populations
+        // share graphs, arrays and spike histories.
+        var z = RTRandom(seed: seed ^ 0x12E_4E0C, id: UInt32(index), purposes: (912, 913))
+        for k in g.populations.indices where g.populations[k].kind == .lif && g.populations[k].lif!.spiking && z.chance(0.33) {
+            let size = g.populations[k].size
+            var m = IzhikevichModel.heterogeneous(size: size, excitatory: z.int(0, size), seed: seed &+ UInt64(index))
+            m.perNeuron["bias"] = (0..<size).map { _ in 12 * z.uniform() - 2 }
+            m.scalars["substeps"] = Double(z.pick([1, 2, 4]))
+            if z.chance(0.3) { m.scalars["frac_bits"] = Double(z.pick([8, 12])); m.scalars["v_bits"] = Double(z.pick([20, 24])) }
+            g.populations[k] = Population(name: g.populations[k].name, kind: .izhikevich, size: size, model: m)
+        }
         return g
     }
 }
@@ -78,6 +90,7 @@ final class RandomGraphEngineTests: XCTestCase {
         let noisy = try TargetLoader.parse(noisyText, file: "tiny-noisy.toml")
         var cases = 0, spikes = 0, overflowRuns = 0, cycleCases = 0
         var synapses = 0, nonSpiking = 0, biased = 0, longDelays = 0, pairsAtTwoDelays = 0
+        var izhikevich = 0, mixed = 0
         var gi = 0
         while cases < 1000 {
             let g = RTGraphGenerator.makeWithNeuronModels(gi, seed: 77)
@@ -107,6 +120,8 @@ final class RandomGraphEngineTests: XCTestCase {
                 cycleCases += 1
             }
             let lifs = g.populations.compactMap(\.lif)
+            izhikevich += g.populations.filter { $0.kind == .izhikevich }.count
+            mixed += g.populations.contains { $0.kind == .izhikevich } && g.populations.contains { $0.kind == .lif } ? 1 : 0
             synapses += lifs.filter { $0.synapse != nil }.count
             nonSpiking += lifs.filter { !$0.spiking }.count
             biased += lifs.filter { $0.neuronBias != nil || $0.synapse?.neuronBias != nil }.count
@@ -122,7 +137,8 @@ final class RandomGraphEngineTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(cycleCases, 150)
         print("random graphs: \(cycleCases) of \(cases) also on the cycle engine")
         for (what, n) in [("synapse", synapses), ("non-spiking", nonSpiking), ("per-neuron bias", biased),
-                          ("delay > 1", longDelays), ("pair at two delays", pairsAtTwoDelays)] {
+                          ("delay > 1", longDelays), ("pair at two delays", pairsAtTwoDelays), ("izhikevich", izhikevich),
+                          ("lif and izhikevich in one graph", mixed)] {
             XCTAssertGreaterThan(n, 50, "\(what) in \(cases) random graphs")
         }
     }
