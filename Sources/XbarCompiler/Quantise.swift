@@ -52,10 +52,7 @@ public enum Quantiser {
                               file: String) throws -> PopulationFormat {
         if let m = p.model { return try modelFormat(population: p, m, maxAbsWeight: maxAbsWeight, qMax: qOverride, target: t, file: file) }
         let lif = p.lif!
-        var qMax: Int64 = 1
-        for _ in 0..<t.mapping.slices { qMax *= Int64(t.cell.levels) }
-        qMax -= 1
-        if let o = qOverride { qMax = o }
+        let qMax = qOverride ?? largestLevel(t)
         let s = maxAbsWeight > 0 ? maxAbsWeight / Double(qMax) : 1.0
         let F = t.neuron.fracBits
         let unit = s / Double(1 << F)
@@ -94,9 +91,7 @@ public enum Quantiser {
             throw XbarError(file: file, field: "populations.\(p.name).kind",
                             "unknown neuron model \"\(m.model)\" (expected \(NeuronModels.keywords.joined(separator: ", ")))")
         }
-        var qMax: Int64 = 1
-        for _ in 0..<t.mapping.slices { qMax *= Int64(t.cell.levels) }
-        qMax = qOverride ?? (qMax - 1)
+        let qMax = qOverride ?? largestLevel(t)
         let s = maxAbsWeight > 0 ? maxAbsWeight / Double(qMax) : 1.0
         let lsb = model.inputLSB(m, options: ModelLoweringOptions(countBits: t.neuron.countBits))
         var f = PopulationFormat(population: p.name, weightScale: s, qMax: qMax, fracBits: 0, threshold: 0, bias: 0,
@@ -104,6 +99,13 @@ public enum Quantiser {
         f.membraneLSB = lsb
         f.modelInputLSB = lsb
         return f
+    }
+
+    /// The largest |q| of a weight: levels^slices - 1.
+    static func largestLevel(_ t: Target) -> Int64 {
+        var q: Int64 = 1
+        for _ in 0..<t.mapping.slices { q *= Int64(t.cell.levels) }
+        return q - 1
     }
 
     /// A scalar bias and optional per-neuron biases in membrane LSBs: bias_q = round_half_even(bias / unit) and
