@@ -408,6 +408,8 @@ private struct ExactState {
             if let c = syn[n.name] { result.synapse[n.name] = c.map { $0.int64! } }
             if let st = modelState[n.name], let names = n.model.flatMap({ NeuronModels.model($0.model) })?.stateNames {
                 result.state[n.name] = Dictionary(uniqueKeysWithValues: zip(names, st.map { $0.map { $0.int64! } }))
+            } else {
+                result.state[n.name] = SampleResult.lifState(n, result.membrane[n.name]!, result.synapse[n.name] ?? [])
             }
             if trace { result.traces[n.name] = traces[n.name]! }
         }

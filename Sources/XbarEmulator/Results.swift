@@ -74,8 +74,9 @@ public struct SampleResult: Equatable, Sendable {
     public var membrane: [String: [Int64]] = [:]
     /// Final synaptic current per population that has a synapse, after the last step.
     public var synapse: [String: [Int64]] = [:]
-    /// Final state of every population of a registered model, by population then state variable name (the
-    /// membrane, the model's first state variable, is also in `membrane`).
+    /// Final state of every population by population then state variable name: a registered model's `stateNames`
+    /// (its first, the membrane, is also in `membrane`), a lif population's `mem` and `syn` (also in `membrane` and
+    /// `synapse`).
     public var state: [String: [String: [Int64]]] = [:]
     /// Integer readout accumulators per readout.
     public var readout: [String: [Int64]] = [:]
@@ -89,13 +90,18 @@ public struct SampleResult: Equatable, Sendable {
     mutating func storePopulations(_ neurons: [NeuronDecl], spikes: [[Spike]], counts: [[Int64]], membrane: [[Int64]],
                                    synapse: [[Int64]], traces: [PopulationTrace]?, state: [[String: [Int64]]?] = []) {
         for (i, n) in neurons.enumerated() {
-            if i < state.count, let st = state[i] { self.state[n.name] = st }
+            if i < state.count, let st = state[i] { self.state[n.name] = st } else { self.state[n.name] = SampleResult.lifState(n, membrane[i], synapse[i]) }
             self.spikes[n.name] = spikes[i]
             self.counts[n.name] = counts[i]
             self.membrane[n.name] = membrane[i]
             if n.synapse != nil { self.synapse[n.name] = synapse[i] }
             if let traces { self.traces[n.name] = traces[i] }
         }
+    }
+
+    /// A lif population's final state by name: `mem`, and `syn` when it has a synapse.
+    static func lifState(_ n: NeuronDecl, _ mem: [Int64], _ syn: [Int64]) -> [String: [Int64]] {
+        n.synapse == nil ? ["mem": mem] : ["mem": mem, "syn": syn]
     }
 
     /// Smallest index of the largest readout value.

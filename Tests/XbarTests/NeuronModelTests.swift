@@ -69,6 +69,7 @@ final class NeuronModelTests: XCTestCase {
         XCTAssertEqual(r.counts["n"]!, [3])
         XCTAssertEqual(r.membrane["n"]!, [29])
         XCTAssertEqual(r.synapse["n"]!, [28])
+        XCTAssertEqual(r.state["n"]!, ["mem": [29], "syn": [28]], "state by name, on every engine")
         XCTAssertEqual(r.counters.neuronUpdates, 8)
         XCTAssertEqual(report.total, 0)
 
