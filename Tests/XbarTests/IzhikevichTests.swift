@@ -172,3 +172,72 @@ final class IzhikevichRTLTests: XCTestCase {
         XCTAssertTrue(bad.1.contains("FAIL"), bad.1)
     }
 }
+
+/// The native kernel and the exact update against scripts/izh_reference.py, an independent integer-only Python
+/// implementation of docs/ir.md: the four classic sets (regular spiking, fast spiking, chattering, intrinsically
+/// bursting) first, then the 2003 heterogeneous network, over rounding modes, sub-steps and narrow widths.
+final class IzhikevichReferenceTests: XCTestCase {
+    func testKernelAndExactUpdateEqualThePythonReference() throws {
+        let configs: [[String]] = [
+            ["--seed", "1"],
+            ["--seed", "2", "--rnd", "floor", "--substeps", "1", "--frac", "12", "--vbits", "30"],
+            ["--seed", "3", "--rnd", "half_even", "--substeps", "4", "--frac", "8", "--vbits", "28", "--abfrac", "20"],
+            ["--seed", "4", "--rnd", "trunc", "--vbits", "20", "--ubits", "20", "--frac", "12", "--cbits", "4", "--heavy", "0.05"],
+        ]
+        for args in configs {
+            let dir = Repo.tempDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let file = dir.appendingPathComponent("v.txt")
+            let r = try VectorsTests.sh("/usr/bin/env", ["python3", Repo.path("scripts/izh_reference.py"), "--out", file.path,
+                                                         "--neurons", "12", "--steps", "400", "--quiet"] + args, cwd: dir)
+            XCTAssertEqual(r.0, 0, r.1)
+            try Self.check(file, "\(args)")
+        }
+    }
+
+    /// Replays a vector file through the native kernel and the exact update (MPZ) and compares every field.
+    static func check(_ file: URL, _ what: String) throws {
+        let nums = try String(contentsOf: file, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Int64($0)! }
+        let (N, T, H, F, G, Q, S, PK, R) = (Int(nums[0]), Int(nums[1]), nums[2], nums[3], nums[4], nums[5], nums[6], nums[7], Int(nums[8]))
+        let (VB, UB, CB) = (Int(nums[9]), Int(nums[10]), Int(nums[11]))
+        var at = 12
+        var cols = [[Int64]](repeating: [], count: 7)
+        for _ in 0..<N { for k in 0..<7 { cols[k].append(nums[at]); at += 1 } }
+        let rnd: [Rounding] = [.floor, .trunc, .halfUp, .halfEven]
+        let n = IzhikevichTests.population(size: N, F: Int(F), G: Int(G), K: 1 << Int(H), quad: Q, qshr: S, rnd: rnd[R],
+                                           v: .i(VB), u: .i(UB), a: cols[0], b: cols[1], c: cols[2], d: cols[3], bias: cols[4],
+                                           v0: cols[5], u0: cols[6])
+        var p = n.model!
+        p.integers["peak"] = PK
+        let kernel = IzhikevichModel.kernel(p, size: N)
+        let v = UnsafeMutablePointer<Int64>.allocate(capacity: N), u = UnsafeMutablePointer<Int64>.allocate(capacity: N)
+        let count = UnsafeMutablePointer<Int64>.allocate(capacity: N), out = UnsafeMutablePointer<Int64>.allocate(capacity: N)
+        let tr = UnsafeMutablePointer<Int64>.allocate(capacity: N), sp = UnsafeMutablePointer<Int32>.allocate(capacity: N)
+        let input = UnsafeMutablePointer<Int64>.allocate(capacity: N)
+        defer { for q in [v, u, count, out, tr, input] { q.deallocate() }; sp.deallocate() }
+        v.initialize(from: cols[5], count: N); u.initialize(from: cols[6], count: N); count.initialize(repeating: 0, count: N)
+        var exact = (0..<N).map { [MPZ(cols[5][$0]), MPZ(cols[6][$0])] }
+        var exactCount = [Int64](repeating: 0, count: N)
+        let countMax = IntType.u(CB).max
+        var spikes = 0
+        for t in 0..<T {
+            let rows = (0..<N).map { i in (0..<6).map { nums[at + 6 * i + $0] } }
+            at += 6 * N
+            for i in 0..<N { input[i] = rows[i][0] }
+            _ = kernel.update(lo: 0, hi: N, input: input, state: [v, u], count: count, countMax: countMax, out: out, trace: tr, spikes: sp)
+            for i in 0..<N {
+                let want = rows[i]
+                let got = [input[i], tr[i], v[i], u[i], out[i], count[i]]
+                guard got == want else { return XCTFail("\(what): native step \(t) neuron \(i): got \(got), want \(want)") }
+                let (s, trace) = IzhikevichModel.exactUpdate(p, neuron: i, input: MPZ(want[0]), state: &exact[i]) { x, type, _ in
+                    x.fitted(to: type, .sat).value
+                }
+                exactCount[i] = Swift.min(exactCount[i] + (s ? 1 : 0), countMax)
+                let e = [want[0], trace.int64!, exact[i][0].int64!, exact[i][1].int64!, s ? 1 : 0, exactCount[i]]
+                guard e == want else { return XCTFail("\(what): exact step \(t) neuron \(i): got \(e), want \(want)") }
+                spikes += s ? 1 : 0
+            }
+        }
+        XCTAssertGreaterThan(spikes, 20, what)
+    }
+}
