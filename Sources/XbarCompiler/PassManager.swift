@@ -13,6 +13,13 @@ public protocol CompilerPass: Sendable {
     /// Throws when something the pass must have produced does not hold. The pass manager also runs the IR verifier
     /// on the program after every pass (`PassManager.verify(_:after:)`).
     func verify(_ state: CompilationState) throws
+    /// Whether the pass writes the program (then the IR verifier runs after it); passes that only fill work items
+    /// say false, which spares a comparison of the whole program.
+    var changesProgram: Bool { get }
+}
+
+extension CompilerPass {
+    public var changesProgram: Bool { true }
 }
 
 /// Runs the passes in order, verifies the state after each one, and can stop after a named pass.
@@ -49,10 +56,9 @@ public struct PassManager: Sendable {
     public func run(_ state: inout CompilationState, through last: String? = nil) throws {
         if let last { _ = try pass(named: last) }
         for p in passes {
-            let before = state.program
             try p.run(&state)
             state.passesRun.append(p.name)
-            if state.failure == nil { try verify(state, after: p, programChanged: state.program != before) }
+            if state.failure == nil { try verify(state, after: p, programChanged: p.changesProgram) }
             if p.name == last { break }
         }
         if let f = state.failure { throw f.error }
@@ -65,7 +71,7 @@ public struct PassManager: Sendable {
         let complete = !state.program.step.isEmpty
         do {
             try p.verify(state)
-            if programChanged && !complete { try Self.verifyPartialProgram(state) }
+            if programChanged && !complete { try Self.verifyPartialProgram(state, codes: p.name == "cells") }
         } catch let e as XbarError {
             throw XbarError(file: e.file, field: "after pass \(p.name)" + (e.field.isEmpty ? "" : ": \(e.field)"), e.message)
         }
@@ -75,11 +81,12 @@ public struct PassManager: Sendable {
     /// The IR verifier on a program without a step block yet: its neuron and readout declarations are left out (the
     /// verifier requires every declared population to be updated by a step op); everything else declared so far —
     /// inputs, arrays with their placement and codes — must already be valid IR.
-    public static func verifyPartialProgram(_ state: CompilationState) throws {
+    /// Cell codes are checked after `cells` only (before it every cell holds the unused code).
+    public static func verifyPartialProgram(_ state: CompilationState, codes: Bool = true) throws {
         var p = state.program
         p.neurons = []
         p.readouts = []
-        try IRVerifier.verify(p, file: state.context.file)
+        try IRVerifier.verify(p, file: state.context.file, codes: codes)
     }
 }
 

@@ -319,67 +319,28 @@ public struct IRParser {
         let result = try c.name("%", "result name")
         try c.keyword("=")
         let mnemonic = try c.next("op")
-        let kind: OpKind
-        switch mnemonic {
-        case "read":
-            let array = try c.name("%", "array")
-            try c.keyword("cols")
-            let col = try c.count("cols", max: 1 << 16)
-            try c.keyword("rows")
-            let rows = try rowSources(try c.next("row sources"), l.line)
-            try c.keyword("cells_per_weight")
-            let k = Int(try c.int("cells_per_weight", min: 1, max: 64))
-            try c.keyword("vread_mv")
-            let v = try c.double("vread_mv")
-            try c.keyword("tread_ns")
-            let t = try c.double("tread_ns")
-            kind = .read(array: array, rows: rows, colStart: col, cellsPerWeight: k, vReadMV: v, tReadNS: t)
-        case "adc":
-            let o = try c.name("%", "operand")
-            try c.keyword("bits")
-            let bits = Int(try c.int("bits", min: 1, max: 32))
-            try c.keyword("lsb")
-            let lsb = try c.int("lsb", min: 1, max: Int64(1) << 40)
-            try c.keyword("offset")
-            let off = try c.int("offset", min: -(Int64(1) << 40), max: Int64(1) << 40)
-            let r = try c.enumValue(Rounding.self, "rounding")
-            kind = .adc(operand: o, bits: bits, lsb: lsb, offset: off, rounding: r)
-        case "slice":
-            let o = try c.name("%", "operand")
-            try c.keyword("start")
-            let s = try c.count("start", max: IRParser.maxLength)
-            try c.keyword("stride")
-            let st = Int(try c.int("stride", min: 1, max: Int64(IRParser.maxLength)))
-            kind = .slice(operand: o, start: s, stride: st)
-        case "concat":
-            var os: [String] = []
-            while c.pos < c.tokens.count && c.tokens[c.pos] != ":" { os.append(try c.name("%", "operand")) }
-            kind = .concat(operands: os)
-        case "add", "sub":
-            let a = try c.name("%", "operand a")
-            let b = try c.name("%", "operand b")
-            let o = try c.enumValue(Overflow.self, "overflow")
-            kind = mnemonic == "add" ? .add(a: a, b: b, overflow: o) : .sub(a: a, b: b, overflow: o)
-        case "scale":
-            let o = try c.name("%", "operand")
-            try c.keyword("mul")
-            let m = try c.int("mul", min: -(Int64(1) << 31), max: Int64(1) << 31)
-            try c.keyword("shr")
-            let s = Int(try c.int("shr", min: 0, max: 48))
-            let r = try c.enumValue(Rounding.self, "rounding")
-            let ov = try c.enumValue(Overflow.self, "overflow")
-            kind = .scale(operand: o, mul: m, shift: s, rounding: r, overflow: ov)
-        case "lif":
-            let pop = try c.name("@", "population")
-            let input = try c.name("%", "input")
-            kind = .lif(population: pop, input: input)
-        case _ where version >= 2 && NeuronModels.model(String(mnemonic)) != nil:
-            let pop = try c.name("@", "population")
-            let input = try c.name("%", "input")
-            kind = .neuron(model: String(mnemonic), population: pop, input: input)
-        default:
-            throw fail("unknown op '\(mnemonic)' (expected read, adc, slice, concat, add, sub, scale, \(NeuronModels.keywords.joined(separator: ", ")))", line: l.line)
+        // Every op's text is its definition's parts (OpDefinitions.swift); model ops exist from version 2 on.
+        guard let def = OpDefinition.definition(String(mnemonic)), version >= 2 || OpDefinition.builtIn[String(mnemonic)] != nil else {
+            throw fail("unknown op '\(mnemonic)' (expected \(OpDefinition.mnemonics.joined(separator: ", ")))", line: l.line)
         }
+        var fields: [OpField] = []
+        for part in def.parts {
+            switch part {
+            case let .keyword(k): try c.keyword(k)
+            case let .value(what), let .array(what): fields.append(.name(try c.name("%", what)))
+            case let .values(what):
+                var os: [String] = []
+                while c.pos < c.tokens.count && c.tokens[c.pos] != ":" { os.append(try c.name("%", what)) }
+                fields.append(.names(os))
+            case let .population(what): fields.append(.name(try c.name("@", what)))
+            case let .int(what, lo, hi): fields.append(.int(try c.int(what, min: lo, max: hi)))
+            case let .real(what): fields.append(.real(try c.double(what)))
+            case let .rounding(what): fields.append(.rounding(try c.enumValue(Rounding.self, what)))
+            case let .overflow(what): fields.append(.overflow(try c.enumValue(Overflow.self, what)))
+            case let .rowSources(what): fields.append(.rows(try rowSources(try c.next(what), l.line)))
+            }
+        }
+        let kind = def.make(fields)
         try c.keyword(":")
         let tt = try c.next("result type")
         guard let lb = tt.firstIndex(of: "["), tt.last == "]", let ty = IntType(tt[..<lb]),

@@ -107,29 +107,24 @@ public enum IRPrinter {
         out += "end\n\n"
     }
 
-    /// One op line, without indentation.
+    /// One op line, without indentation: the op definition's parts (OpDefinitions.swift) in order.
     public static func opLine(_ op: Op) -> String {
-        let body: String
-        switch op.kind {
-        case let .read(array, rows, colStart, k, v, t):
-            let rs = rows.map { "\($0.rowStart):@\($0.source)[\($0.srcStart):\($0.count)]@\($0.delay)" }
-            body = "read %\(array) cols \(colStart) rows [\(rs.joined(separator: ", "))] cells_per_weight \(k) vread_mv \(v) tread_ns \(t)"
-        case let .adc(o, bits, lsb, offset, r):
-            body = "adc %\(o) bits \(bits) lsb \(lsb) offset \(offset) \(r.rawValue)"
-        case let .slice(o, start, stride):
-            body = "slice %\(o) start \(start) stride \(stride)"
-        case let .concat(os):
-            body = "concat " + os.map { "%\($0)" }.joined(separator: " ")
-        case let .add(a, b, o):
-            body = "add %\(a) %\(b) \(o.rawValue)"
-        case let .sub(a, b, o):
-            body = "sub %\(a) %\(b) \(o.rawValue)"
-        case let .scale(x, mul, shift, r, o):
-            body = "scale %\(x) mul \(mul) shr \(shift) \(r.rawValue) \(o.rawValue)"
-        case let .lif(pop, input):
-            body = "lif @\(pop) %\(input)"
-        case let .neuron(model, pop, input):
-            body = "\(model) @\(pop) %\(input)"
+        let def = OpDefinition.of(op.kind)
+        var body = def.mnemonic
+        var fields = def.fields(op.kind).makeIterator()
+        for part in def.parts {
+            if case let .keyword(k) = part { body += " " + k; continue }
+            switch fields.next()! {
+            case let .name(n):
+                if case .population = part { body += " @" + n } else { body += " %" + n }
+            case let .names(ns): body += " " + ns.map { "%\($0)" }.joined(separator: " ")
+            case let .int(v): body += " \(v)"
+            case let .real(v): body += " \(v)"
+            case let .rounding(r): body += " " + r.rawValue
+            case let .overflow(o): body += " " + o.rawValue
+            case let .rows(rows):
+                body += " [" + rows.map { "\($0.rowStart):@\($0.source)[\($0.srcStart):\($0.count)]@\($0.delay)" }.joined(separator: ", ") + "]"
+            }
         }
         return "%\(op.result) = \(body) : \(op.type)[\(op.length)]"
     }

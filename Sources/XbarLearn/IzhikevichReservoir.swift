@@ -87,6 +87,8 @@ public enum IzhikevichReservoir {
     public struct Comparison: Sendable {
         public var target: String
         public var arrays: Int
+        /// The compiled program.
+        public var program: Program
         public var chip: [String: Rates]
         public var twin: [String: Rates]
         /// |chip - twin| / twin of the mean rate, per population.
@@ -123,7 +125,7 @@ public enum IzhikevichReservoir {
             for pop in ["exc", "inh"] { twinCounts[pop, default: []].append(r.counts[twin.neuronIndex(pop)!]) }
         }
         let seconds = Double(o.samples * o.timesteps) / 1000
-        return Comparison(target: t.name, arrays: p.arrays.count,
+        return Comparison(target: t.name, arrays: p.arrays.count, program: p,
                           chip: chipCounts.mapValues { rates($0, seconds: seconds) },
                           twin: twinCounts.mapValues { rates($0, seconds: seconds) })
     }

@@ -17,15 +17,14 @@ final class IzhikevichReservoirTests: XCTestCase {
 
     func testCompilesAndMatchesTheFloatTwinOnNeuRRAM() throws {
         let t = try Repo.target("neurram-130nm")
-        let compiled = try Compiler.compile(IzhikevichReservoir.graph(quick()), target: t, options: CompileOptions(replicateMacros: true))
-        let p = compiled.program
+        let c = try IzhikevichReservoir.compare(quick(), target: t)
+        let p = c.program
         XCTAssertEqual(p.version, 2)
         XCTAssertEqual(p.neurons.map(\.modelKeyword), ["izhikevich", "izhikevich"])
         XCTAssertEqual(p.step.filter { $0.kind.mnemonic == "izhikevich" }.map(\.result), ["exc.spk", "inh.spk"])
         // 400 input + 800 + 200 rows into 800 (7 column tiles of 128 neurons) and 200 (2) neurons, 256-row tiles.
         XCTAssertEqual(p.arrays.count, 54)
         XCTAssertEqual(try IRParser.parse(IRPrinter.print(p)), p)
-        let c = try IzhikevichReservoir.compare(quick(), target: t)
         XCTAssertEqual(c.twin["exc"]!.meanHz, 15.41, accuracy: 0.005)
         XCTAssertLessThan(c.meanRateError("exc"), 0.05)
         XCTAssertLessThan(c.meanRateError("inh"), 0.05)

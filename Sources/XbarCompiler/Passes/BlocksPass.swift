@@ -5,6 +5,7 @@ import XbarGraph
 /// (source, delay) pair in order of first appearance, summing the matrices of projections that share a pair.
 public struct BlocksPass: CompilerPass {
     public let name = "blocks"
+    public let changesProgram = false
     public let summary = "stack each population's incoming projections into row blocks, one per (source, delay)"
 
     public init() {}

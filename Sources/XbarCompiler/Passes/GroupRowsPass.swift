@@ -6,6 +6,7 @@ import XbarIR
 /// `timing.max_rows_driven` rows, and never mixes scale groups (forming targets: one group per block).
 public struct GroupRowsPass: CompilerPass {
     public let name = "group-rows"
+    public let changesProgram = false
     public let summary = "merge each row tile's rows into row sources and split them into reads of at most max_rows_driven rows"
 
     public init() {}

@@ -4,6 +4,7 @@ import XbarCore
 /// derive the format from the formed cells instead (`scales`), so the pass leaves it unset there.
 public struct QuantisePass: CompilerPass {
     public let name = "quantise"
+    public let changesProgram = false
     public let summary = "choose each population's fixed-point format from its weights (forming targets: later, from the cells)"
 
     public init() {}

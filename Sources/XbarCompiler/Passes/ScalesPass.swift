@@ -6,6 +6,7 @@ import XbarIR
 /// partial sums: Bound = sum over reads and slices of ((2^bits - 1) x |mul|) >> shift + 1.
 public struct ScalesPass: CompilerPass {
     public let name = "scales"
+    public let changesProgram = false
     public let summary = "choose each scale group's multiply-and-shift from ADC codes to membrane LSBs, and bound the pre-activation"
 
     public init() {}
