@@ -260,12 +260,7 @@ final class LifScratch {
         refr = sizes.map(buf)
         syn = sizes.map(buf)
         trace = sizes.map(buf)
-        var st: [[UnsafeMutablePointer<Int64>]] = []
-        for (i, n) in sizes.enumerated() {
-            let count = exec.initialState[i]?.count ?? 3
-            st.append(exec.initialState[i] == nil ? [mem[i], refr[i], syn[i]] : [mem[i]] + (1..<count).map { _ in buf(n) })
-        }
-        state = st
+        state = sizes.indices.map { [mem, refr, syn] i in exec.stateSlots(i, mem: mem[i], refr: refr[i], syn: syn[i]) { buf(sizes[i]) } }
         owned = exec.initialState.map { $0 != nil }
         spikes = .allocate(capacity: sizes.max() ?? 1)
     }

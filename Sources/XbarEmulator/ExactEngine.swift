@@ -295,13 +295,9 @@ private struct ExactState {
         var trV: [Int64] = []
         for i in 0..<n.size {
             var local = st.map { $0[i] }
-            var events: [(MPZ, IntType, String)] = []
             let (spike, tr) = m.exactUpdate(params, neuron: i, input: input[i], state: &local) { v, type, name in
-                let (w, changed) = v.fitted(to: type, .sat)
-                if changed { events.append((v, type, name)) }
-                return w
+                fit(v, type, .sat, step: t, site: "@\(pop).\(name)", index: i)
             }
-            for (v, type, name) in events { _ = fit(v, type, .sat, step: t, site: "@\(pop).\(name)", index: i) }
             for j in st.indices { st[j][i] = local[j] }
             s[i] = spike
             if spike { spikeList[pop]!.append(Spike(step: Int32(t), neuron: Int32(i))) }

@@ -14,7 +14,15 @@ public enum IRVerifier {
             throw fail("version", "version \(p.version) has only lif populations; a registered neuron model needs version 2")
         }
         guard p.timesteps >= 1 else { throw fail("timesteps", "expected >= 1, found \(p.timesteps)") }
+        try verifyPopulations(p, file: file)
+        try verifyArrays(p, codes: codes, file: file)
+        try verifyReadouts(p, file: file)
+        try verifyStep(p, file: file)
+    }
 
+    /// Inputs and neuron populations: unique names, sizes, each lif population's parameter bounds or its model's rules.
+    static func verifyPopulations(_ p: Program, file: String) throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         var popNames = Set<String>()
         for i in p.inputs {
             guard popNames.insert(i.name).inserted else { throw fail("input @\(i.name)", "name declared twice") }
@@ -42,6 +50,11 @@ public enum IRVerifier {
             try verifyBiases(n, file: file)
             if let y = n.synapse { try verifySynapse(y, of: n, file: file) }
         }
+    }
+
+    /// Arrays: unique names and placements, shapes, code types and (with `codes`) every code.
+    static func verifyArrays(_ p: Program, codes: Bool, file: String) throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         var arrayNames = Set<String>()
         var places = Set<[Int]>()
         for a in p.arrays {
@@ -59,6 +72,11 @@ public enum IRVerifier {
                 throw fail(f, "code at row \(bad / a.cols) col \(bad % a.cols) does not fit \(a.codeType)")
             }
         }
+    }
+
+    /// Readouts: a spiking source, shapes, weight and bias types, the accumulator bound.
+    static func verifyReadouts(_ p: Program, file: String) throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         var readoutNames = Set<String>()
         for r in p.readouts {
             let f = "readout @\(r.name)"
@@ -84,6 +102,11 @@ public enum IRVerifier {
             }
         }
 
+    }
+
+    /// The step block in order: operands defined before use, each op's rules (`verifyOp`), every population updated once.
+    static func verifyStep(_ p: Program, file: String) throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         // Ops: value ranges are tracked as the min/max of each result's type.
         var values: [String: Op] = [:]
         var updated = Set<String>()
@@ -97,106 +120,122 @@ public enum IRVerifier {
                 guard let v = values[o] else { throw fail(f, "operand %\(o) is not defined before this op") }
                 ins.append(v)
             }
-            switch op.kind {
-            case let .read(arrayName, rows, colStart, k, v, t):
-                guard let a = p.array(named: arrayName) else { throw fail(f, "array %\(arrayName) is not declared") }
-                guard k >= 1, op.length % k == 0 else { throw fail(f, "length \(op.length) is not a multiple of cells_per_weight \(k)") }
-                guard colStart + op.length <= a.cols else {
-                    throw fail(f, "columns \(colStart)..<\(colStart + op.length) exceed array's \(a.cols)")
-                }
-                guard v > 0, t > 0 else { throw fail(f, "vread_mv and tread_ns must be > 0") }
-                var used = [Bool](repeating: false, count: a.rows)
-                var driven = 0
-                for rs in rows {
-                    guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
-                        throw fail(f, "row source @\(rs.source) rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
-                    }
-                    let size: Int
-                    if let i = p.input(named: rs.source) { size = i.size }
-                    else if let n = p.neuron(named: rs.source) {
-                        size = n.size
-                        guard n.spiking else {
-                            throw fail(f, "row source @\(n.name): population \(n.name) is non-spiking; crossbar rows take 1-bit spikes")
-                        }
-                        if rs.delay == 0 && !updated.contains(n.name) {
-                            throw fail(f, "row source @\(n.name)@0 reads this step's spikes before its lif op")
-                        }
-                    } else { throw fail(f, "row source @\(rs.source) is not an input or neuron population") }
-                    guard rs.delay >= 0, rs.delay <= maxRowSourceDelay else {
-                        throw fail(f, "row source @\(rs.source): delay \(rs.delay) outside 0...\(maxRowSourceDelay)")
-                    }
-                    guard rs.srcStart + rs.count <= size else {
-                        throw fail(f, "row source @\(rs.source)[\(rs.srcStart):\(rs.count)] exceeds its size \(size)")
-                    }
-                    for r in rs.rowStart..<(rs.rowStart + rs.count) {
-                        guard !used[r] else { throw fail(f, "row \(r) is driven by two sources") }
-                        used[r] = true
-                    }
-                    driven += rs.count
-                }
-                let worst = Int64(driven) * a.codeType.max
-                guard !op.type.signed, op.type.contains(worst) else {
-                    throw fail(f, "read result type must be unsigned and hold \(driven) rows x \(a.codeType.max) = \(worst)")
-                }
-            case let .adc(_, bits, lsb, offset, _):
-                guard case .read = ins[0].kind else { throw fail(f, "adc operand must be a read result") }
-                guard op.type == .u(bits) else { throw fail(f, "adc result type must be u\(bits)") }
-                guard op.length == ins[0].length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
-                guard lsb >= 1, lsb <= Int64(1) << 40, abs(offset) <= Int64(1) << 40 else {
-                    throw fail(f, "lsb must be in 1...2^40 and |offset| <= 2^40")
-                }
-            case let .slice(_, start, stride):
-                guard start + (op.length - 1) * stride < ins[0].length else {
-                    throw fail(f, "slice start \(start) stride \(stride) x \(op.length) exceeds operand length \(ins[0].length)")
-                }
-                guard op.type == ins[0].type else { throw fail(f, "slice type must equal operand type \(ins[0].type)") }
-            case .concat:
-                guard ins.reduce(0, { $0 + $1.length }) == op.length else {
-                    throw fail(f, "length must be the sum of operand lengths \(ins.reduce(0) { $0 + $1.length })")
-                }
-                for i in ins where !(op.type.contains(i.type.min) && op.type.contains(i.type.max)) {
-                    throw fail(f, "type \(op.type) cannot hold operand %\(i.result) of type \(i.type)")
-                }
-            case .add, .sub:
-                guard ins[0].length == op.length, ins[1].length == op.length else {
-                    throw fail(f, "operand lengths \(ins[0].length), \(ins[1].length) must equal \(op.length)")
-                }
-            case let .scale(_, mul, shift, _, _):
-                guard ins[0].length == op.length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
-                let m = max(abs(ins[0].type.min), abs(ins[0].type.max))
-                guard m.multipliedReportingOverflow(by: abs(mul)).partialValue < bound,
-                      !m.multipliedReportingOverflow(by: abs(mul)).overflow else {
-                    throw fail(f, "operand range x mul \(mul) exceeds 2^62")
-                }
-                guard shift >= 0, shift <= 48, abs(mul) <= Int64(1) << 31 else {
-                    throw fail(f, "shr must be in 0...48 and |mul| <= 2^31")
-                }
-            case let .lif(pop, _), let .neuron(_, pop, _):
-                guard let n = p.neuron(named: pop) else { throw fail(f, "population @\(pop) is not a neuron population") }
-                guard op.kind.mnemonic == n.modelKeyword else {
-                    throw fail(f, "population @\(pop) is a \(n.modelKeyword) population; its update op is '\(n.modelKeyword)'")
-                }
-                guard updated.insert(pop).inserted else { throw fail(f, "population @\(pop) updated twice in one step") }
-                guard ins[0].length == n.size, op.length == n.size else {
-                    throw fail(f, "input and result length must equal population size \(n.size)")
-                }
-                guard op.type == .u(1) else { throw fail(f, "lif result type must be u1") }
-                guard ins[0].type.signed || ins[0].type.bits <= 40, ins[0].type.bits <= 41 else {
-                    throw fail(f, "lif input type \(ins[0].type) wider than 40 bits")
-                }
-            }
-            // The ranges of the op definition's integer fields (what the parser enforces on text).
-            let def = OpDefinition.of(op.kind)
-            let valueParts = def.parts.filter { if case .keyword = $0 { return false } else { return true } }
-            for (part, field) in zip(valueParts, def.fields(op.kind)) {
-                if case let .int(what, lo, hi) = part, case let .int(v) = field, v < lo || v > hi {
-                    throw fail(f, "\(what) \(v) out of range \(lo)...\(hi)")
-                }
-            }
+            try verifyOp(op, ins, updated: &updated, p, field: f, file: file)
             values[op.result] = op
         }
         for n in p.neurons where !updated.contains(n.name) {
             throw fail("neuron @\(n.name)", "never updated: no lif op in the step block")
+        }
+    }
+
+    /// One op's rules of docs/ir.md (operand kinds, lengths, types, bounds), then its definition's integer ranges.
+    static func verifyOp(_ op: Op, _ ins: [Op], updated: inout Set<String>, _ p: Program, field f: String, file: String) throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
+        switch op.kind {
+        case let .read(arrayName, rows, colStart, k, v, t):
+            try verifyRead(op, array: arrayName, rows: rows, colStart: colStart, cellsPerWeight: k, vReadMV: v, tReadNS: t,
+                           updated: updated, p, field: f, file: file)
+        case let .adc(_, bits, lsb, offset, _):
+            guard case .read = ins[0].kind else { throw fail(f, "adc operand must be a read result") }
+            guard op.type == .u(bits) else { throw fail(f, "adc result type must be u\(bits)") }
+            guard op.length == ins[0].length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
+            guard lsb >= 1, lsb <= Int64(1) << 40, abs(offset) <= Int64(1) << 40 else {
+                throw fail(f, "lsb must be in 1...2^40 and |offset| <= 2^40")
+            }
+        case let .slice(_, start, stride):
+            guard start + (op.length - 1) * stride < ins[0].length else {
+                throw fail(f, "slice start \(start) stride \(stride) x \(op.length) exceeds operand length \(ins[0].length)")
+            }
+            guard op.type == ins[0].type else { throw fail(f, "slice type must equal operand type \(ins[0].type)") }
+        case .concat:
+            guard ins.reduce(0, { $0 + $1.length }) == op.length else {
+                throw fail(f, "length must be the sum of operand lengths \(ins.reduce(0) { $0 + $1.length })")
+            }
+            for i in ins where !(op.type.contains(i.type.min) && op.type.contains(i.type.max)) {
+                throw fail(f, "type \(op.type) cannot hold operand %\(i.result) of type \(i.type)")
+            }
+        case .add, .sub:
+            guard ins[0].length == op.length, ins[1].length == op.length else {
+                throw fail(f, "operand lengths \(ins[0].length), \(ins[1].length) must equal \(op.length)")
+            }
+        case let .scale(_, mul, shift, _, _):
+            guard ins[0].length == op.length else { throw fail(f, "length must equal operand's \(ins[0].length)") }
+            let m = max(abs(ins[0].type.min), abs(ins[0].type.max))
+            guard m.multipliedReportingOverflow(by: abs(mul)).partialValue < bound,
+                  !m.multipliedReportingOverflow(by: abs(mul)).overflow else {
+                throw fail(f, "operand range x mul \(mul) exceeds 2^62")
+            }
+            guard shift >= 0, shift <= 48, abs(mul) <= Int64(1) << 31 else {
+                throw fail(f, "shr must be in 0...48 and |mul| <= 2^31")
+            }
+        case let .lif(pop, _), let .neuron(_, pop, _):
+            guard let n = p.neuron(named: pop) else { throw fail(f, "population @\(pop) is not a neuron population") }
+            guard op.kind.mnemonic == n.modelKeyword else {
+                throw fail(f, "population @\(pop) is a \(n.modelKeyword) population; its update op is '\(n.modelKeyword)'")
+            }
+            guard updated.insert(pop).inserted else { throw fail(f, "population @\(pop) updated twice in one step") }
+            guard ins[0].length == n.size, op.length == n.size else {
+                throw fail(f, "input and result length must equal population size \(n.size)")
+            }
+            guard op.type == .u(1) else { throw fail(f, "lif result type must be u1") }
+            guard ins[0].type.signed || ins[0].type.bits <= 40, ins[0].type.bits <= 41 else {
+                throw fail(f, "lif input type \(ins[0].type) wider than 40 bits")
+            }
+        }
+        // The ranges of the op definition's integer fields (what the parser enforces on text).
+        let def = OpDefinition.of(op.kind)
+        let valueParts = def.parts.filter { if case .keyword = $0 { return false } else { return true } }
+        for (part, field) in zip(valueParts, def.fields(op.kind)) {
+            if case let .int(what, lo, hi) = part, case let .int(v) = field, v < lo || v > hi {
+                throw fail(f, "\(what) \(v) out of range \(lo)...\(hi)")
+            }
+        }
+    }
+
+    /// A read: array and columns, row sources inside the array and their (spiking, already updated) sources, no row
+    /// driven twice, and a result type that holds the worst case.
+    static func verifyRead(_ op: Op, array arrayName: String, rows: [RowSource], colStart: Int, cellsPerWeight k: Int,
+                           vReadMV v: Double, tReadNS t: Double, updated: Set<String>, _ p: Program, field f: String,
+                           file: String) throws {
+        func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
+        guard let a = p.array(named: arrayName) else { throw fail(f, "array %\(arrayName) is not declared") }
+        guard k >= 1, op.length % k == 0 else { throw fail(f, "length \(op.length) is not a multiple of cells_per_weight \(k)") }
+        guard colStart + op.length <= a.cols else {
+            throw fail(f, "columns \(colStart)..<\(colStart + op.length) exceed array's \(a.cols)")
+        }
+        guard v > 0, t > 0 else { throw fail(f, "vread_mv and tread_ns must be > 0") }
+        var used = [Bool](repeating: false, count: a.rows)
+        var driven = 0
+        for rs in rows {
+            guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
+                throw fail(f, "row source @\(rs.source) rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
+            }
+            let size: Int
+            if let i = p.input(named: rs.source) { size = i.size }
+            else if let n = p.neuron(named: rs.source) {
+                size = n.size
+                guard n.spiking else {
+                    throw fail(f, "row source @\(n.name): population \(n.name) is non-spiking; crossbar rows take 1-bit spikes")
+                }
+                if rs.delay == 0 && !updated.contains(n.name) {
+                    throw fail(f, "row source @\(n.name)@0 reads this step's spikes before its lif op")
+                }
+            } else { throw fail(f, "row source @\(rs.source) is not an input or neuron population") }
+            guard rs.delay >= 0, rs.delay <= maxRowSourceDelay else {
+                throw fail(f, "row source @\(rs.source): delay \(rs.delay) outside 0...\(maxRowSourceDelay)")
+            }
+            guard rs.srcStart + rs.count <= size else {
+                throw fail(f, "row source @\(rs.source)[\(rs.srcStart):\(rs.count)] exceeds its size \(size)")
+            }
+            for r in rs.rowStart..<(rs.rowStart + rs.count) {
+                guard !used[r] else { throw fail(f, "row \(r) is driven by two sources") }
+                used[r] = true
+            }
+            driven += rs.count
+        }
+        let worst = Int64(driven) * a.codeType.max
+        guard !op.type.signed, op.type.contains(worst) else {
+            throw fail(f, "read result type must be unsigned and hold \(driven) rows x \(a.codeType.max) = \(worst)")
         }
     }
 

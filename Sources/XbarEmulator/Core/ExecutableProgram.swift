@@ -99,6 +99,14 @@ public struct ExecutableProgram: Sendable {
         groupCycles = models.map { m in m.map { $0.1.groupCycles($0.0) } ?? 1 }
     }
 
+    /// The state buffers of population `i` in `SampleContext.state` order: lif [mem, refr, syn]; a registered model
+    /// [mem] (its membrane) plus one buffer from `allocate` per further state variable.
+    func stateSlots(_ i: Int, mem: UnsafeMutablePointer<Int64>, refr: UnsafeMutablePointer<Int64>, syn: UnsafeMutablePointer<Int64>,
+                    allocate: () -> UnsafeMutablePointer<Int64>) -> [UnsafeMutablePointer<Int64>] {
+        guard let initial = initialState[i] else { return [mem, refr, syn] }
+        return [mem] + (1..<Swift.max(initial.count, 1)).map { _ in allocate() }
+    }
+
     static func resolve(_ op: Op, _ k: Int, _ ins: [Int], _ off: [Int], _ arrayIndex: [String: Int], _ popIndex: [String: Int],
                         _ source: [String: Int], _ p: Program) -> ExecOp {
         let out = off[k]

@@ -63,12 +63,9 @@ final class SampleContext {
         refr = sizes.map(zeros)
         syn = sizes.map(zeros)
         count = sizes.map(zeros)
-        var st: [[UnsafeMutablePointer<Int64>]] = []
-        for (i, n) in exec.program.neurons.enumerated() {
-            let extra = (exec.initialState[i]?.count ?? 1) - 1
-            st.append(exec.initialState[i] == nil ? [mem[i], refr[i], syn[i]] : [mem[i]] + (0..<extra).map { _ in zeros(n.size) })
+        state = exec.program.neurons.indices.map { [mem, refr, syn] i in
+            exec.stateSlots(i, mem: mem[i], refr: refr[i], syn: syn[i]) { zeros(exec.program.neurons[i].size) }
         }
-        state = st
         traceV = sizes.map(zeros)
         ring = zip(exec.sourceSize, exec.sourceDepth).map { size, depth in
             let p = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(size * depth, 1))
@@ -80,9 +77,12 @@ final class SampleContext {
         traces = sizes.map { _ in PopulationTrace() }
         counters = FlatCounters(ops: exec.ops.count)
         activity = StepActivity(ops: exec.ops.count)
-        for (i, n) in exec.program.neurons.enumerated() {
-            for (k, values) in (exec.initialState[i] ?? []).enumerated() { state[i][k].update(from: values, count: n.size) }
-        }
+        for i in exec.program.neurons.indices { loadInitialState(i) }
+    }
+
+    /// The initial values of a registered model's state variables (lif state starts at 0, set by the caller).
+    func loadInitialState(_ i: Int) {
+        for (k, values) in (exec.initialState[i] ?? []).enumerated() { state[i][k].update(from: values, count: values.count) }
     }
 
     /// Resets every state to its initial value (docs/ir.md, "State") for a new sample.
@@ -92,9 +92,7 @@ final class SampleContext {
             refr[i].update(repeating: 0, count: n.size)
             syn[i].update(repeating: 0, count: n.size)
             count[i].update(repeating: 0, count: n.size)
-            if let initial = exec.initialState[i] {
-                for (k, values) in initial.enumerated() { state[i][k].update(from: values, count: n.size) }
-            }
+            loadInitialState(i)
             spikes[i].removeAll(keepingCapacity: true)
             traces[i] = PopulationTrace()
         }
