@@ -126,20 +126,15 @@ public enum VectorBuilder {
             }
         }
 
-        // ---- Tables.
+        // ---- Tables and VCD declarations.
         let tables = VectorTables.declare(program: p, opIndex: opIndex, inputType: inputType)
-        let (steps, inputs, issue, wls, adcs, accs) = (tables.steps, tables.inputs, tables.issue, tables.wls, tables.adcs, tables.accs)
-        let (lifs, queues, readouts) = (tables.lifs, tables.queues, tables.readouts)
-
-        // ---- VCD declarations.
         let periodPS = 2 * max(1, Int64((500_000.0 / source.target.clockMHz).rounded()))
         let vcd = VCDBuilder(periodPS: periodPS)
         let layout = VCDLayout.declare(vcd, program: p, spec: spec, arrayOfOp: arrayOfOp, opIndex: opIndex,
-                                       digitalOps: p.step.indices.filter { accs[$0] != nil }, inputType: inputType)
-        let (vSample, vStep, vStepStart, arrayVars, popVars, roVars) =
-            (layout.vSample, layout.vStep, layout.vStepStart, layout.arrayVars, layout.popVars, layout.roVars)
-        let (dValid, dOp, dBase, dEn, dLane) = (layout.dValid, layout.dOp, layout.dBase, layout.dEn, layout.dLane)
+                                       digitalOps: p.step.indices.filter { tables.accs[$0] != nil }, inputType: inputType)
         // ---- Run every sample with signals and fill the tables and the VCD.
+        let replay = SampleReplay(p: p, spec: spec, binding: binding, arrayOfOp: arrayOfOp, opIndex: opIndex, tables: tables,
+                                  vcd: vcd, layout: layout)
         var cycles: [Int64] = []
         var results: [SampleResult] = []
         let anySynapse = p.neurons.contains { $0.synapse != nil }
@@ -151,125 +146,10 @@ public enum VectorBuilder {
             let synTrace = p.neurons.map { res.traces[$0.name]?.synapse ?? [] }
             res.traces = [:]
             results.append(res)
-            let S = Int64(s)
             guard res.counters.cycles < (1 << 32) else {
                 throw XbarError(file: source.input, field: "sample \(s)", "\(res.counters.cycles) cycles do not fit the 32-bit cycle field")
             }
-            // Reads that fired: (array, cycle) -> (op, duration).
-            var fired: [Int: [Int64: (Int, Int64)]] = [:]
-            for x in sig where x.kind == .issue && x.value > 0 {
-                if case .read = p.step[x.index].kind, let a = arrayOfOp[x.index] { fired[a, default: [:]][x.cycle] = (x.index, x.value) }
-            }
-            var curStep: Int64 = 0
-            var lifRec: [[[Int64]]] = p.neurons.map { _ in [] }
-            var lastRec: [[Int: Int]] = p.neurons.map { _ in [:] }
-            var wlRows: [Int: [(Int64, [Int])]] = [:]
-            var k = 0
-            vcd.advance(to: offset)
-            vcd.set(vSample, S)
-            while k < sig.count {
-                let c = sig[k].cycle
-                vcd.advance(to: offset + c)
-                // All signals of this cycle.
-                var popGroups: [Int: [Int]] = [:]   // pop -> neurons that left this cycle
-                var digital: (op: Int, elems: [(Int, Int64)])? = nil
-                var adcRound: [Int: (op: Int, cols: [(Int, Int64)])] = [:]
-                while k < sig.count && sig[k].cycle == c {
-                    let x = sig[k]
-                    k += 1
-                    switch x.kind {
-                    case .step:
-                        curStep = x.value
-                        steps.add([S, c, x.value])
-                        for (ii, inp) in p.inputs.enumerated() {
-                            inputs[ii].add([.int(S), .int(c), .int(x.value), .bitmap(binding.active(raster, input: inp.name, size: inp.size, step: Int(x.value)).map { Int($0) })])
-                        }
-                        vcd.set(vStep, x.value)
-                        vcd.pulse(vStepStart, 1)
-                    case .issue:
-                        issue.add([S, c, Int64(x.index), x.value])
-                    case let .wordLine(a):
-                        if let last = wlRows[a]?.last, last.0 == c {
-                            wlRows[a]![wlRows[a]!.count - 1].1.append(x.index)
-                        } else {
-                            wlRows[a, default: []].append((c, [x.index]))
-                        }
-                    case let .adc(op):
-                        adcs[op]!.add([S, c, Int64(x.index), x.value])
-                        let a = arrayOfOp[op]!
-                        adcRound[a, default: (op, [])].cols.append((x.index, x.value))
-                    case let .acc(op):
-                        accs[op]!.add([S, c, Int64(x.index), x.value])
-                        if digital == nil { digital = (op, []) }
-                        digital!.elems.append((x.index, x.value))
-                    case let .membrane(i):
-                        lastRec[i][x.index] = lifRec[i].count
-                        // sample cycle step neuron in mem spike refr count [syn]
-                        lifRec[i].append([S, c, curStep, Int64(x.index), 0, x.value, 0, 0, 0]
-                                         + (p.neurons[i].synapse == nil ? [] : [synTrace[i][Int(curStep)][x.index]]))
-                        popGroups[i, default: []].append(x.index)
-                    case let .spike(i): lifRec[i][lastRec[i][x.index]!][6] = x.value
-                    case let .input(i): lifRec[i][lastRec[i][x.index]!][4] = x.value
-                    case let .refractory(i): lifRec[i][lastRec[i][x.index]!][7] = x.value
-                    case let .count(i): lifRec[i][lastRec[i][x.index]!][8] = x.value
-                    case let .queue(i):
-                        queues[i].add([S, c, x.value])
-                        vcd.set(popVars[i].queue, x.value)
-                    case let .readout(r):
-                        readouts[r].add([S, c, Int64(x.index), x.value])
-                        vcd.pulse(roVars[r].valid, 1)
-                        vcd.set(roVars[r].y[x.index], x.value)
-                    }
-                }
-                // VCD of this cycle's word lines, conversions, digital chunk and neuron groups.
-                for (a, list) in wlRows {
-                    if let last = list.last, last.0 == c {
-                        let (op, dur) = fired[a]?[c] ?? (-1, 1)
-                        vcd.pulseBits(arrayVars[a].wl, last.1, cycles: dur)
-                        if op >= 0 { vcd.set(arrayVars[a].readOp, Int64(op)) }
-                    }
-                }
-                for (a, r) in adcRound {
-                    guard case let .adc(x, _, _, _, _) = p.step[r.op].kind, case let .read(_, _, c0, _, _, _) = p.step[opIndex[x]!].kind else { continue }
-                    vcd.pulse(arrayVars[a].adcValid, 1)
-                    vcd.set(arrayVars[a].adcOp, Int64(r.op))
-                    for (j, code) in r.cols {
-                        let col = c0 + j
-                        let ch = arrayVars[a].chans[col / spec.colsPerADC]!
-                        vcd.set(ch.col, Int64(col))
-                        vcd.set(ch.code, code)
-                    }
-                }
-                if let d = digital, !d.elems.isEmpty {
-                    let base = d.elems[0].0 - d.elems[0].0 % spec.digitalLanes
-                    vcd.pulse(dValid, 1)
-                    vcd.set(dOp, Int64(d.op))
-                    vcd.set(dBase, Int64(base))
-                    vcd.pulseBits(dEn, d.elems.map { $0.0 - base }, cycles: 1)
-                    for (e, v) in d.elems { vcd.set(dLane[e - base], v) }
-                }
-                for (i, neurons) in popGroups {
-                    let pv = popVars[i]
-                    let base = neurons[0] - neurons[0] % spec.neuronUnits
-                    vcd.pulse(pv.valid, 1)
-                    vcd.set(pv.base, Int64(base))
-                    vcd.pulseBits(pv.en, neurons.map { $0 - base }, cycles: 1)
-                    for n in neurons {
-                        let r = lifRec[i][lastRec[i][n]!]
-                        let l = n - base
-                        vcd.set(pv.inp[l], r[4]); vcd.set(pv.mem[l], r[5]); vcd.set(pv.spike[l], r[6])
-                        vcd.set(pv.refr[l], r[7]); vcd.set(pv.count[l], r[8])
-                        if !pv.syn.isEmpty { vcd.set(pv.syn[l], r[9]) }
-                    }
-                }
-            }
-            for (a, list) in wlRows.sorted(by: { $0.key < $1.key }) {
-                for (c, rows) in list {
-                    let op = fired[a]?[c]?.0 ?? -1
-                    wls[a].add([.int(S), .int(c), .int(Int64(op)), .bitmap(rows)])
-                }
-            }
-            for (i, recs) in lifRec.enumerated() { for r in recs { lifs[i].add(r) } }
+            replay.replay(sample: s, raster, signals: sig, synapseTrace: synTrace, offset: offset)
             cycles.append(res.counters.cycles)
             offset += res.counters.cycles
         }
@@ -286,7 +166,7 @@ public enum VectorBuilder {
         files.append(vcdEntry)
 
         // ---- RTL cross-check testbenches.
-        files += testbenchFiles(p, rtl: rtl, spec: spec, lifOp: lifOp, inputType: inputType, lifs: lifs)
+        files += testbenchFiles(p, rtl: rtl, spec: spec, lifOp: lifOp, inputType: inputType, lifs: tables.lifs)
         files += try ModelVectors.files(p, chip: chip, data: data, binding: binding, rtl: rtl)
 
         // ---- Manifest.
