@@ -30,7 +30,6 @@ public struct PopulationFormat: Equatable, Sendable {
     public var synapse: SynapseFormat? = nil
 }
 
-/// The quantised synapse of a population (docs/compiler.md, section 2).
 extension PopulationFormat {
     /// Input LSBs per weight step: 2^F for lif (F = the target's frac_bits), weightScale / inputLSB for a model.
     public func lsbsPerWeightStep(targetFracBits F: Int) -> Double {
@@ -38,6 +37,7 @@ extension PopulationFormat {
     }
 }
 
+/// The quantised synapse of a population (docs/compiler.md, section 2).
 public struct SynapseFormat: Equatable, Sendable {
     public var decayMul: Int64
     public var bias: Int64
@@ -87,10 +87,7 @@ public enum Quantiser {
     /// unit the crossbar output is scaled to; threshold, bias and decay belong to the model (zero here).
     static func modelFormat(population p: Population, _ m: ModelParameterSet, maxAbsWeight: Double, qMax qOverride: Int64?,
                             target t: Target, file: String) throws -> PopulationFormat {
-        guard let model = NeuronModels.model(m.model) else {
-            throw XbarError(file: file, field: "populations.\(p.name).kind",
-                            "unknown neuron model \"\(m.model)\" (expected \(NeuronModels.keywords.joined(separator: ", ")))")
-        }
+        let model = try NeuronModels.require(m.model, file: file, field: "populations.\(p.name).kind")
         let qMax = qOverride ?? largestLevel(t)
         let s = maxAbsWeight > 0 ? maxAbsWeight / Double(qMax) : 1.0
         let lsb = model.inputLSB(m, options: ModelLoweringOptions(countBits: t.neuron.countBits))

@@ -83,14 +83,14 @@ public enum GraphValidator {
 public enum Schedule {
     /// Topological order of neuron populations along delay-0 projections; a cycle is an error naming a member.
     public static func order(_ g: Graph, file: String) throws -> [String] {
-        let lifs = g.populations.filter { $0.kind.isNeuron }.map { $0.name }
-        var indeg = Dictionary(uniqueKeysWithValues: lifs.map { ($0, 0) })
+        let neurons = g.populations.filter { $0.kind.isNeuron }.map { $0.name }
+        var indeg = Dictionary(uniqueKeysWithValues: neurons.map { ($0, 0) })
         var succ: [String: [String]] = [:]
         for p in g.projections where p.delay == 0 && indeg[p.from] != nil && p.from != p.to {
             indeg[p.to, default: 0] += 1
             succ[p.from, default: []].append(p.to)
         }
-        var ready = lifs.filter { indeg[$0] == 0 }
+        var ready = neurons.filter { indeg[$0] == 0 }
         var out: [String] = []
         while !ready.isEmpty {
             let n = ready.removeFirst()
@@ -100,8 +100,8 @@ public enum Schedule {
                 if indeg[s] == 0 { ready.append(s) }
             }
         }
-        if out.count < lifs.count {
-            let stuck = lifs.first { !out.contains($0) } ?? "?"
+        if out.count < neurons.count {
+            let stuck = neurons.first { !out.contains($0) } ?? "?"
             throw XbarError(file: file, field: "projections",
                             "delay-0 projections form a cycle through \"\(stuck)\"; give one edge of the cycle delay 1")
         }

@@ -85,9 +85,7 @@ public struct FloatNetwork: Sendable {
         for name in order {
             let p = g.population(named: name)!
             if let m = p.model {
-                guard let model = NeuronModels.model(m.model) else {
-                    throw XbarError(file: file, field: "populations.\(name).kind", "unknown neuron model \"\(m.model)\"")
-                }
+                let model = try NeuronModels.require(m.model, file: file, field: "populations.\(name).kind")
                 ns.append(Neurons(name: name, size: p.size, decay: 0, threshold: 0, bias: 0, subtract: false, ge: true,
                                   refractory: 0, dynamics: model.floatDynamics(m, size: p.size)))
                 continue

@@ -29,9 +29,7 @@ public struct NeuronsPass: CompilerPass {
     public static func neuronDecl(_ pop: Population, _ fmt: PopulationFormat, preBound: Int64, target t: Target,
                                   file: String) throws -> NeuronDecl {
         if let m = pop.model {
-            guard let model = NeuronModels.model(m.model) else {
-                throw XbarError(file: file, field: "populations.\(pop.name).kind", "unknown neuron model \"\(m.model)\"")
-            }
+            let model = try NeuronModels.require(m.model, file: file, field: "populations.\(pop.name).kind")
             // The model's own lowering (Sources/XbarIR/Models/<Model>/); its input LSB is the one `scales` used.
             let p = try model.lower(m, size: pop.size, options: ModelLoweringOptions(countBits: t.neuron.countBits),
                                     file: file, field: "populations.\(pop.name)")

@@ -166,6 +166,14 @@ public enum NeuronModels {
         registered.first { $0.keyword == keyword }
     }
 
+    /// The model of a graph population's `kind` (or an IR neuron line's model), or a one-line error naming `field`.
+    public static func require(_ keyword: String, file: String, field: String) throws -> any NeuronModel.Type {
+        guard let m = model(keyword) else {
+            throw XbarError(file: file, field: field, "unknown neuron model \"\(keyword)\" (expected \(keywords.joined(separator: ", ")))")
+        }
+        return m
+    }
+
     /// Every model keyword, the built-in `lif` first.
     public static var keywords: [String] { ["lif"] + registered.map { $0.keyword } }
 }

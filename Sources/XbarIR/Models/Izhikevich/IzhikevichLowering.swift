@@ -54,6 +54,7 @@ extension IzhikevichModel {
 
     /// One state LSB, 2^-F mV (mV/ms for the input current).
     public static func inputLSB(_ g: ModelParameterSet, options: ModelLoweringOptions) -> Double {
+        // An out-of-range frac_bits is refused by `lower` (the `neurons` pass); clamped here only to stay finite.
         let F = g.scalars["frac_bits"].map { Int($0) } ?? options.fracBits ?? defaultFracBits
         return 1 / Double(Int64(1) << Swift.min(Swift.max(F, 0), 24))
     }
