@@ -31,7 +31,7 @@ public struct PassManager: Sendable {
     /// The compiler's pipeline.
     public static let standard = PassManager(passes: [
         BlocksPass(), QuantisePass(), TilePass(), SkipEmptyPass(), PlacePass(), CellsPass(), GroupRowsPass(),
-        ScalesPass(), NeuronsPass(), ReadoutPass(), EmitPass(),
+        ScalesPass(), NeuronsPass(), ReadoutPass(), EmitPass(), PlasticityPass(),
     ])
 
     /// The pass names, in order.

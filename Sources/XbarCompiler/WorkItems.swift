@@ -14,6 +14,9 @@ public struct RowBlock: Equatable, Sendable {
     public var weights: [Double]
     /// The graph projections merged into the block, in file order.
     public var projections: [Projection]
+
+    /// The block's learning rule (its projections share one; docs/compiler.md, section 9).
+    public var rule: PlasticityRule? { projections.first?.plasticity }
 }
 
 /// One row of a population's stacked [x; h] matrix: row `index` of block `block`.

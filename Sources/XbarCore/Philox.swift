@@ -75,6 +75,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case adcConversion = 22
     case modelInput = 23
     case modelParameters = 24
+    /// Cycle-to-cycle draws of programming pulses: counter (array, row << 16 | col, pulse index).
+    case deviceUpdate = 25
+    /// Device-to-device pulse-response parameters of a cell: counter (array, row << 16 | col, k), k = 0, 1, 2, ...
+    case deviceUpdateDtoD = 26
 }
 
 #if canImport(Glibc)

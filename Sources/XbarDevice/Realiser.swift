@@ -40,6 +40,15 @@ public struct Realiser: Sendable {
         if spec.isIdeal {
             return RealisedArray(codes: a.codes, variance: nil, pulses: 0, nonConverged: [], nonConvergedCount: 0, stuckCount: 0)
         }
+        if a.realised {
+            // A learned chip's cells as a learning run left them: nothing is programmed, faulted, relaxed or dropped
+            // again; only their read-noise variance is derived from them.
+            let variance = readNoise ? a.codes.map { c in
+                let sd = physics.readSigmaUS(Double(c) * perCode) / perCode
+                return Int32(Swift.min(a.codeType.max, Fixed.roundReal(sd * sd, .halfEven)))
+            } : nil
+            return RealisedArray(codes: a.codes, variance: variance, pulses: 0, nonConverged: [], nonConvergedCount: 0, stuckCount: 0)
+        }
         // The array's code type is the representable range of its read path: realised codes saturate there.
         let codeMax = a.codeType.max
         var codes = a.codes

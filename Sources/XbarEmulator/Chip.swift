@@ -22,6 +22,8 @@ public struct Chip: Sendable {
     public let timing: TimingModel
     /// The program resolved for the native engines (once per chip).
     public let executable: ExecutableProgram
+    /// The device's response to a programming pulse (on-chip learning); nil: the ideal step of docs/ir.md.
+    public var cellWriter: (any CellWriter)? = nil
 
     /// An ideal chip: reads return the programmed codes exactly.
     public init(program: Program, seed: UInt64, timing spec: TimingSpec = TimingSpec()) {
@@ -42,6 +44,10 @@ public struct Chip: Sendable {
         timing = TimingModel(program: program, spec: target.timing)
         executable = ExecutableProgram(program)
         self.seed = seed
+        if let u = target.device.update {
+            cellWriter = DeviceCellWriter(updater: CellUpdater(spec: u, cell: target.cell, seed: seed), gUnitNS: target.cell.gUnitNS,
+                                          program: program)
+        }
         let r = try Realiser(target: target, seed: seed, ageS: ageS)
         let arrays = program.arrays.enumerated().map { r.realise($0.element, index: $0.offset) }
         realised = arrays

@@ -73,14 +73,24 @@ public struct CycleEngine: Sendable {
     /// Per op: is it a lif; is it a read (work only in its last cycle).
     let isLif: [Bool]
     let isRead: [Bool]
+    /// The cells this engine writes (a plastic program), or nil.
+    public var learning: LearningChip? { kernels.learning }
 
-    public init(chip: Chip) {
+    /// `learning`: the cells a plastic program reads and writes (a new learning chip when nil and the program is plastic).
+    public init(chip: Chip, learning: LearningChip? = nil) {
         self.chip = chip
         p = chip.program
         tm = chip.timing
         exec = chip.executable
-        kernels = OpKernels(exec: chip.executable, views: ReadViews(exec: chip.executable, state: ChipState(chip: chip), chip: chip),
-                            noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
+        let plastic = learning ?? (chip.program.isPlastic ? LearningChip(chip: chip) : nil)
+        let views = ReadViews(exec: chip.executable, state: plastic?.state ?? ChipState(chip: chip), chip: chip)
+        var k = OpKernels(exec: chip.executable, views: views, noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
+        k.timingSpec = chip.timing.spec
+        if let l = plastic {
+            if l.views == nil { l.views = views }
+            k.learning = l
+        }
+        kernels = k
         let na = p.arrays.count
         rid = tm.resourceID
         var qs = [[Int]](repeating: [], count: na + 2)

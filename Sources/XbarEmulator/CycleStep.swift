@@ -137,6 +137,16 @@ struct StepMachine {
             if record { signals.append(CycleSignal(cycle: base + c, kind: .issue, index: k, value: -1)) }
             return
         case .slice, .concat: break
+        case let .trace(tr):
+            e.kernels.trace(tr, t, ctx)
+        case let .stdp(sr):
+            // Pairs and programs at issue; its cycles are what it did (the timing model's learnCycles).
+            e.kernels.stdp(k, sr, t, ctx)
+            let dur = Int64(ctx.activity.driven[k])
+            if record { signals.append(CycleSignal(cycle: base + c, kind: .issue, index: k, value: dur)) }
+            finishAt[k] = c + dur
+            if dur > 0 { busyUntil[r] = c + dur } else { complete(k) }
+            return
         }
         let dur = e.tm.duration(k, fired: ctx.fired)
         if record { signals.append(CycleSignal(cycle: base + c, kind: .issue, index: k, value: dur)) }

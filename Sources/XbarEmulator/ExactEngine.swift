@@ -32,9 +32,12 @@ public struct ExactEngine: Sendable {
     public static let maxStoredEvents = 1000
     let arrayIndex: [String: Int]
     let neuronIndex: [String: Int]
+    /// The cells a plastic program reads and writes (nil: the chip as realised, read only).
+    public let learning: LearningChip?
 
-    public init(chip: Chip) {
+    public init(chip: Chip, learning: LearningChip? = nil) {
         self.chip = chip
+        self.learning = learning ?? (chip.program.isPlastic ? LearningChip(chip: chip) : nil)
         var a: [String: Int] = [:], n: [String: Int] = [:]
         for (i, d) in chip.program.arrays.enumerated() { a[d.name] = i }
         for (i, d) in chip.program.neurons.enumerated() { n[d.name] = i }
@@ -55,9 +58,12 @@ public struct ExactEngine: Sendable {
 }
 
 /// Mutable interpreter state of one exact run.
-private struct ExactState {
+struct ExactState {
     let p: Program
     let chip: Chip
+    let learning: LearningChip?
+    /// State of the trace and stdp ops (values that persist across steps), by result name.
+    var learnState: [String: [MPZ]] = [:]
     let arrayIndex: [String: Int]
     let neuronIndex: [String: Int]
     let sample: SpikeRaster
@@ -95,6 +101,7 @@ private struct ExactState {
 
     init(engine: ExactEngine, sample: SpikeRaster, binding: InputBinding, trace: Bool) {
         chip = engine.chip
+        learning = engine.learning
         p = chip.program
         arrayIndex = engine.arrayIndex
         neuronIndex = engine.neuronIndex
@@ -103,9 +110,14 @@ private struct ExactState {
         self.trace = trace
         var depth: [String: Int] = [:]
         for op in p.step {
-            if case let .read(_, rows, _, _, _, _) = op.kind {
-                for rs in rows { depth[rs.source] = max(depth[rs.source] ?? 1, rs.delay + 1) }
+            switch op.kind {
+            case let .read(_, rows, _, _, _, _): for rs in rows { depth[rs.source] = max(depth[rs.source] ?? 1, rs.delay + 1) }
+            case let .trace(src, d, _, _, _, _): depth[src] = max(depth[src] ?? 1, d + 1)
+            case let .stdp(r): depth[r.row.source] = max(depth[r.row.source] ?? 1, r.row.delay + 1)
+            default: break
             }
+            if case .trace = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
+            if case .stdp = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
         }
         for (name, size) in p.inputs.map({ ($0.name, $0.size) }) + p.neurons.map({ ($0.name, $0.size) }) {
             ring[name] = [[Bool]](repeating: [Bool](repeating: false, count: size), count: depth[name] ?? 1)
@@ -188,7 +200,7 @@ private struct ExactState {
         case let .read(arrayName, rows, colStart, cpw, _, _):
             let ai = arrayIndex[arrayName]!
             let a = p.arrays[ai]
-            let codes = chip.codes[ai]
+            let codes = learning?.state.codes[ai] ?? chip.codes[ai]
             var drivenRows: [Int] = []
             var allRows = 0
             for rs in rows {
@@ -203,7 +215,7 @@ private struct ExactState {
             }
             let codeSum = MPZ(0)
             for j in 0..<L { codeSum.addInPlace(out[j]) }
-            if let n = chip.noise, n.readNoise, let v = chip.variance[ai], !drivenRows.isEmpty {
+            if let n = chip.noise, n.readNoise, let v = learning?.state.variance[ai] ?? chip.variance[ai], !drivenRows.isEmpty {
                 // Device read noise: an input of the run, applied to the exact sum (docs/device.md).
                 let maxValue = MPZ.maximum(of: op.type)
                 for j in 0..<L {
@@ -280,6 +292,10 @@ private struct ExactState {
             lif(op, index: k, pop: pop, input: values[input]!, step: t)
         case let .neuron(_, pop, input):
             modelUpdate(op, index: k, pop: pop, input: values[input]!, step: t)
+        case let .trace(src, d, mul, shift, rounding, inc):
+            exactTrace(op, source: src, delay: d, mul: mul, shift: shift, rounding: rounding, increment: inc, step: t)
+        case let .stdp(r):
+            exactSTDP(op, r, index: k, step: t)
         }
     }
 

@@ -18,18 +18,39 @@ public struct FastEngine: Engine, Sendable {
     /// An engine reading `state` (the chip's cells as they are now) instead of the chip as realised.
     /// `fuse`: compute provably linear chains as fused projections (`LinearFusion`; same results bit for bit).
     public init(chip: Chip, state: ChipState, fuse: Bool = true) {
+        self.init(chip: chip, state: state, fuse: fuse, learning: nil)
+    }
+
+    /// An engine for a plastic program: it reads and writes the cells of `learning` (a new learning chip on `chip`
+    /// when nil). Samples must then run one at a time, in order (`RunOrder.sequential`).
+    public init(chip: Chip, learning: LearningChip?) {
+        self.init(chip: chip, state: learning?.state ?? ChipState(chip: chip), fuse: false,
+                  learning: learning ?? (chip.program.isPlastic ? LearningChip(chip: chip) : nil))
+    }
+
+    init(chip: Chip, state: ChipState, fuse: Bool, learning: LearningChip?) {
         self.chip = chip
         let e = chip.executable
         exec = e
-        let fused = fuse ? LinearFusion.plan(exec: e, state: state, noise: chip.noise, operands: chip.timing.operands) : []
+        // A plastic program's cells change while it runs: nothing is fused and the reads use the learning chip's views.
+        let plastic = learning ?? (chip.program.isPlastic ? LearningChip(chip: chip, state: state) : nil)
+        let fused = fuse && plastic == nil ? LinearFusion.plan(exec: e, state: state, noise: chip.noise, operands: chip.timing.operands) : []
         let plan = fused.isEmpty ? nil : FusionPlan(fused, exec: e)
         // Reads inside fused cones never sum columns: they get no read view.
         let skip = Set(fused.flatMap(\.cone))
-        var k = OpKernels(exec: e, views: ReadViews(exec: e, state: state, chip: chip, skipping: skip), noise: chip.noise,
-                          neuronUnits: chip.timing.spec.neuronUnits)
+        let views = ReadViews(exec: e, state: plastic?.state ?? state, chip: chip, skipping: skip)
+        var k = OpKernels(exec: e, views: views, noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
         k.fusion = plan
+        k.timingSpec = chip.timing.spec
+        if let l = plastic {
+            if l.views == nil { l.views = views }
+            k.learning = l
+        }
         kernels = k
     }
+
+    /// The cells this engine writes (a plastic program), or nil.
+    public var learning: LearningChip? { kernels.learning }
 
     /// Number of populations whose input runs as a fused projection.
     public var fusedPopulations: Int { kernels.fusion?.projections.count ?? 0 }

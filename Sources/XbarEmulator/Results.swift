@@ -22,6 +22,8 @@ public struct Counters: Equatable, Sendable {
     /// Per read op (index in the step): sum of the realised conductance codes of every cell read (before read
     /// noise) — the physics of the analog read energy.
     public var readCodeSums: [Int: Int64] = [:]
+    /// What the learning ops did (all zero for a program without plasticity).
+    public var learning = LearningCounters()
 
     public init() {}
 
@@ -41,6 +43,36 @@ public struct Counters: Equatable, Sendable {
         columnIntegrations += o.columnIntegrations
         digitalOps += o.digitalOps
         for (k, v) in o.readCodeSums { readCodeSums[k, default: 0] += v }
+        learning.add(o.learning)
+    }
+}
+
+/// Counters of the plasticity ops (docs/ir.md, "Counters"): trace elements updated, eligibility accumulators changed,
+/// SET and RESET pulses applied to cells, and pair reads of the write controller.
+public struct LearningCounters: Equatable, Sendable {
+    public var traceUpdates: Int64 = 0
+    public var eligibilityUpdates: Int64 = 0
+    public var setPulses: Int64 = 0
+    public var resetPulses: Int64 = 0
+    public var verifyReads: Int64 = 0
+
+    public init(traceUpdates: Int64 = 0, eligibilityUpdates: Int64 = 0, setPulses: Int64 = 0, resetPulses: Int64 = 0, verifyReads: Int64 = 0) {
+        self.traceUpdates = traceUpdates
+        self.eligibilityUpdates = eligibilityUpdates
+        self.setPulses = setPulses
+        self.resetPulses = resetPulses
+        self.verifyReads = verifyReads
+    }
+
+    /// Every pulse applied.
+    public var pulses: Int64 { setPulses + resetPulses }
+
+    public mutating func add(_ o: LearningCounters) {
+        traceUpdates += o.traceUpdates
+        eligibilityUpdates += o.eligibilityUpdates
+        setPulses += o.setPulses
+        resetPulses += o.resetPulses
+        verifyReads += o.verifyReads
     }
 }
 

@@ -10,6 +10,8 @@ public struct Runner: Sendable {
     public let chip: Chip
     public let engine: EngineKind
     public let options: RunOptions
+    /// The cells a plastic program starts from (nil: the chip as realised).
+    public var initialState: ChipState? = nil
 
     public init(chip: Chip, engine: EngineKind, options: RunOptions) {
         self.chip = chip
@@ -25,6 +27,8 @@ public struct Runner: Sendable {
         public var overflows: [[OverflowEvent]]
         public var overflowTotal: Int
         public var wallSeconds: Double
+        /// A plastic program's cells after the run (samples run in order on one chip state); nil otherwise.
+        public var learned: ChipState? = nil
     }
 
     public static func effectiveThreads(_ requested: Int) -> Int {
@@ -44,6 +48,9 @@ public struct Runner: Sendable {
         let threads = Swift.max(1, Swift.min(Runner.effectiveThreads(options.threads), Swift.max(n, 1)))
         let box = ResultBox(n)
         let trace = options.trace
+        if chip.program.isPlastic {
+            return try runLearning(data, binding: binding, start: start, progress: progress)
+        }
         switch engine {
         case .fast:
             let fast = FastEngine(chip: chip)
@@ -85,6 +92,43 @@ public struct Runner: Sendable {
         for r in box.results { totals.add(r!.counters) }
         return Outcome(samples: box.results.map { $0! }, totals: totals, overflows: box.overflows,
                        overflowTotal: box.overflowTotal.reduce(0, +), wallSeconds: Date().timeIntervalSince(start))
+    }
+}
+
+extension Runner {
+    /// A plastic program: every sample in order on one learning chip (whatever the thread count), so each sample sees
+    /// the cells the samples before it wrote; the learned chip state is returned.
+    func runLearning(_ data: EventDataset, binding: InputBinding, start: Date, progress: (@Sendable (Int, Int) -> Void)?) throws -> Outcome {
+        let learning = LearningChip(chip: chip, state: initialState)
+        let n = data.samples.count
+        var results: [SampleResult] = []
+        var overflows: [[OverflowEvent]] = []
+        var overflowTotal = 0
+        let fast = engine == .fast ? FastEngine(chip: chip, learning: learning) : nil
+        let exact = engine == .exact ? ExactEngine(chip: chip, learning: learning) : nil
+        let cycle = engine == .cycle ? CycleEngine(chip: chip, learning: learning) : nil
+        for i in 0..<n {
+            let s = data.samples[i]
+            if let f = fast {
+                results.append(f.run(s, index: i, binding: binding, trace: options.trace, kernelThreads: Runner.effectiveThreads(options.threads)))
+                overflows.append([])
+            } else if let e = exact {
+                let (r, ev) = e.run(s, index: i, binding: binding, trace: options.trace)
+                results.append(r)
+                overflows.append(ev.events)
+                overflowTotal += ev.total
+            } else if let y = cycle {
+                results.append(y.run(s, index: i, binding: binding, trace: options.trace).0)
+                overflows.append([])
+            }
+            progress?(i + 1, n)
+        }
+        var totals = Counters()
+        for r in results { totals.add(r.counters) }
+        var out = Outcome(samples: results, totals: totals, overflows: overflows, overflowTotal: overflowTotal,
+                          wallSeconds: Date().timeIntervalSince(start))
+        out.learned = learning.state
+        return out
     }
 }
 

@@ -80,6 +80,12 @@ public struct TimingModel: Sendable {
             case let .lif(pop, _), let .neuron(_, pop, _):
                 res.append(.neuron)
                 lifOf[pop] = k
+            case let .trace(src, d, _, _, _, _):
+                res.append(.digital)
+                if d == 0, let l = lifOf[src] { w.append(l) }
+            case let .stdp(u):
+                // The array's write drivers and verify reads: its peripheral.
+                res.append(.array(arrayIndex[u.array]!))
             }
             waits.append(w)
             rounds.append(r)
@@ -116,7 +122,8 @@ public struct TimingModel: Sendable {
             case .read: fc[k] = Int64(spec.settleCycles + spec.integrateCycles); gt[k] = k
             case let .adc(_, bits, _, _, _): fc[k] = Int64(rounds[k] * spec.conversionCycles(bits: bits)); gt[k] = ops[k][0]
             case .slice, .concat, .lif, .neuron: break
-            case .add, .sub, .scale: fc[k] = Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
+            case .add, .sub, .scale, .trace: fc[k] = Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
+            case .stdp: gt[k] = -2  // its cycles depend on what it did this step (`learnCycles`, StepActivity.driven)
             }
         }
         firedCycles = fc
@@ -140,6 +147,7 @@ public struct TimingModel: Sendable {
     @inline(__always)
     public func duration(_ k: Int, fired: [Bool]) -> Int64 {
         let g = gate[k]
+        precondition(g != -2, "a learning op's duration is its StepActivity")
         return g < 0 || fired[g] ? firedCycles[k] : 0
     }
 
@@ -213,7 +221,7 @@ public struct TimingModel: Sendable {
                 } else {
                     // Op k takes its cycles when its gate read drove a row (`duration`).
                     let g = gate[k]
-                    let d = g < 0 || driven[g] > 0 ? firedCycles[k] : 0
+                    let d = g == -2 ? Int64(driven[k]) : g < 0 || driven[g] > 0 ? firedCycles[k] : 0
                     finish[k] = start + d
                     delivered[k] = finish[k]
                     // In-order issue: a later op on this resource never starts before this one did.
@@ -221,6 +229,18 @@ public struct TimingModel: Sendable {
                 }
             }
         }}}}}
+    }
+
+    /// Cycles of an stdp op's step (docs/timing.md, "Learning"): its eligibility updates on the digital lanes, and on
+    /// an update step one pass over its synapses plus every pulse and every pair read.
+    static func learnCycles(_ spec: TimingSpec, synapses: Int, _ a: STDPActivity) -> Int64 {
+        let lanes = spec.digitalLanes
+        var c = (a.eligibilityUpdates + lanes - 1) / lanes
+        if a.programmed {
+            c += (synapses + lanes - 1) / lanes + (a.setPulses + a.resetPulses) * spec.writePulseCycles
+                + a.verifyReads * (spec.settleCycles + spec.integrateCycles)
+        }
+        return Int64(c)
     }
 
     /// Cycles of the readouts after the last step.

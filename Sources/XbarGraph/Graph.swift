@@ -128,6 +128,8 @@ public struct Projection: Equatable, Sendable {
     public var to: String
     public var delay: Int
     public var weights: WeightSpec
+    /// The projection's learning rule (nil: fixed weights).
+    public var plasticity: PlasticityRule? = nil
 
     public init(name: String, from: String, to: String, delay: Int, weights: WeightSpec) {
         self.name = name

@@ -122,12 +122,14 @@ public enum GraphJSON {
     }
 
     static func projection(_ p: JSONReader, sizes: [String: Int]) throws -> Projection {
-        try p.onlyKeys(["name", "from", "to", "delay", "weights"])
+        try p.onlyKeys(["name", "from", "to", "delay", "weights", "plasticity"])
         let from = try p.field("from").string()
         let to = try p.field("to").string()
         let name = try p.optionalField("name")?.string() ?? "\(from)->\(to)"
-        return Projection(name: name, from: from, to: to, delay: try p.optionalField("delay")?.int(min: 0, max: maxProjectionDelay) ?? 0,
-                          weights: try weights(try p.field("weights"), pre: sizes[from], post: sizes[to]))
+        var pr = Projection(name: name, from: from, to: to, delay: try p.optionalField("delay")?.int(min: 0, max: maxProjectionDelay) ?? 0,
+                            weights: try weights(try p.field("weights"), pre: sizes[from], post: sizes[to]))
+        pr.plasticity = try p.optionalField("plasticity").map(PlasticityRule.read)
+        return pr
     }
 
     static func seed(_ r: JSONReader) throws -> UInt64 { UInt64(try r.int(min: 0, max: 1 << 53)) }

@@ -76,6 +76,7 @@ public enum GraphWriter {
             s += "\"w\": {" + zip(k, sp.w).map { "\"\($0)\": \(num($1))" }.joined(separator: ", ") + "}, "
             s += "\"inhibitory_fraction\": \(num(sp.inhibitoryFraction)), \"gain\": \(num(sp.gain)), \"seed\": \(sp.seed)}"
         }
+        if let r = p.plasticity { s += ", \"plasticity\": " + r.json }
         return s + "}"
     }
 }

@@ -20,6 +20,8 @@ public enum OpPart: Sendable {
     case overflow(String)
     /// The bracketed row-source list of a read.
     case rowSources(String)
+    /// One word of a fixed set.
+    case word(String, [String])
 }
 
 /// The value of one non-keyword part.
@@ -31,6 +33,7 @@ public enum OpField: Equatable, Sendable {
     case rounding(Rounding)
     case overflow(Overflow)
     case rows([RowSource])
+    case word(String)
 }
 
 /// An op defined once (in the spirit of MLIR's op definitions): its mnemonic, its text parts, and the two maps between
@@ -106,10 +109,58 @@ public struct OpDefinition: Sendable {
             guard case let .lif(p, i) = $0 else { return [] }
             return [.name(p), .name(i)]
         }, make: { f in .lif(population: f[0].name, input: f[1].name) }),
+        trace, stdp,
     ].map { ($0.mnemonic, $0) })
 
     /// Mnemonics of every op, built in first.
-    public static var mnemonics: [String] { ["read", "adc", "slice", "concat", "add", "sub", "scale"] + NeuronModels.keywords }
+    public static var mnemonics: [String] {
+        ["read", "adc", "slice", "concat", "add", "sub", "scale", "trace", "stdp"] + NeuronModels.keywords
+    }
+
+    /// Ops that exist from version 3 on.
+    static let plasticity: Set<String> = ["trace", "stdp"]
+
+    static let trace = OpDefinition(mnemonic: "trace", parts: [
+        .population("source"), .keyword("delay"), .int("delay", min: 0, max: Int64(maxRowSourceDelay)), .keyword("decay"),
+        .int("decay", min: 0, max: Int64(1) << 30), .keyword("shr"), .int("shr", min: 0, max: 30), .rounding("rounding"),
+        .keyword("add"), .int("add", min: 0, max: Int64(1) << 31),
+    ], fields: {
+        guard case let .trace(s, d, m, sh, r, inc) = $0 else { return [] }
+        return [.name(s), .int(Int64(d)), .int(m), .int(Int64(sh)), .rounding(r), .int(inc)]
+    }, make: { f in
+        .trace(source: f[0].name, delay: Int(f[1].int), decayMul: f[2].int, decayShift: Int(f[3].int), rounding: f[4].roundingValue,
+               increment: f[5].int)
+    })
+
+    static let stdp = OpDefinition(mnemonic: "stdp", parts: [
+        .array("array"), .keyword("rows"), .rowSources("row source"), .keyword("cols"), .int("cols", min: 0, max: 1 << 16),
+        .keyword("post"), .value("post"), .keyword("start"), .int("start", min: 0, max: Int64(IRParser.maxLength)),
+        .keyword("pre_trace"), .value("pre_trace"), .keyword("post_trace"), .value("post_trace"),
+        .keyword("a_plus"), .int("a_plus", min: 0, max: Int64(1) << 31), .keyword("a_minus"), .int("a_minus", min: 0, max: Int64(1) << 31),
+        .keyword("shr"), .int("shr", min: 0, max: 48), .keyword("bound"), .word("bound", STDPBound.allCases.map(\.rawValue)),
+        .keyword("same_step"), .word("same_step", STDPSameStep.allCases.map(\.rawValue)),
+        .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
+        .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
+        .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
+        .keyword("pulse"), .int("pulse", min: 1, max: Int64(1) << 30), .keyword("range"),
+        .int("range low", min: 0, max: Int64(Int32.max)), .int("range high", min: 0, max: Int64(Int32.max)),
+    ], fields: {
+        guard case let .stdp(r) = $0 else { return [] }
+        return [.name(r.array), .rows([r.row]), .int(Int64(r.colStart)), .name(r.post), .int(Int64(r.postStart)), .name(r.preTrace),
+                .name(r.postTrace), .int(r.aPlus), .int(r.aMinus), .int(Int64(r.shift)), .word(r.bound.rawValue), .word(r.sameStep.rawValue), .int(r.clipLow),
+                .int(r.clipHigh), .int(Int64(r.every)), .int(Int64(r.pulseShift)), .int(Int64(r.maxPulses)), .int(r.pulseCodes),
+                .int(r.cellLow), .int(r.cellHigh)]
+    }, make: { f in
+        let rows = f[1].rows
+        var r = STDPRule(array: f[0].name, row: rows.count == 1 ? rows[0] : RowSource(rowStart: 0, source: "", srcStart: 0, count: 0, delay: 0),  // refused
+                         colStart: Int(f[2].int), post: f[3].name, postStart: Int(f[4].int), preTrace: f[5].name,
+                         postTrace: f[6].name, aPlus: f[7].int, aMinus: f[8].int, shift: Int(f[9].int),
+                         bound: STDPBound(rawValue: f[10].wordValue) ?? .additive, clipLow: f[12].int, clipHigh: f[13].int,
+                         every: Int(f[14].int), pulseShift: Int(f[15].int), maxPulses: Int(f[16].int), pulseCodes: f[17].int,
+                         cellLow: f[18].int, cellHigh: f[19].int)
+        r.sameStep = STDPSameStep(rawValue: f[11].wordValue) ?? .include
+        return .stdp(r)
+    })
 }
 
 extension OpField {
@@ -120,4 +171,5 @@ extension OpField {
     var roundingValue: Rounding { if case let .rounding(r) = self { return r }; return .floor }
     var overflowValue: Overflow { if case let .overflow(o) = self { return o }; return .sat }
     var rows: [RowSource] { if case let .rows(r) = self { return r }; return [] }
+    var wordValue: String { if case let .word(w) = self { return w }; return "" }
 }

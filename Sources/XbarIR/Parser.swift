@@ -232,7 +232,9 @@ public struct IRParser {
         let gu = try c.double("gunit_ns")
         try c.keyword("state")
         let st = try c.next("state")
-        guard st == "formed" || st == "programmed" else { throw fail("state: expected formed or programmed, found '\(st)'", line: l.line) }
+        guard st == "formed" || st == "programmed" || (st == "realised" && version >= 3) else {
+            throw fail("state: expected formed or programmed\(version >= 3 ? " or realised" : ""), found '\(st)'", line: l.line)
+        }
         try c.done()
         guard rows * cols <= IRParser.maxArrayCells else {
             throw fail("array %\(name): \(rows)x\(cols) cells exceeds the limit of \(IRParser.maxArrayCells)", line: l.line)
@@ -254,9 +256,33 @@ public struct IRParser {
                 for cc in 0..<cols { codes[r * cols + cc] = try hexCode(rl.tokens[cc + 1], ct, rl.line) }
             }
         }
+        let writes = st == "realised" ? try writeCounts(name, rows: rows, cols: cols) : nil
         guard let e = nextLine(), e.tokens == ["end"] else { throw fail("array %\(name): expected 'end' after \(rows) rows") }
-        return ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, codes: codes,
-                         formed: st == "formed")
+        var a = ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, codes: codes,
+                          formed: st == "formed")
+        a.realised = st == "realised"
+        a.writes = writes
+        return a
+    }
+
+    /// The `writes R: n n ...` lines of a realised array (rows with a written cell, ascending), or nil when none.
+    mutating func writeCounts(_ name: String, rows: Int, cols: Int) throws -> [UInt32]? {
+        var w: [UInt32]? = nil
+        var last = -1
+        while true {
+            let save = index
+            guard let l = nextLine(), l.tokens.first == "writes" else { index = save; break }
+            guard l.tokens.count == cols + 2, l.tokens[1].last == ":", let r = Int(l.tokens[1].dropLast()), r > last, r < rows else {
+                throw fail("array %\(name): expected 'writes ROW: ' and \(cols) counts, rows ascending", line: l.line)
+            }
+            if w == nil { w = [UInt32](repeating: 0, count: rows * cols) }
+            var c = cursor(l)
+            _ = try c.next("writes")
+            _ = try c.next("row")
+            for cc in 0..<cols { w![r * cols + cc] = UInt32(try c.int("writes", min: 0, max: Int64(UInt32.max))) }
+            last = r
+        }
+        return w
     }
 
     func hexCode(_ t: Substring, _ ct: IntType, _ line: Int) throws -> Int32 {
@@ -320,7 +346,8 @@ public struct IRParser {
         try c.keyword("=")
         let mnemonic = try c.next("op")
         // Every op's text is its definition's parts (OpDefinitions.swift); model ops exist from version 2 on.
-        guard let def = OpDefinition.definition(String(mnemonic)), version >= 2 || OpDefinition.builtIn[String(mnemonic)] != nil else {
+        let known = OpDefinition.plasticity.contains(String(mnemonic)) ? version >= 3 : version >= 2 || OpDefinition.builtIn[String(mnemonic)] != nil
+        guard let def = OpDefinition.definition(String(mnemonic)), known else {
             throw fail("unknown op '\(mnemonic)' (expected \(OpDefinition.mnemonics.joined(separator: ", ")))", line: l.line)
         }
         var fields: [OpField] = []
@@ -338,6 +365,12 @@ public struct IRParser {
             case let .rounding(what): fields.append(.rounding(try c.enumValue(Rounding.self, what)))
             case let .overflow(what): fields.append(.overflow(try c.enumValue(Overflow.self, what)))
             case let .rowSources(what): fields.append(.rows(try rowSources(try c.next(what), l.line)))
+            case let .word(what, words):
+                let w = try c.next(what)
+                guard words.contains(String(w)) else {
+                    throw fail("\(what): expected \(words.joined(separator: " or ")), found '\(w)'", line: l.line)
+                }
+                fields.append(.word(String(w)))
             }
         }
         let kind = def.make(fields)

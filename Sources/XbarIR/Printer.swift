@@ -78,7 +78,7 @@ public enum IRPrinter {
 
     static func printArray(_ a: ArrayDecl, into out: inout String) {
         out += "array %\(a.name) macro \(a.macro) index \(a.index) rows \(a.rows) cols \(a.cols)"
-        out += " code \(a.codeType) gunit_ns \(a.gUnitNS) state \(a.formed ? "formed" : "programmed")\n"
+        out += " code \(a.codeType) gunit_ns \(a.gUnitNS) state \(a.realised ? "realised" : a.formed ? "formed" : "programmed")\n"
         let w = hexDigits(a.codeType)
         for r in 0..<a.rows {
             let base = r * a.cols
@@ -91,6 +91,11 @@ public enum IRPrinter {
                 out += "  \(r):"
                 for c in 0..<a.cols { out += " " + hex(a.codes[base + c], w) }
                 out += "\n"
+            }
+        }
+        if let w = a.writes {
+            for r in 0..<a.rows where (0..<a.cols).contains(where: { w[r * a.cols + $0] != 0 }) {
+                out += "  writes \(r):" + (0..<a.cols).map { " \(w[r * a.cols + $0])" }.joined() + "\n"
             }
         }
         out += "end\n\n"
@@ -122,6 +127,7 @@ public enum IRPrinter {
             case let .real(v): body += " \(v)"
             case let .rounding(r): body += " " + r.rawValue
             case let .overflow(o): body += " " + o.rawValue
+            case let .word(w): body += " " + w
             case let .rows(rows):
                 body += " [" + rows.map { "\($0.rowStart):@\($0.source)[\($0.srcStart):\($0.count)]@\($0.delay)" }.joined(separator: ", ") + "]"
             }

@@ -1,8 +1,9 @@
 import XbarCore
 
 /// The newest IR version this tool reads and writes. A program text starts with `xbar-ir <version>`; version 1 has
-/// only `lif` populations, version 2 adds model-qualified neuron lines (docs/ir.md, "Neuron models").
-public let irVersion = 2
+/// only `lif` populations, version 2 adds model-qualified neuron lines (docs/ir.md, "Neuron models"), version 3 the
+/// plasticity ops `trace` and `stdp` and realised arrays (docs/ir.md, "Plasticity").
+public let irVersion = 3
 
 /// A compiled fixed-point crossbar program: declarations plus the op list run once per timestep.
 /// Its semantics are written in docs/ir.md; every engine implements exactly that.
@@ -38,8 +39,15 @@ public struct Program: Equatable, Sendable {
         self.step = step
     }
 
-    /// The lowest version that can express this program: 2 when a population uses a registered model.
-    public var requiredVersion: Int { neurons.contains { $0.model != nil } ? 2 : 1 }
+    /// The lowest version that can express this program: 3 with plasticity ops or realised arrays, 2 when a population
+    /// uses a registered model, else 1.
+    public var requiredVersion: Int {
+        if isPlastic || arrays.contains(where: { $0.realised }) { return 3 }
+        return neurons.contains { $0.model != nil } ? 2 : 1
+    }
+
+    /// Whether the step changes cells (has a `stdp` op): such a program runs its samples in order on one chip state.
+    public var isPlastic: Bool { step.contains { if case .stdp = $0.kind { return true } else { return false } } }
 
     public func input(named n: String) -> InputDecl? { inputs.first { $0.name == n } }
     public func neuron(named n: String) -> NeuronDecl? { neurons.first { $0.name == n } }
@@ -192,6 +200,11 @@ public struct ArrayDecl: Equatable, Sendable {
     /// True when the codes are the read-back state of electroformed cells (nothing left to program);
     /// false when they are programming targets.
     public var formed: Bool
+    /// True when the codes are a chip's realised cells after a learning run (`state realised`): a chip loads them as
+    /// they are, with `writes` as each cell's pulse count so far.
+    public var realised: Bool = false
+    /// Write pulses per cell so far (row-major), for a realised array; nil when no cell was written.
+    public var writes: [UInt32]? = nil
 
     public init(name: String, macro: Int, index: Int, rows: Int, cols: Int, gUnitNS: Double, codeType: IntType,
                 codes: [Int32], formed: Bool = false) {
@@ -301,6 +314,12 @@ public enum OpKind: Equatable, Sendable {
     case lif(population: String, input: String)
     /// Update of a population of the registered neuron model `model` (docs/ir.md, "Neuron models"); out = spikes (u1).
     case neuron(model: String, population: String, input: String)
+    /// The spike trace of a source (docs/ir.md, "Plasticity"): out := fit_sat(round(out * mul / 2^shift) + increment *
+    /// hist_source(t - delay), T), out = 0 at the start of a sample.
+    case trace(source: String, delay: Int, decayMul: Int64, decayShift: Int, rounding: Rounding, increment: Int64)
+    /// Pair-based STDP of the synapses of one row source of an array, and the cell programming of its schedule
+    /// (docs/ir.md, "Plasticity"); out = the eligibility accumulators, N x NN, row-major.
+    case stdp(STDPRule)
 
     /// Names of the values this op reads.
     public var operands: [String] {
@@ -312,6 +331,8 @@ public enum OpKind: Equatable, Sendable {
         case let .add(a, b, _), let .sub(a, b, _): return [a, b]
         case let .scale(o, _, _, _, _): return [o]
         case let .lif(_, i), let .neuron(_, _, i): return [i]
+        case .trace: return []
+        case let .stdp(r): return [r.post, r.preTrace, r.postTrace]
         }
     }
 
@@ -327,6 +348,84 @@ public enum OpKind: Equatable, Sendable {
         case .scale: return "scale"
         case .lif: return "lif"
         case let .neuron(m, _, _): return m
+        case .trace: return "trace"
+        case .stdp: return "stdp"
         }
     }
+}
+
+/// Whether an STDP pairing includes the spikes of its own step (docs/ir.md, "Plasticity").
+public enum STDPSameStep: String, CaseIterable, Sendable {
+    case include, exclude
+}
+
+/// How an STDP update scales with the weight it changes (docs/ir.md, "Plasticity").
+public enum STDPBound: String, CaseIterable, Sendable {
+    /// The pulse count is the eligibility's, whatever the weight (additive STDP; hard bounds at the clip range).
+    case additive
+    /// Potentiation scaled by (HI - w) / (HI - LO), depression by (w - LO) / (HI - LO) (multiplicative, soft-bounded).
+    case soft
+}
+
+/// The parameters of one `stdp` op: which synapses (one row source of an array and the neurons of its columns), the
+/// traces and spikes it pairs, its integer amplitudes, and the schedule and limits of the cell programming that
+/// turns its eligibility into pulses (docs/ir.md, "Plasticity").
+public struct STDPRule: Equatable, Sendable {
+    public var array: String
+    /// The synapses' rows: row `row.rowStart + i` holds the synapse of source element `row.srcStart + i`.
+    public var row: RowSource
+    /// Column of the first synapse's positive cell; synapse j uses columns colStart + 2j (G+) and + 2j + 1 (G-).
+    public var colStart: Int
+    /// The post population's spike vector (its update op's result) and the neuron of column 0.
+    public var post: String
+    public var postStart: Int
+    /// Trace ops of the pre source (same delay) and of the post population (delay 0).
+    public var preTrace: String
+    public var postTrace: String
+    public var aPlus: Int64
+    public var aMinus: Int64
+    public var shift: Int
+    public var bound: STDPBound
+    /// Whether a pairing sees the spikes of its own step in the traces (`include`) or the traces without this step's
+    /// increment (`exclude`: x - add x spike, as Ivanov & Michmizos' NALSM code, where simultaneous spikes do not pair).
+    public var sameStep: STDPSameStep = .include
+    /// Allowed range of a synapse's pair difference code(G+) - code(G-), in conductance codes (LO <= 0 <= HI).
+    public var clipLow: Int64
+    public var clipHigh: Int64
+    /// Update steps: t with (t + 1) mod every = 0; 0 = the last step of the sample only.
+    public var every: Int
+    /// One pulse per 2^pulseShift of eligibility; at most maxPulses per synapse and update.
+    public var pulseShift: Int
+    public var maxPulses: Int
+    /// An ideal device's response to one pulse: the cell's code moves by pulseCodes within [cellLow, cellHigh].
+    public var pulseCodes: Int64
+    public var cellLow: Int64
+    public var cellHigh: Int64
+
+    public init(array: String, row: RowSource, colStart: Int, post: String, postStart: Int, preTrace: String, postTrace: String,
+                aPlus: Int64, aMinus: Int64, shift: Int, bound: STDPBound, clipLow: Int64, clipHigh: Int64, every: Int,
+                pulseShift: Int, maxPulses: Int, pulseCodes: Int64, cellLow: Int64, cellHigh: Int64) {
+        self.array = array
+        self.row = row
+        self.colStart = colStart
+        self.post = post
+        self.postStart = postStart
+        self.preTrace = preTrace
+        self.postTrace = postTrace
+        self.aPlus = aPlus
+        self.aMinus = aMinus
+        self.shift = shift
+        self.bound = bound
+        self.clipLow = clipLow
+        self.clipHigh = clipHigh
+        self.every = every
+        self.pulseShift = pulseShift
+        self.maxPulses = maxPulses
+        self.pulseCodes = pulseCodes
+        self.cellLow = cellLow
+        self.cellHigh = cellHigh
+    }
+
+    /// Whether the synapses are programmed at the end of step t of a sample of `timesteps` steps.
+    public func updates(at t: Int, timesteps: Int) -> Bool { every == 0 ? t == timesteps - 1 : (t + 1) % every == 0 }
 }

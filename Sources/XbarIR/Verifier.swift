@@ -11,7 +11,9 @@ public enum IRVerifier {
         func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         guard p.version >= 1 && p.version <= irVersion else { throw fail("version", "expected 1...\(irVersion), found \(p.version)") }
         guard p.version >= p.requiredVersion else {
-            throw fail("version", "version \(p.version) has only lif populations; a registered neuron model needs version 2")
+            let why = p.requiredVersion == 3 ? "plasticity ops and realised arrays need version 3"
+                : "version \(p.version) has only lif populations; a registered neuron model needs version 2"
+            throw fail("version", why)
         }
         guard p.timesteps >= 1 else { throw fail("timesteps", "expected >= 1, found \(p.timesteps)") }
         try verifyPopulations(p, file: file)
@@ -126,6 +128,7 @@ public enum IRVerifier {
         for n in p.neurons where !updated.contains(n.name) {
             throw fail("neuron @\(n.name)", "never updated: no lif op in the step block")
         }
+        try verifyLearningOrder(p, file: file)
     }
 
     /// One op's rules of docs/ir.md (operand kinds, lengths, types, bounds), then its definition's integer ranges.
@@ -181,6 +184,11 @@ public enum IRVerifier {
             guard ins[0].type.signed || ins[0].type.bits <= 40, ins[0].type.bits <= 41 else {
                 throw fail(f, "lif input type \(ins[0].type) wider than 40 bits")
             }
+        case let .trace(source, delay, mul, shift, _, inc):
+            try verifyTrace(op, source: source, delay: delay, decayMul: mul, decayShift: shift, increment: inc, updated: updated, p,
+                            field: f, file: file)
+        case let .stdp(r):
+            try verifySTDP(op, r, ins, p, field: f, file: file)
         }
         // The ranges of the op definition's integer fields (what the parser enforces on text).
         let def = OpDefinition.of(op.kind)

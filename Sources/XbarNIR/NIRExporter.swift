@@ -72,6 +72,9 @@ public enum NIRExporter {
             guard let src = g.population(named: pr.from), let dst = g.population(named: pr.to) else {
                 throw XbarError(file: file, field: "projections[\(i)]", "names a population that does not exist")
             }
+            guard pr.plasticity == nil else {
+                throw XbarError(file: file, field: "projections[\(i)].plasticity", "NIR has no learning rules; only fixed-weight projections export to NIR")
+            }
             let w = Materialize.weights(pr, pre: src.size, post: dst.size)
             var wt = [Double](repeating: 0, count: w.count)
             for a in 0..<src.size { for b in 0..<dst.size { wt[b * src.size + a] = w[a * dst.size + b] } }

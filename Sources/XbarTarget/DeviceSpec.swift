@@ -23,10 +23,12 @@ public struct DeviceSpec: Equatable, Sendable {
     public var drift: DriftSpec?
     public var irDrop: IRDropSpec?
     public var adc: ADCNoiseSpec?
+    /// What one SET/RESET pulse does to a cell (on-chip learning); nil when the target has no `[device.update]` table.
+    public var update: UpdateSpec?
 
     public init(programming: Programming = .exact, sigma: SigmaSpec = SigmaSpec(), writeVerify: WriteVerifySpec = WriteVerifySpec(),
                 forming: FormingSpec? = nil, readNoise: ReadNoiseSpec? = nil, faults: FaultSpec? = nil, drift: DriftSpec? = nil,
-                irDrop: IRDropSpec? = nil, adc: ADCNoiseSpec? = nil) {
+                irDrop: IRDropSpec? = nil, adc: ADCNoiseSpec? = nil, update: UpdateSpec? = nil) {
         self.programming = programming
         self.sigma = sigma
         self.writeVerify = writeVerify
@@ -36,12 +38,13 @@ public struct DeviceSpec: Equatable, Sendable {
         self.drift = drift
         self.irDrop = irDrop
         self.adc = adc
+        self.update = update
     }
 
     /// A device with no effect at all.
     public static let ideal = DeviceSpec()
 
-    /// True when reads can differ from the programmed codes.
+    /// True when reads can differ from the programmed codes (`update` only acts when pulses are applied).
     public var isIdeal: Bool {
         programming == .exact && readNoise == nil && faults == nil && drift == nil && irDrop == nil && adc == nil
     }

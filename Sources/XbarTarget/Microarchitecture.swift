@@ -23,6 +23,8 @@ public struct TimingSpec: Equatable, Sendable {
     public var routerSpikesPerCycle: Int
     /// Readout multiply-accumulate units.
     public var readoutMACs: Int
+    /// Cycles of one programming pulse of on-chip learning, its verify read included (docs/timing.md, "Learning").
+    public var writePulseCycles: Int = 1
 
     public init(maxRowsDriven: Int = 1 << 16, colsPerADC: Int = 1, adcKind: ADCKind = .sar, adcCyclesPerBit: Int = 1,
                 adcOverheadCycles: Int = 0, settleCycles: Int = 0, integrateCycles: Int = 1, digitalLanes: Int = 1 << 16,

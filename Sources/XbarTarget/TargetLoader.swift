@@ -103,6 +103,10 @@ public enum TargetLoader {
             x.routerQueue = try tm.int("router_queue", min: 1, max: 1 << 20)
             x.routerSpikesPerCycle = try tm.int("router_spikes_per_cycle", min: 1, max: 1 << 16)
             x.readoutMACs = try tm.int("readout_macs", min: 1, max: 1 << 16)
+            if let w = try tm.optionalDouble("write_pulse_cycles", min: 1, max: Double(1 << 20)) {
+                guard w == w.rounded() else { throw XbarError(file: file, field: "timing.write_pulse_cycles", "expected an integer") }
+                x.writePulseCycles = Int(w)
+            }
             guard x.routerQueue >= x.neuronUnits else {
                 throw XbarError(file: file, field: "timing.router_queue", "must be >= timing.neuron_units (\(x.neuronUnits)): one pipeline group must fit")
             }

@@ -100,6 +100,9 @@ public enum VectorBuilder {
     }
 
     public static func build(program p: Program, chip: Chip, data: EventDataset, source: VectorSource, rtl: RTLSources) throws -> VectorSet {
+        guard !p.isPlastic else {
+            throw XbarError(file: source.program, field: "step", "program \"\(p.name)\" has stdp ops: the RTL has no learning unit yet, so it gets no test vectors")
+        }
         let binding = try InputBinding(program: p, channels: data.channels, file: source.input)
         guard data.timesteps == p.timesteps else {
             throw XbarError(file: source.input, field: "timesteps", "input has \(data.timesteps) timesteps, program \"\(p.name)\" runs \(p.timesteps)")

@@ -15,7 +15,8 @@ struct DeviceCommand: ParsableCommand {
         --level); forming targets electroform every cell with the target's pulse. Then stuck-at faults, \
         relaxation at --age and IR drop apply, and the result is rounded to the IR code unit, exactly as on an \
         emulated chip. Cell i sits at row (i / cols) mod rows, column i mod cols of array i / (rows x cols).
-        """)
+        """,
+        subcommands: [DeviceUpdateCurveCommand.self])
 
     @Argument(help: "Target name (in targets/) or path to a target .toml.") var target: String
     @Option(help: "Number of cells to sample.") var cells: Int = 100_000

@@ -26,6 +26,8 @@ struct EngineOptions: ParsableArguments {
     var age: Double?
     @Flag(help: "Read the programmed conductances exactly (no device effects), whatever the target says.")
     var idealDevice = false
+    @Option(help: "A plastic program (with stdp ops): write the learned program (IR, its cells as the run left them) to this file; a later run continues from it.")
+    var learned: String?
     @Flag(help: "Also run the same program on an ideal chip and compare spike statistics side by side.")
     var compareIdeal = false
 }
@@ -111,6 +113,15 @@ enum Emulation {
             comparison = cmp
             report = report.inserting(("comparison_with_ideal", cmp.json), before: "per_sample")
         }
+        var learning: LearningReport? = nil
+        if let state = outcome.learned {
+            let l = LearningReport(counters: outcome.totals.learning, state: state, target: target)
+            learning = l
+            report = report.inserting(("learning", l.json), before: "per_sample")
+            if let path = o.learned { try AtomicFile.write(IRPrinter.print(state.learnedProgram(p)), to: path) }
+        } else if o.learned != nil {
+            throw XbarError(file: "<command line>", field: "--learned", "program \"\(p.name)\" has no stdp op: nothing is learned")
+        }
         let cost = CostModel.report(counters: outcome.totals, program: p, target: target, samples: outcome.samples.count,
                                     programmingPulses: chip.programmingPulses)
         report = report.inserting(("energy", EnergyReport.json(cost)), before: "per_sample")
@@ -124,6 +135,7 @@ enum Emulation {
         } else {
             print(EmulationReport.table(program: p, input: inputPath, data: data, outcome: outcome, options: o, stats: stats, chip: chip,
                                         target: target))
+            if let l = learning { print("\n" + l.table, terminator: "") }
             if o.report.contains(.energy) { print("\n" + EnergyReport.table(cost, target: target)) }
             if let c = comparison { print("\n" + c.table) }
         }

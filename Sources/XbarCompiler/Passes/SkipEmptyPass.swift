@@ -32,7 +32,9 @@ public struct SkipEmptyPass: CompilerPass {
     /// of a column tile whose tiles all are.
     static func emptyTiles(of work: PopulationWork, context c: CompilationContext) -> Set<Int> {
         func isEmpty(_ t: Tile) -> Bool {
-            !t.rows.contains { si in
+            // A tile with plastic synapses is kept: learning may make its weights non-zero.
+            if t.rows.contains(where: { work.blocks[work.stacked[$0].block].rule != nil }) { return false }
+            return !t.rows.contains { si in
                 t.neurons.contains { c.strategy.weightCode(work.weight(row: si, neuron: $0), format: work.format, context: c) != 0 }
             }
         }

@@ -20,9 +20,12 @@ public struct ChipState: Sendable {
     public init(chip: Chip) {
         codes = chip.codes
         variance = chip.variance
-        writes = chip.program.arrays.map { _ in nil }
+        writes = chip.program.arrays.map { $0.writes }
         cols = chip.program.arrays.map(\.cols)
     }
+
+    /// Write pulses one cell has had since the chip was realised.
+    public func pulses(array a: Int, row r: Int, col c: Int) -> UInt32 { writes[a]?[r * cols[a] + c] ?? 0 }
 
     /// Realised code of one cell.
     public func code(array a: Int, row r: Int, col c: Int) -> Int32 { codes[a][r * cols[a] + c] }
@@ -45,4 +48,19 @@ public struct ChipState: Sendable {
 
     /// Total write pulses over every cell.
     public var totalWrites: UInt64 { writes.reduce(0) { $0 + ($1?.reduce(UInt64(0)) { $0 + UInt64($1) } ?? 0) } }
+}
+
+extension ChipState {
+    /// `program` with every array's cells as they are now (`state realised`, with their write counts): the learned
+    /// program a later run continues from (docs/ir.md, "Plasticity").
+    public func learnedProgram(_ program: Program) -> Program {
+        var p = program
+        for i in p.arrays.indices {
+            p.arrays[i].codes = codes[i]
+            p.arrays[i].realised = true
+            p.arrays[i].writes = writes[i]
+        }
+        p.version = Swift.max(p.version, p.requiredVersion)
+        return p
+    }
 }

@@ -75,9 +75,13 @@ public struct ExecutableProgram: Sendable {
         for (k, op) in p.step.enumerated() {
             let ins = op.kind.operands.map { slot[$0]! }
             records.append(ExecutableProgram.resolve(op, k, ins, off, arrayIndex, popIndex, source, p))
-            if case let .read(a, rs, _, _, _, _) = op.kind {
+            switch op.kind {
+            case let .read(a, rs, _, _, _, _):
                 rows = Swift.max(rows, p.arrays[arrayIndex[a]!].rows)
                 for r in rs { depth[source[r.source]!] = Swift.max(depth[source[r.source]!], r.delay + 1) }
+            case let .trace(src, d, _, _, _, _): depth[source[src]!] = Swift.max(depth[source[src]!], d + 1)
+            case let .stdp(u): depth[source[u.row.source]!] = Swift.max(depth[source[u.row.source]!], u.row.delay + 1)
+            default: break
             }
             switch op.kind {
             case let .lif(pop, _), let .neuron(_, pop, _): lifAt[popIndex[pop]!] = k
@@ -133,6 +137,35 @@ public struct ExecutableProgram: Sendable {
                                       rounding: Int32(r.code), fit: xbar_fit_t(op.type, o)))
         case let .lif(pop, _), let .neuron(_, pop, _):
             return .lif(LifRecord(population: popIndex[pop]!, input: off[ins[0]], out: out))
+        case let .trace(src, d, m, sh, r, inc):
+            return .trace(TraceRecord(source: source[src]!, delay: d, mul: m, shift: sh, rounding: r, increment: inc, max: op.type.max,
+                                      length: op.length, out: out))
+        case let .stdp(u):
+            func increment(_ k: Int) -> Int64 { if case let .trace(_, _, _, _, _, inc) = p.step[k].kind { return inc } else { return 0 } }
+            let post = ExecutableProgram.updatedPopulation(p.step[ins[0]].kind)
+            return .stdp(STDPRecord(rule: u, array: arrayIndex[u.array]!, source: source[u.row.source]!, postSource: source[post]!,
+                                    rows: u.row.count, neurons: op.length / u.row.count, preTrace: off[ins[1]], postTrace: off[ins[2]],
+                                    preIncrement: increment(ins[1]), postIncrement: increment(ins[2]), out: out,
+                                    eMin: op.type.min, eMax: op.type.max))
+        }
+    }
+
+    /// The population an update op updates ("" for other ops).
+    static func updatedPopulation(_ k: OpKind) -> String {
+        switch k {
+        case let .lif(pop, _), let .neuron(_, pop, _): return pop
+        default: return ""
+        }
+    }
+
+    /// Value slots that hold state across steps (trace and stdp results), zeroed at the start of every sample.
+    var stateValues: [(offset: Int, length: Int)] {
+        ops.compactMap { op in
+            switch op {
+            case let .trace(r): return (r.out, r.length)
+            case let .stdp(r): return (r.out, r.rows * r.neurons)
+            default: return nil
+            }
         }
     }
 
@@ -162,6 +195,8 @@ enum ExecOp: Sendable {
     case addSub(AddSubRecord)
     case scale(ScaleRecord)
     case lif(LifRecord)
+    case trace(TraceRecord)
+    case stdp(STDPRecord)
 }
 
 /// Rows [rowStart, rowStart + count) driven by source elements [srcStart, srcStart + count) at step t - delay.

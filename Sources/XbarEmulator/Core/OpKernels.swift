@@ -2,6 +2,7 @@ import CXbarKernel
 import XbarCore
 import XbarDevice
 import XbarIR
+import XbarTarget
 
 /// The native op kernels of docs/ir.md over a `SampleContext`, shared by the fast engine (whole ops) and the cycle
 /// engine (the same kernels over the columns, lanes and neuron groups it schedules cycle by cycle). Counters are
@@ -14,6 +15,14 @@ struct OpKernels {
     let neuronUnits: Int
     /// Fused linear chains (fast engine only; nil: every op runs as written).
     var fusion: FusionPlan? = nil
+    /// The cells a plastic program writes (nil for a program without `stdp` ops); its read views replace `views`.
+    var learning: LearningChip? = nil
+    /// The macro's timing parameters (the learning ops' cycles).
+    var timingSpec = TimingSpec()
+
+    /// The read view of read op k: the learning chip's current cells, or the chip as realised.
+    @inline(__always)
+    func matrix(_ k: Int) -> ReadMatrix { learning?.views?.matrices[k] ?? views.matrices[k]! }
 
     /// Collects the driven rows of read `r` at step t into ctx.rows; returns their number.
     @inline(__always)
@@ -46,7 +55,7 @@ struct OpKernels {
             out.update(repeating: 0, count: r.length)
             return
         }
-        let m = views.matrices[k]!
+        let m = matrix(k)
         let noisy = noise?.readNoise == true && m.hasVariance
         m.read(rows: ctx.rows, count: n, out: out, varOut: noisy ? ctx.scratch : nil, threads: threads)
         var sum: Int64 = 0
@@ -199,6 +208,8 @@ struct OpKernels {
             ctx.counters.digitalOps += Int64(s.length)
             scale(s, 0, s.length, ctx)
         case let .lif(l): lif(k, l, t, trace: trace, ctx)
+        case let .trace(r): self.trace(r, t, ctx)
+        case let .stdp(r): stdp(k, r, t, ctx)
         }
     }
 

@@ -42,9 +42,12 @@ final class SampleContext {
     var activity: StepActivity
     /// The timing model's schedule of the ops before the first lif, for the fired reads it was recorded at.
     let scheduleMemo = ScheduleMemo()
+    /// Value slots of the learning ops' state (traces, eligibilities).
+    let learningState: [(offset: Int, length: Int)]
 
     init(_ exec: ExecutableProgram) {
         self.exec = exec
+        learningState = exec.stateValues
         let longest = exec.length.max() ?? 1
         values = .allocate(capacity: Swift.max(exec.valueCount, 1))
         values.initialize(repeating: 0, count: Swift.max(exec.valueCount, 1))
@@ -97,6 +100,7 @@ final class SampleContext {
             traces[i] = PopulationTrace()
         }
         for q in ringCount.indices { for s in ringCount[q].indices { ringCount[q][s] = 0 } }
+        for v in learningState { (values + v.offset).update(repeating: 0, count: v.length) }
         for a in elementActivity.values { a.counts.update(repeating: 0, count: a.n) }
         counters.reset()
     }
@@ -190,6 +194,11 @@ struct FlatCounters {
     var spikes: Int64 = 0
     var cycles: Int64 = 0
     var readoutMACs: Int64 = 0
+    var traceUpdates: Int64 = 0
+    var eligibilityUpdates: Int64 = 0
+    var setPulses: Int64 = 0
+    var resetPulses: Int64 = 0
+    var verifyReads: Int64 = 0
     /// Per op: conversions (adc ops), code sums and whether the read fired at least once (read ops).
     var conversions: [Int64] = []
     var codeSums: [Int64] = []
@@ -217,6 +226,8 @@ struct FlatCounters {
         c.spikes = spikes
         c.cycles = cycles
         c.readoutMACs = readoutMACs
+        c.learning = LearningCounters(traceUpdates: traceUpdates, eligibilityUpdates: eligibilityUpdates, setPulses: setPulses,
+                                      resetPulses: resetPulses, verifyReads: verifyReads)
         for (k, op) in exec.ops.enumerated() {
             switch op {
             case let .adc(a) where conversions[k] > 0: c.adcConversions[a.bits, default: 0] += conversions[k]

@@ -1,0 +1,127 @@
+import Foundation
+import XbarCore
+import XbarGraph
+import XbarIR
+
+/// `plasticity` (docs/compiler.md, section 9): for every row block with a learning rule, the traces of its source
+/// (at the block's delay) and of its population, and one `stdp` op per row source of the block in every kept tile,
+/// after every update op of the step. The rule's real parameters become integers here, the one place they are
+/// quantised.
+public struct PlasticityPass: CompilerPass {
+    public let name = "plasticity"
+    public let summary = "add the traces and the stdp ops of every projection with a learning rule"
+
+    /// Trace fraction bits: one spike adds 2^12 (a unit trace).
+    static let traceBits = 12
+    /// Decay multiplier shift of the traces.
+    static let decayShift = 16
+    /// Eligibility units per pulse: 2^16.
+    static let pulseShift = 16
+
+    public init() {}
+
+    public func run(_ s: inout CompilationState) throws {
+        var traces: [String: String] = [:]  // "source@delay@decay" -> trace op result
+        try s.forEachPopulation { s, p in
+            let w = s.populations[p]
+            for (b, block) in w.blocks.enumerated() {
+                guard let rule = block.rule else { continue }
+                try Self.checkBlock(block, of: w, context: s.context)
+                let params = try Self.lower(rule, of: w, block: block, context: s.context)
+                let pre = Self.trace(block.source, delay: block.delay, tau: rule.tauPre, traces: &traces, into: &s.program)
+                let post = Self.trace(w.name, delay: 0, tau: rule.tauPost, traces: &traces, into: &s.program)
+                Self.emit(params, block: b, of: w, preTrace: pre, postTrace: post, into: &s.program)
+            }
+        }
+        if s.program.step.contains(where: { if case .stdp = $0.kind { return true } else { return false } }) {
+            s.program.version = s.program.requiredVersion
+        }
+    }
+
+    /// The target must write single differential pairs, and every projection of the block must share its rule.
+    static func checkBlock(_ block: RowBlock, of w: PopulationWork, context c: CompilationContext) throws {
+        let pr = block.projections.first { $0.plasticity != nil }!
+        let field = "projections.\(pr.name).plasticity"
+        guard !c.strategy.formsCells else {
+            throw c.error(field, "the target cannot write this projection: \(c.target.name) holds electroformed cells (device.programming = forming)")
+        }
+        guard c.strategy.slices == 1 else {
+            throw c.error(field, "the target cannot write this projection: on-chip learning needs one differential pair per weight, \(c.target.name) uses mapping.slices = \(c.strategy.slices)")
+        }
+        if let other = block.projections.first(where: { $0.plasticity != pr.plasticity }) {
+            throw c.error(field, "projection \(other.name) shares (from \(block.source), delay \(block.delay)) with a different learning rule")
+        }
+    }
+
+    /// The rule's integer parameters for population `w` (docs/compiler.md, section 9).
+    static func lower(_ r: PlasticityRule, of w: PopulationWork, block: RowBlock, context c: CompilationContext) throws -> STDPRule {
+        let map = c.map
+        let s = w.format!.weightScale
+        let pulseCodes = Swift.max(1, c.target.device.update.map { Fixed.roundReal($0.dwMinUS * c.perUS, .halfEven) }
+            ?? Fixed.roundReal(map.stepCodes, .halfEven))
+        // Graph weight of one pulse: pulseCodes codes of a cell, stepCodes codes per weight step s.
+        let wPulse = Double(pulseCodes) / map.stepCodes * s
+        let field = "projections.\(block.projections[0].name).plasticity"
+        func amplitude(_ a: Double, _ key: String) throws -> Int64 {
+            let v = Fixed.roundReal(a / wPulse * Double(1 << pulseShift), .halfEven)
+            guard v <= Int64(1) << 31 else {
+                throw c.error("\(field).\(key)", "\(a) is \(a / wPulse) pulses per pairing; at most 32768 (one pulse is \(wPulse))")
+            }
+            return v
+        }
+        func codes(_ v: Double) -> Int64 { Fixed.roundReal(v / s * map.stepCodes, .halfEven) }
+        let dummy = RowSource(rowStart: 0, source: block.source, srcStart: 0, count: 0, delay: block.delay)
+        var u = STDPRule(array: "", row: dummy, colStart: 0, post: "\(w.name).spk", postStart: 0, preTrace: "", postTrace: "",
+                         aPlus: try amplitude(r.aPlus, "a_plus"), aMinus: try amplitude(r.aMinus, "a_minus"), shift: traceBits,
+                         bound: r.bound == .soft ? .soft : .additive, clipLow: codes(r.clip.low), clipHigh: codes(r.clip.high),
+                         every: r.every, pulseShift: pulseShift, maxPulses: r.maxPulses, pulseCodes: pulseCodes,
+                         cellLow: Int64(map.levelCodes.first!), cellHigh: Int64(map.levelCodes.last!))
+        u.sameStep = r.sameStep == .exclude ? .exclude : .include
+        guard u.clipLow < u.clipHigh else {
+            throw c.error("\(field).clip", "[\(r.clip.low), \(r.clip.high)] rounds to an empty range of conductance codes")
+        }
+        return u
+    }
+
+    /// The trace op of `source` at `delay` with time constant `tau` (one per distinct trace), appended once.
+    static func trace(_ source: String, delay: Int, tau: Double, traces: inout [String: String], into p: inout Program) -> String {
+        let mul = Fixed.roundReal(exp(-1 / tau) * Double(1 << decayShift), .halfEven)
+        let key = "\(source)@\(delay)@\(mul)"
+        if let name = traces[key] { return name }
+        let base = "\(source).trace\(delay)"
+        let name = p.step.contains { $0.result == base } ? "\(base).\(traces.count)" : base
+        let size = p.input(named: source)?.size ?? p.neuron(named: source)!.size
+        p.step.append(Op(result: name, type: .u(traceBits + 8), length: size,
+                         kind: .trace(source: source, delay: delay, decayMul: Swift.min(mul, (1 << decayShift) - 1), decayShift: decayShift,
+                                      rounding: .halfEven, increment: 1 << traceBits)))
+        traces[key] = name
+        return name
+    }
+
+    /// One stdp op per row source of block `b` in each kept tile of `w`.
+    static func emit(_ u0: STDPRule, block b: Int, of w: PopulationWork, preTrace: String, postTrace: String, into p: inout Program) {
+        let block = w.blocks[b]
+        for (ct, cols) in w.colTiles.enumerated() {
+            for (ri, rd) in w.reads.enumerated() {
+                guard let k = w.tile(row: rd.rowTile, col: ct)?.slot else { continue }
+                for (si, rs) in rd.sources.enumerated() where rs.source == block.source && rs.delay == block.delay {
+                    var u = u0
+                    u.array = p.arrays[k].name
+                    u.row = rs
+                    u.postStart = cols.lowerBound
+                    u.preTrace = preTrace
+                    u.postTrace = postTrace
+                    p.step.append(Op(result: "\(u.array).g\(ri).s\(si).stdp", type: .i(40), length: rs.count * cols.count, kind: .stdp(u)))
+                }
+            }
+        }
+    }
+
+    /// Every stdp op names a trace op of its row source and one of its population (the IR verifier checks the rest).
+    public func verify(_ s: CompilationState) throws {
+        for op in s.program.step {
+            guard case let .stdp(u) = op.kind else { continue }
+            try passCheck(s.program.step.contains { $0.result == u.preTrace }, s, "step %\(op.result)", "no pre trace %\(u.preTrace)")
+        }
+    }
+}

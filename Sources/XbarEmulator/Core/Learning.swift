@@ -1,0 +1,241 @@
+import XbarCore
+import XbarDevice
+import XbarIR
+import XbarTarget
+
+/// A resolved `trace` op (docs/ir.md, "Plasticity").
+struct TraceRecord: Sendable {
+    let source: Int
+    let delay: Int
+    let mul: Int64
+    let shift: Int
+    let rounding: Rounding
+    let increment: Int64
+    let max: Int64
+    let length: Int
+    let out: Int
+}
+
+/// A resolved `stdp` op: its synapses, the slots of its operands, and its integer parameters.
+struct STDPRecord: Sendable {
+    let rule: STDPRule
+    let array: Int
+    /// Pre source (spike history) and post population's source index.
+    let source: Int
+    let postSource: Int
+    let rows: Int
+    let neurons: Int
+    let preTrace: Int
+    let postTrace: Int
+    /// The traces' increments (for `same_step exclude`).
+    let preIncrement: Int64
+    let postIncrement: Int64
+    let out: Int
+    let eMin: Int64
+    let eMax: Int64
+}
+
+/// What one `stdp` op did in one step, for the counters and the timing model.
+struct STDPActivity {
+    var eligibilityUpdates = 0
+    var programmed = false
+    var setPulses = 0
+    var resetPulses = 0
+    var verifyReads = 0
+    var decisions = 0
+}
+
+/// How one programming pulse changes a cell: the device side of on-chip learning. The engines decide which cell gets
+/// which pulse (docs/ir.md, "Plasticity"); this answers what the cell's code becomes. Pure function of its inputs.
+public protocol CellWriter: Sendable {
+    /// The cell's code after one pulse (`up`: SET, else RESET); `index` is its pulse count before this pulse, `writes`
+    /// the same count (for endurance).
+    func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, rule: STDPRule) -> Int32
+}
+
+/// The ideal device of docs/ir.md: one pulse moves the code by the op's `pulse` within its `range`.
+public struct IdealCellWriter: CellWriter {
+    public init() {}
+    public func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, rule: STDPRule) -> Int32 {
+        let c = Int64(code) + (up ? rule.pulseCodes : -rule.pulseCodes)
+        return Int32(Swift.min(rule.cellHigh, Swift.max(rule.cellLow, c)))
+    }
+}
+
+/// A device model's response (`[device.update]`, docs/device.md "Conductance updates"): the cell's code is its
+/// conductance in g_unit steps; one pulse moves the conductance through `CellUpdater` (with its device-to-device and
+/// cycle-to-cycle draws keyed by array, cell and pulse index, and its endurance), rounded half-even back to a code
+/// within the array's code type.
+public struct DeviceCellWriter: CellWriter {
+    public let updater: CellUpdater
+    let perCode: Double
+    let codeMax: [Int64]
+
+    public init(updater: CellUpdater, gUnitNS: Double, program: Program) {
+        self.updater = updater
+        perCode = gUnitNS / 1000
+        codeMax = program.arrays.map { $0.codeType.max }
+    }
+
+    public func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, rule: STDPRule) -> Int32 {
+        let g = updater.pulse(Double(code) * perCode, up: up, array: array, row: row, col: col, index: index)
+        return Int32(Swift.min(codeMax[array], Swift.max(0, Fixed.roundReal(g / perCode, .halfEven))))
+    }
+}
+
+/// The cells of a chip while a learning run writes them: the chip state, the read views the native engines sum (rebuilt
+/// for every array a step changed), and the device's pulse response. One learning chip belongs to one in-order run;
+/// every engine that runs a plastic program reads and writes through it.
+public final class LearningChip: @unchecked Sendable {
+    public private(set) var state: ChipState
+    let writer: any CellWriter
+    var views: ReadViews?
+
+    public init(chip: Chip, state: ChipState? = nil, writer: (any CellWriter)? = nil) {
+        self.state = state ?? ChipState(chip: chip)
+        self.writer = writer ?? chip.cellWriter ?? IdealCellWriter()
+    }
+
+    /// Code of one cell now.
+    @inline(__always)
+    func code(_ a: Int, _ r: Int, _ c: Int) -> Int32 { state.code(array: a, row: r, col: c) }
+
+    /// One pulse on one cell through the device.
+    func pulse(_ a: Int, _ r: Int, _ c: Int, up: Bool, rule: STDPRule) {
+        let before = state.code(array: a, row: r, col: c)
+        let code = writer.pulse(code: before, up: up, array: a, row: r, col: c, index: state.pulses(array: a, row: r, col: c), rule: rule)
+        state.write(array: a, row: r, col: c, code: code)
+    }
+
+    /// Rebuilds the read views of the arrays written since the last call.
+    func refreshViews(_ exec: ExecutableProgram) {
+        let changed = state.takeChangedArrays()
+        guard !changed.isEmpty, views != nil else { return }
+        views!.rebuild(exec: exec, state: state, arrays: Set(changed))
+    }
+}
+
+/// The learning ops' native kernels (docs/ir.md, "Plasticity"); the exact engine implements the same text on GMP.
+extension OpKernels {
+    /// out[i] := fit_sat(round(out[i] * mul / 2^shift) + increment * hist_source(t - delay)[i]).
+    func trace(_ r: TraceRecord, _ t: Int, _ ctx: SampleContext) {
+        let x = ctx.values + r.out
+        for i in 0..<r.length { x[i] = Swift.min(r.max, Fixed.shiftRight(x[i] * r.mul, r.shift, r.rounding)) }
+        if t - r.delay >= 0 {
+            let slot = (t - r.delay) % exec.sourceDepth[r.source]
+            let spikes = ctx.ring[r.source] + slot * exec.sourceSize[r.source]
+            for e in 0..<ctx.ringCount[r.source][slot] {
+                let i = Int(spikes[e])
+                x[i] = Swift.min(r.max, x[i] + r.increment)
+            }
+        }
+        ctx.counters.traceUpdates += Int64(r.length)
+    }
+
+    /// The stdp op k at step t: pairs this step's spikes into the eligibility, then programs the cells when the
+    /// schedule says so. Returns the op's cycles (timing model).
+    func stdp(_ k: Int, _ r: STDPRecord, _ t: Int, _ ctx: SampleContext) {
+        var act = STDPActivity()
+        accumulate(r, t, ctx, &act)
+        if r.rule.updates(at: t, timesteps: exec.program.timesteps), let chip = learning {
+            program(r, ctx, chip, &act)
+            chip.refreshViews(exec)
+        }
+        ctx.counters.eligibilityUpdates += Int64(act.eligibilityUpdates)
+        ctx.counters.setPulses += Int64(act.setPulses)
+        ctx.counters.resetPulses += Int64(act.resetPulses)
+        ctx.counters.verifyReads += Int64(act.verifyReads)
+        ctx.activity.driven[k] = Int(TimingModel.learnCycles(timingSpec, synapses: r.rows * r.neurons, act))
+    }
+
+    /// Spike indices of source q at step s (empty before step 0), ascending.
+    @inline(__always)
+    func spikes(_ q: Int, step s: Int, _ ctx: SampleContext) -> UnsafeBufferPointer<Int32> {
+        guard s >= 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let slot = s % exec.sourceDepth[q]
+        return UnsafeBufferPointer(start: ctx.ring[q] + slot * exec.sourceSize[q], count: ctx.ringCount[q][slot])
+    }
+
+    /// e[i][j] := fit_sat(e + q_j round(AP x_i / 2^TS) - p_i round(AM y_j / 2^TS)), visiting only synapses with a pre
+    /// or a post spike (the others do not change).
+    func accumulate(_ r: STDPRecord, _ t: Int, _ ctx: SampleContext, _ act: inout STDPActivity) {
+        let u = r.rule, nn = r.neurons, e = ctx.values + r.out
+        let x = ctx.values + r.preTrace + u.row.srcStart, y = ctx.values + r.postTrace + u.postStart
+        var pre = [Bool](repeating: false, count: r.rows), post = [Bool](repeating: false, count: nn)
+        for s in spikes(r.source, step: t - u.row.delay, ctx) {
+            let i = Int(s) - u.row.srcStart
+            if i >= 0 && i < r.rows { pre[i] = true }
+        }
+        for s in spikes(r.postSource, step: t, ctx) {
+            let j = Int(s) - u.postStart
+            if j >= 0 && j < nn { post[j] = true }
+        }
+        let exclude = u.sameStep == .exclude
+        let depress = (0..<nn).map { j in
+            Fixed.shiftRight(u.aMinus * (exclude && post[j] ? Swift.max(0, y[j] - r.postIncrement) : y[j]), u.shift, .halfEven)
+        }
+        for j in 0..<nn where post[j] {
+            for i in 0..<r.rows {
+                let xi = exclude && pre[i] ? Swift.max(0, x[i] - r.preIncrement) : x[i]
+                let d = Fixed.shiftRight(u.aPlus * xi, u.shift, .halfEven) - (pre[i] ? depress[j] : 0)
+                e[i * nn + j] = Swift.min(r.eMax, Swift.max(r.eMin, e[i * nn + j] + d))
+                act.eligibilityUpdates += 1
+            }
+        }
+        for i in 0..<r.rows where pre[i] {
+            for j in 0..<nn where !post[j] {
+                e[i * nn + j] = Swift.min(r.eMax, Swift.max(r.eMin, e[i * nn + j] - depress[j]))
+                act.eligibilityUpdates += 1
+            }
+        }
+    }
+
+    /// Turns every synapse's eligibility into pulses on its pair (docs/ir.md, "Plasticity", the update).
+    func program(_ r: STDPRecord, _ ctx: SampleContext, _ chip: LearningChip, _ act: inout STDPActivity) {
+        let u = r.rule, nn = r.neurons, e = ctx.values + r.out
+        act.programmed = true
+        for i in 0..<r.rows {
+            for j in 0..<nn {
+                let k = i * nn + j
+                let n = Swift.min(Int64(u.maxPulses), Swift.max(-Int64(u.maxPulses), Fixed.shiftRight(e[k], u.pulseShift, .trunc)))
+                e[k] -= n << u.pulseShift
+                guard n != 0 else { continue }
+                act.decisions += 1
+                STDPProgramming.pulses(n, row: u.row.rowStart + i, pair: u.colStart + 2 * j, array: r.array, rule: u, chip: chip,
+                                       set: &act.setPulses, reset: &act.resetPulses, reads: &act.verifyReads)
+            }
+        }
+    }
+}
+
+/// The pulse train of one synapse's update (docs/ir.md, "Plasticity"): shared by every engine, since it is the chip's
+/// write controller acting on the device (the exact engine computes the pulse count `n` itself).
+public enum STDPProgramming {
+    /// Applies up to |n| pulses to the pair (row, pair / pair + 1) of `array`, reading the pair before each decision.
+    public static func pulses(_ n0: Int64, row: Int, pair c: Int, array a: Int, rule u: STDPRule, chip: LearningChip,
+                              set: inout Int, reset: inout Int, reads: inout Int) {
+        var w = Int64(chip.code(a, row, c)) - Int64(chip.code(a, row, c + 1))
+        reads += 1
+        var n = n0
+        if u.bound == .soft { n = softScaled(n, w: w, rule: u) }
+        var left = n.magnitude
+        while left > 0 {
+            if (n > 0 && w >= u.clipHigh) || (n < 0 && w <= u.clipLow) { break }
+            let (col, up) = n > 0 ? (w >= 0 ? (c, true) : (c + 1, false)) : (w > 0 ? (c, false) : (c + 1, true))
+            chip.pulse(a, row, col, up: up, rule: u)
+            if up { set += 1 } else { reset += 1 }
+            w = Int64(chip.code(a, row, c)) - Int64(chip.code(a, row, c + 1))
+            reads += 1
+            left -= 1
+        }
+    }
+
+    /// The soft bound: n > 0 scaled by clamp(HI - w) / (HI - LO), n < 0 by clamp(w - LO) / (HI - LO), rounded half-even.
+    public static func softScaled(_ n: Int64, w: Int64, rule u: STDPRule) -> Int64 {
+        let span = u.clipHigh - u.clipLow
+        let room = n > 0 ? u.clipHigh - w : w - u.clipLow
+        let f = Swift.min(span, Swift.max(0, room))
+        let m = Fixed.divide(Int64(n.magnitude) * f, by: span, .halfEven)
+        return n > 0 ? m : -m
+    }
+}

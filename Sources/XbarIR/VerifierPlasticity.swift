@@ -1,0 +1,95 @@
+import XbarCore
+
+/// The verifier rules of the plasticity ops (docs/ir.md, "Plasticity").
+extension IRVerifier {
+    /// A trace: a spiking source that is already updated when read at delay 0, an unsigned result of the source's
+    /// size, a decay below 1 and an increment that fits.
+    static func verifyTrace(_ op: Op, source: String, delay: Int, decayMul: Int64, decayShift: Int, increment: Int64,
+                            updated: Set<String>, _ p: Program, field f: String, file: String) throws {
+        func fail(_ msg: String) -> XbarError { XbarError(file: file, field: f, msg) }
+        let size: Int
+        if let i = p.input(named: source) { size = i.size }
+        else if let n = p.neuron(named: source) {
+            size = n.size
+            guard n.spiking else { throw fail("trace source @\(source) is non-spiking") }
+            guard delay > 0 || updated.contains(source) else { throw fail("trace of @\(source)@0 before its update op") }
+        } else { throw fail("trace source @\(source) is not an input or neuron population") }
+        guard op.length == size else { throw fail("length must equal the size of @\(source) (\(size))") }
+        guard !op.type.signed, op.type.bits <= 32 else { throw fail("trace type must be unsigned, at most 32 bits") }
+        guard decayShift <= 30, decayMul >= 0, decayMul < Int64(1) << decayShift else {
+            throw fail("decay must be in 0..<2^shr (a trace decays), found \(decayMul) shr \(decayShift)")
+        }
+        guard increment >= 1, increment <= op.type.max else { throw fail("add \(increment) must be in 1...\(op.type.max)") }
+    }
+
+    /// An STDP op: its synapses inside the array (one differential pair each), its post operand an update op, its
+    /// traces those of the pre source (same delay) and of the post population (delay 0), bounds that keep every
+    /// product inside 62 bits, and a clip range that contains 0.
+    static func verifySTDP(_ op: Op, _ r: STDPRule, _ ins: [Op], _ p: Program, field f: String, file: String) throws {
+        func fail(_ msg: String) -> XbarError { XbarError(file: file, field: f, msg) }
+        guard let a = p.array(named: r.array) else { throw fail("array %\(r.array) is not declared") }
+        guard !a.formed else { throw fail("array %\(r.array) holds formed cells: they cannot be written") }
+        let rs = r.row
+        guard !rs.source.isEmpty else { throw fail("expected exactly one row source") }
+        guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
+            throw fail("rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
+        }
+        guard op.length % rs.count == 0 else { throw fail("length \(op.length) is not rows \(rs.count) x neurons") }
+        let nn = op.length / rs.count
+        guard r.colStart + 2 * nn <= a.cols else { throw fail("columns \(r.colStart)..<\(r.colStart + 2 * nn) exceed array's \(a.cols)") }
+        guard let post = updatedPopulation(ins[0]), let pn = p.neuron(named: post) else {
+            throw fail("post %\(r.post) must be a population's update op result")
+        }
+        guard r.postStart + nn <= pn.size else { throw fail("post neurons \(r.postStart)..<\(r.postStart + nn) exceed @\(post)'s \(pn.size)") }
+        guard case let .trace(s1, d1, _, _, _, _) = ins[1].kind, s1 == rs.source, d1 == rs.delay else {
+            throw fail("pre_trace %\(r.preTrace) must be a trace of @\(rs.source) with delay \(rs.delay)")
+        }
+        guard rs.srcStart + rs.count <= ins[1].length else {
+            throw fail("row source @\(rs.source)[\(rs.srcStart):\(rs.count)] exceeds its size \(ins[1].length)")
+        }
+        guard case let .trace(s2, d2, _, _, _, _) = ins[2].kind, s2 == post, d2 == 0 else {
+            throw fail("post_trace %\(r.postTrace) must be a trace of @\(post) with delay 0")
+        }
+        let xMax = max(ins[1].type.max, ins[2].type.max)
+        guard max(r.aPlus, r.aMinus).multipliedReportingOverflow(by: xMax).partialValue < bound / 2 else {
+            throw fail("a_plus/a_minus x trace maximum exceeds 2^61")
+        }
+        guard op.type.signed, op.type.bits <= 48 else { throw fail("eligibility type must be signed, at most 48 bits") }
+        guard r.clipLow <= 0, r.clipHigh >= 0, r.clipLow < r.clipHigh else {
+            throw fail("clip \(r.clipLow) \(r.clipHigh) must contain 0 and be non-empty")
+        }
+        guard r.cellLow < r.cellHigh, r.cellHigh <= a.codeType.max else {
+            throw fail("range \(r.cellLow) \(r.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
+        }
+        guard r.every <= p.timesteps else { throw fail("every \(r.every) exceeds the \(p.timesteps) timesteps") }
+    }
+
+    /// The population an update op (lif or a registered model's) updates.
+    static func updatedPopulation(_ op: Op) -> String? {
+        switch op.kind {
+        case let .lif(pop, _), let .neuron(_, pop, _): return pop
+        default: return nil
+        }
+    }
+
+    /// Every read of an array an `stdp` op writes comes before that op in the step, and no two `stdp` ops write the
+    /// same cells.
+    static func verifyLearningOrder(_ p: Program, file: String) throws {
+        var written: [String: [(Int, STDPRule, Int)]] = [:]
+        for (k, op) in p.step.enumerated() {
+            if case let .read(a, _, _, _, _, _) = op.kind, let w = written[a]?.first {
+                throw XbarError(file: file, field: "step op \(k) (%\(op.result))",
+                                "reads %\(a) after its stdp op \(w.0); reads of a learning array come first")
+            }
+            guard case let .stdp(r) = op.kind else { continue }
+            let nn = op.length / max(1, r.row.count)
+            for (j, o, onn) in written[r.array] ?? [] {
+                let rows = o.row.rowStart..<(o.row.rowStart + o.row.count), cols = o.colStart..<(o.colStart + 2 * onn)
+                if rows.overlaps(r.row.rowStart..<(r.row.rowStart + r.row.count)), cols.overlaps(r.colStart..<(r.colStart + 2 * nn)) {
+                    throw XbarError(file: file, field: "step op \(k) (%\(op.result))", "writes cells of %\(r.array) that stdp op \(j) writes")
+                }
+            }
+            written[r.array, default: []].append((k, r, nn))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import XCTest
+import XbarCompiler
+import XbarCore
+import XbarEvents
+import XbarGraph
+import XbarIR
+import XbarTarget
+@testable import XbarEmulator
+
+/// Graphs with learning rules through the compiler (docs/compiler.md, section 9) and onto every engine: identical
+/// weights, spikes and counters across engines and thread counts, with the ideal pulse and with a device model; and the
+/// one-line errors of bad rules.
+final class PlasticityCompileTests: XCTestCase {
+    static func graph(plasticity: String = PlasticityCompileTests.rule, timesteps: Int = 12) -> String {
+        """
+        {"format": "neuroxbar-graph", "version": 1, "name": "stdp", "timesteps": \(timesteps),
+         "populations": [{"name": "in", "kind": "input", "size": 24},
+                         {"name": "exc", "kind": "lif", "size": 10, "decay": 0.9, "threshold": 1.5}],
+         "projections": [
+           {"name": "w_in", "from": "in", "to": "exc", "weights": {"kind": "random", "distribution": "uniform", "low": 0.0,
+            "high": 1.0, "gain": 1.0, "density": 0.5, "seed": 3, "no_self": false}, "plasticity": \(plasticity)},
+           {"name": "rec", "from": "exc", "to": "exc", "delay": 1, "weights": {"kind": "random", "distribution": "normal",
+            "mean": 0.0, "std": 0.3, "gain": 1.0, "density": 0.5, "seed": 4, "no_self": true},
+            "plasticity": {"rule": "stdp", "tau_pre": 4, "tau_post": 4, "a_plus": 0.05, "a_minus": 0.05, "bound": "soft",
+                           "same_step": "exclude", "clip": [-1, 1], "every": 0}}]}
+        """
+    }
+
+    static let rule = #"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.04, "a_minus": 0.045, "clip": [0, 1], "every": 3, "max_pulses": 4}"#
+
+    static func data(samples: Int, timesteps: Int = 12) -> EventDataset {
+        var rng = Philox(seed: 11)
+        let s = (0..<samples).map { k in
+            SpikeRaster(channels: 24, timesteps: timesteps, active: (0..<timesteps).map { t in
+                (0..<24).filter { rng.uniform(purpose: 99, UInt32(k), UInt32(t), UInt32($0)) < 0.25 }.map(Int32.init)
+            })
+        }
+        _ = rng
+        return EventDataset(channels: 24, timesteps: timesteps, samples: s)
+    }
+
+    func compile(_ text: String, target: String, set: [String] = []) throws -> Program {
+        let g = try GraphJSON.parse(Data(text.utf8), file: "g.json")
+        let t = try TargetOverride.load(Repo.path("targets/\(target).toml"), assignments: set)
+        return try Compiler.compile(g, target: t, file: "g.json").program
+    }
+
+    /// Learned cells, per-sample results and counters agree across fast, exact and cycle, with 1 and 2 threads.
+    func checkEngines(_ p: Program, chip: Chip, samples: Int = 3, line: UInt = #line) throws -> Runner.Outcome {
+        let data = Self.data(samples: samples)
+        var first: Runner.Outcome? = nil
+        for kind in [EngineKind.fast, .exact, .cycle] {
+            for threads in [1, 2] {
+                let out = try Runner(chip: chip, engine: kind, options: RunOptions(threads: threads)).run(data, file: "<test>")
+                guard let f = first else { first = out; continue }
+                XCTAssertEqual(out.samples, f.samples, "\(kind) x \(threads) threads: results", line: line)
+                XCTAssertEqual(out.learned?.codes, f.learned?.codes, "\(kind) x \(threads) threads: cells", line: line)
+                XCTAssertEqual(out.learned?.writes, f.learned?.writes, "\(kind) x \(threads) threads: wear", line: line)
+            }
+        }
+        return first!
+    }
+
+    func testIdealPulsesAgreeOnEveryEngine() throws {
+        let p = try compile(Self.graph(), target: "ideal", set: ["mapping.slices=1"])
+        XCTAssertEqual(p.version, 3)
+        XCTAssertEqual(p.step.filter { $0.kind.mnemonic == "stdp" }.count, 2)
+        XCTAssertEqual(p.step.filter { $0.kind.mnemonic == "trace" }.map(\.result), ["in.trace0", "exc.trace0", "exc.trace1", "exc.trace0.3"])
+        let out = try checkEngines(p, chip: Chip(program: p, seed: 1))
+        let l = out.totals.learning
+        XCTAssertGreaterThan(l.setPulses, 0)
+        XCTAssertGreaterThan(l.resetPulses, 0)
+        XCTAssertNotEqual(out.learned?.codes, p.arrays.map(\.codes), "the run wrote cells")
+        // Ideal pulses move one level (1 uS = 1 code on `ideal`) within [0, 15]; w_in's clip [0, 1] keeps G- at 0.
+        for (a, codes) in zip(p.arrays, out.learned!.codes) { XCTAssertTrue(codes.allSatisfy { $0 >= 0 && $0 <= 15 }, a.name) }
+    }
+
+    func testDeviceModelPulsesAgreeOnEveryEngine() throws {
+        let p = try compile(Self.graph(), target: "rram-plastic-130nm")
+        let t = try Repo.target("rram-plastic-130nm")
+        let out = try checkEngines(p, chip: try Chip(program: p, target: t, seed: 5))
+        XCTAssertGreaterThan(out.totals.learning.pulses, 0)
+        // Another chip seed draws other devices: other cells.
+        let other = try Runner(chip: try Chip(program: p, target: t, seed: 6), engine: .fast, options: RunOptions(threads: 1))
+            .run(Self.data(samples: 3), file: "<test>")
+        XCTAssertNotEqual(other.learned?.codes, out.learned?.codes)
+    }
+
+    func testBadRulesAreOneLineErrors() throws {
+        let cases: [(String, String)] = [
+            (#"{"rule": "stdp", "tau_pre": -5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1]}"#,
+             "projections[0].plasticity.tau_pre: time constant must be > 0 steps"),
+            (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0.5, 1]}"#,
+             "projections[0].plasticity.clip: clip range [0.5, 1.0] must contain 0"),
+            (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": -0.1, "a_minus": 0.1, "clip": [0, 1]}"#,
+             "projections[0].plasticity.a_plus: amplitude must be >= 0"),
+            (#"{"rule": "hebb", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1]}"#,
+             "projections[0].plasticity.rule: expected one of \"stdp\""),
+            (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1], "gain": 2}"#,
+             "projections[0].plasticity"),
+        ]
+        for (rule, message) in cases {
+            XCTAssertThrowsError(try compile(Self.graph(plasticity: rule), target: "ideal", set: ["mapping.slices=1"])) { e in
+                XCTAssertTrue("\(e)".contains(message), "\(e)\n  lacks: \(message)")
+                XCTAssertFalse("\(e)".contains("\n"))
+            }
+        }
+        let targets: [(String, [String], String)] = [
+            ("ideal", [], "projections.w_in.plasticity: the target cannot write this projection: on-chip learning needs one differential pair per weight, ideal uses mapping.slices = 2"),
+            ("rram-40nm-256kb", ["mapping.slices=1"], "projections.w_in.plasticity: the target cannot write this projection: rram-40nm-256kb holds electroformed cells"),
+        ]
+        for (t, set, message) in targets {
+            // Zero-mean weights, which a forming target accepts as random projections.
+            let g = Self.graph().replacingOccurrences(of: #""low": 0.0"#, with: #""low": -1.0"#)
+            XCTAssertThrowsError(try compile(g, target: t, set: set)) { e in
+                XCTAssertTrue("\(e)".contains(message), "\(e)\n  lacks: \(message)")
+            }
+        }
+    }
+}

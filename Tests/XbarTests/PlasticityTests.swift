@@ -1,0 +1,154 @@
+import XCTest
+import XbarCore
+import XbarEvents
+import XbarIR
+@testable import XbarEmulator
+
+/// The plasticity ops of docs/ir.md ("Plasticity") against hand-computed integer traces, on the fast, exact and cycle
+/// engines, with the cells each engine writes.
+final class PlasticityTests: XCTestCase {
+    /// One synapse pair per input (2 inputs -> 1 neuron, threshold 1, no decay); traces decay by 1/2 (floor) and add 8.
+    static func program(bound: String = "additive", sameStep: String = "include", every: Int = 2) -> String {
+        """
+        xbar-ir 3
+        program "stdp" target "ideal" timesteps 4
+        input @in 2
+        neuron @out 1 mem i16 sat decay 0 shr 0 floor threshold 1 ge reset zero refractory 0 u1 bias 0 count u8
+        array %A macro 0 index 0 rows 2 cols 2 code u4 gunit_ns 1000 state programmed
+          0: 5 0
+          1: 0 0
+        end
+        step
+          %r = read %A cols 0 rows [0:@in[0:2]@0] cells_per_weight 2 vread_mv 100 tread_ns 10 : u5[2]
+          %pos = slice %r start 0 stride 2 : u5[1]
+          %neg = slice %r start 1 stride 2 : u5[1]
+          %d = sub %pos %neg sat : i6[1]
+          %out.spk = lif @out %d : u1[1]
+          %x = trace @in delay 0 decay 2 shr 2 floor add 8 : u8[2]
+          %y = trace @out delay 0 decay 2 shr 2 floor add 8 : u8[1]
+          %e = stdp %A rows [0:@in[0:2]@0] cols 0 post %out.spk start 0 pre_trace %x post_trace %y a_plus 4 a_minus 2 shr 3 bound \(bound) same_step \(sameStep) clip -8 8 every \(every) pulse_shift 2 max_pulses 3 pulse 1 range 0 15 : i16[2]
+        end
+        """
+    }
+
+    /// in[0] spikes at steps 0 and 1, in[1] at step 2.
+    static let sample = SpikeRaster(channels: 2, timesteps: 4, active: [[0], [0], [1], []])
+
+    /// Runs `samples` copies of the sample in order on each engine; returns each engine's results and learned cells.
+    func runAll(_ text: String, samples: Int) throws -> [(results: [SampleResult], codes: [Int32], writes: [UInt32]?)] {
+        let p = try IRParser.parse(text)
+        try IRVerifier.verify(p)
+        XCTAssertEqual(try IRParser.parse(IRPrinter.print(p)), p, "text round trip")
+        let chip = Chip(program: p, seed: 1)
+        let data = EventDataset(channels: 2, timesteps: 4, samples: Array(repeating: Self.sample, count: samples))
+        return try [EngineKind.fast, .exact, .cycle].map { kind in
+            let out = try Runner(chip: chip, engine: kind, options: RunOptions(threads: 2, trace: true)).run(data, file: "<test>")
+            let learned = try XCTUnwrap(out.learned)
+            return (out.samples, learned.codes[0], learned.writes[0])
+        }
+    }
+
+    /// Hand trace (additive, every 2 steps):
+    /// t0: read 5 -> spike; x = [8, 0], y = [8]; post spike: e0 += round(4*8/8) - round(2*8/8) = 2, e1 += 0 -> [2, 0].
+    /// t1: read 5 -> spike; x = [4+8, 0] = [12, 0], y = [12]; e0 += 6 - 3 -> 5. Update: n0 = trunc(5/4) = 1, e0 = 1;
+    ///     pair (5, 0): w = 5 < 8, one SET on G+ -> 6 (2 pair reads); n1 = 0.
+    /// t2: in[1] only: read row 1 -> 0, no spike; x = [6, 8], y = [6]; pre spike 1: e1 -= round_half_even(2*6/8 = 1.5) = 2.
+    /// t3: no spike; update: n0 = trunc(1/4) = 0, n1 = trunc(-2/4) = 0: no pulse.
+    /// A second sample sees G+ = 6 and repeats the pattern: G+ -> 7.
+    func testAdditiveSTDPHandTrace() throws {
+        for (kind, run) in zip(["fast", "exact", "cycle"], try runAll(Self.program(), samples: 2)) {
+            XCTAssertEqual(run.codes, [7, 0, 0, 0], kind)
+            XCTAssertEqual(run.writes, [2, 0, 0, 0], kind)
+            let c0 = run.results[0].counters.learning
+            XCTAssertEqual(c0, LearningCounters(traceUpdates: 12, eligibilityUpdates: 5, setPulses: 1, resetPulses: 0, verifyReads: 2), kind)
+            XCTAssertEqual(run.results[0].spikes["out"]?.map(\.step), [0, 1], kind)
+            XCTAssertEqual(run.results[0].counters.learning, run.results[1].counters.learning, kind)
+            // The second sample reads the learned cell: code sums 5 + 5 then 6 + 6.
+            XCTAssertEqual(run.results[0].counters.readCodeSums, [0: 10], kind)
+            XCTAssertEqual(run.results[1].counters.readCodeSums, [0: 12], kind)
+        }
+        let all = try runAll(Self.program(), samples: 2)
+        XCTAssertEqual(all[0].results, all[1].results, "fast vs exact")
+        XCTAssertEqual(all[0].results, all[2].results, "fast vs cycle")
+    }
+
+    /// Soft bound: at the update of t1, n = 1 is scaled by (HI - w) / (HI - LO) = (8 - 5) / 16: round_half_even(3/16) = 0,
+    /// so no pulse (one pair read).
+    func testSoftBoundScalesThePulseCount() throws {
+        for run in try runAll(Self.program(bound: "soft"), samples: 1) {
+            XCTAssertEqual(run.codes, [5, 0, 0, 0])
+            XCTAssertEqual(run.results[0].counters.learning.pulses, 0)
+            XCTAssertEqual(run.results[0].counters.learning.verifyReads, 1)
+        }
+    }
+
+    /// same_step exclude: at t0 both traces minus their own spike are 0 (e0 = 0); at t1 x0 = 12 - 8 = 4, y = 4:
+    /// e0 += round(16/8) - round(8/8) = 1: n = 0, no pulse; t2: y = 6 (no post spike), e1 -= 2.
+    func testExcludeSameStepPairsOnlyEarlierSpikes() throws {
+        for run in try runAll(Self.program(sameStep: "exclude"), samples: 1) {
+            XCTAssertEqual(run.codes, [5, 0, 0, 0])
+            XCTAssertEqual(run.results[0].counters.learning.eligibilityUpdates, 5)
+            XCTAssertEqual(run.results[0].counters.learning.pulses, 0)
+        }
+    }
+
+    /// Every step (every 1): t0 e0 = 2 -> n 0; t1 e0 = 5 -> n 1 (SET, 5 -> 6), e0 = 1; t2 e1 = -2 -> 0.
+    func testUpdateEveryStep() throws {
+        for run in try runAll(Self.program(every: 1), samples: 1) {
+            XCTAssertEqual(run.codes, [6, 0, 0, 0])
+        }
+    }
+
+    /// Depression crossing zero: a negative eligibility on a pair at w = 1 RESETs G+ to 0, then SETs G- (w = -1).
+    func testDepressionCrossesZeroThroughTheOtherCell() throws {
+        let p = try IRParser.parse(Self.program())
+        let chip = Chip(program: p, seed: 1)
+        let learning = LearningChip(chip: chip)
+        var rule = try XCTUnwrap(p.step.compactMap { if case let .stdp(r) = $0.kind { return r } else { return nil } }.first)
+        rule.array = "A"
+        var set = 0, reset = 0, reads = 0
+        // G+ = 5: five RESETs reach w = 0, the sixth pulse SETs G- (w = -1); clip -8 stops nothing here.
+        STDPProgramming.pulses(-6, row: 0, pair: 0, array: 0, rule: rule, chip: learning, set: &set, reset: &reset, reads: &reads)
+        XCTAssertEqual(learning.state.codes[0], [0, 1, 0, 0])
+        XCTAssertEqual([set, reset, reads], [1, 5, 7])
+        // The clip at -8 stops a long train: w = -1 -> -8 takes 7 SETs of G-, the 8th decision stops.
+        STDPProgramming.pulses(-20, row: 0, pair: 0, array: 0, rule: rule, chip: learning, set: &set, reset: &reset, reads: &reads)
+        XCTAssertEqual(learning.state.codes[0], [0, 8, 0, 0])
+        XCTAssertEqual([set, reset, reads], [8, 5, 15])
+    }
+
+    /// The learned program (state realised, writes) prints, parses and verifies; a run from it continues the learning.
+    func testLearnedProgramContinues() throws {
+        let p = try IRParser.parse(Self.program())
+        let chip = Chip(program: p, seed: 1)
+        let data = EventDataset(channels: 2, timesteps: 4, samples: [Self.sample])
+        let once = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: 1)).run(data, file: "<test>")
+        let learned = try XCTUnwrap(once.learned).learnedProgram(p)
+        let text = IRPrinter.print(learned)
+        XCTAssertTrue(text.contains("state realised"))
+        XCTAssertTrue(text.contains("  writes 0: 1 0"))
+        let back = try IRParser.parse(text)
+        XCTAssertEqual(back, learned)
+        try IRVerifier.verify(back)
+        let twice = try Runner(chip: Chip(program: back, seed: 1), engine: .exact, options: RunOptions(threads: 1)).run(data, file: "<test>")
+        XCTAssertEqual(twice.learned?.codes[0], [7, 0, 0, 0])
+        XCTAssertEqual(twice.learned?.writes[0], [2, 0, 0, 0])
+    }
+
+    /// Verifier errors name the op and the rule broken.
+    func testVerifierRefusesBadPlasticity() throws {
+        let cases: [(String, String, String)] = [
+            ("clip -8 8", "clip 1 8", "clip low: 1 out of range"),
+            ("decay 2 shr 2 floor add 8 : u8[1]", "decay 4 shr 2 floor add 8 : u8[1]", "decay must be in 0..<2^shr"),
+            ("pre_trace %x post_trace %y", "pre_trace %y post_trace %x", "pre_trace %y must be a trace of @in"),
+            ("rows [0:@in[0:2]@0] cols 0 post", "rows [0:@in[0:2]@1] cols 0 post", "pre_trace %x must be a trace of @in with delay 1"),
+            ("xbar-ir 3", "xbar-ir 2", "unknown op 'trace'"),
+        ]
+        for (from, to, message) in cases {
+            let text = Self.program().replacingOccurrences(of: from, with: to)
+            XCTAssertThrowsError(try IRVerifier.verify(try IRParser.parse(text))) { e in
+                XCTAssertTrue("\(e)".contains(message), "\(e) lacks \(message)")
+            }
+        }
+    }
+}
