@@ -139,6 +139,8 @@ struct StepMachine {
         case .slice, .concat: break
         case let .trace(tr):
             e.kernels.trace(tr, t, ctx)
+        case let .modulator(m):
+            e.kernels.modulator(m, t, ctx)
         case let .stdp(sr):
             // Pairs and programs at issue; its cycles are what it did (the timing model's learnCycles).
             e.kernels.stdp(k, sr, t, ctx)

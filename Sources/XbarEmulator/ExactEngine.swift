@@ -114,10 +114,12 @@ struct ExactState {
             case let .read(_, rows, _, _, _, _): for rs in rows { depth[rs.source] = max(depth[rs.source] ?? 1, rs.delay + 1) }
             case let .trace(src, d, _, _, _, _): depth[src] = max(depth[src] ?? 1, d + 1)
             case let .stdp(r): depth[r.row.source] = max(depth[r.row.source] ?? 1, r.row.delay + 1)
+            case let .modulator(m): for s in m.sources { depth[s.source] = max(depth[s.source] ?? 1, s.delay + 1) }
             default: break
             }
             if case .trace = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
             if case .stdp = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
+            if case let .modulator(m) = op.kind { learnState[op.result] = [MPZ(m.initial)] }
         }
         for (name, size) in p.inputs.map({ ($0.name, $0.size) }) + p.neurons.map({ ($0.name, $0.size) }) {
             ring[name] = [[Bool]](repeating: [Bool](repeating: false, count: size), count: depth[name] ?? 1)
@@ -296,6 +298,8 @@ struct ExactState {
             exactTrace(op, source: src, delay: d, mul: mul, shift: shift, rounding: rounding, increment: inc, step: t)
         case let .stdp(r):
             exactSTDP(op, r, index: k, step: t)
+        case let .modulator(m):
+            exactModulator(op, m, step: t)
         }
     }
 

@@ -20,21 +20,51 @@ extension ExactState {
         values[op.result] = x
     }
 
-    /// Pairs this step's spikes into every synapse's eligibility, then programs the cells on an update step.
+    /// Decays every synapse's eligibility, pairs this step's spikes into it unless the gate is closed, then programs
+    /// the cells on an update step.
     mutating func exactSTDP(_ op: Op, _ r: STDPRule, index k: Int, step t: Int) {
         var e = learnState[op.result]!
         let nn = op.length / r.row.count
+        if r.eligibilityDecay != Int64(1) << r.eligibilityShift {
+            let d = MPZ(r.eligibilityDecay)
+            for i in e.indices { e[i] = fit((e[i] * d).shifted(right: r.eligibilityShift, .halfEven), op.type, .sat, step: t, site: op.result, index: i) }
+        }
+        var act = STDPActivity()
+        let open = r.gate.map { MPZ(0) < values[$0]![0] } ?? true
+        if open {
+            act.eligibilityUpdates = pair(&e, op, r, neurons: nn, step: t)
+            if r.updates(at: t, timesteps: p.timesteps), let chip = learning {
+                exactProgram(&e, r, neurons: nn, chip: chip, &act)
+            }
+        }
+        counters.learning.eligibilityUpdates += Int64(act.eligibilityUpdates)
+        counters.learning.setPulses += Int64(act.setPulses)
+        counters.learning.resetPulses += Int64(act.resetPulses)
+        counters.learning.verifyReads += Int64(act.verifyReads)
+        activity.driven[k] = Int(TimingModel.learnCycles(chip.timing.spec, synapses: r.row.count * nn, act))
+        learnState[op.result] = e
+        values[op.result] = e
+    }
+
+    /// e[i][j] += q_j round(AP x_i / 2^TS) - p_i round(AM y_j / 2^TS) over every synapse with a pre or a post spike,
+    /// with a_plus or a_minus modulated; returns the number of synapses changed.
+    mutating func pair(_ e: inout [MPZ], _ op: Op, _ r: STDPRule, neurons nn: Int, step t: Int) -> Int {
         let x = values[r.preTrace]!, y = values[r.postTrace]!, post = values[r.post]!
         let exclude = r.sameStep == .exclude
         let preInc = MPZ(increment(of: r.preTrace)), postInc = MPZ(increment(of: r.postTrace))
-        let ap = MPZ(r.aPlus), am = MPZ(r.aMinus), zero = MPZ(0)
+        var ap = MPZ(r.aPlus), am = MPZ(r.aMinus)
+        if let mo = r.modulator, r.modulation != .update {
+            let m = values[mo]![0]
+            if r.modulation == .aPlus { ap = (ap * m).shifted(right: r.modulatorShift, .halfEven) }
+            else { am = (am * m).shifted(right: r.modulatorShift, .halfEven) }
+        }
         var updates = 0
         for i in 0..<r.row.count {
             let p = spiked(r.row.source, r.row.srcStart + i, delay: r.row.delay, step: t)
             for j in 0..<nn {
                 let q = post[r.postStart + j] == MPZ(1)
                 guard p || q else { continue }
-                var d = zero
+                var d = MPZ(0)
                 if q {
                     let xi = exclude && p ? max0(x[r.row.srcStart + i] - preInc) : x[r.row.srcStart + i]
                     d = d + (ap * xi).shifted(right: r.shift, .halfEven)
@@ -47,30 +77,36 @@ extension ExactState {
                 updates += 1
             }
         }
-        var act = STDPActivity()
-        act.eligibilityUpdates = updates
-        if r.updates(at: t, timesteps: p.timesteps), let chip = learning {
-            exactProgram(&e, r, neurons: nn, chip: chip, &act)
+        return updates
+    }
+
+    /// m := fit_sat(round_R(m x M / 2^SH) + sum_k W_k x (spikes of S_k at t - D_k) + B).
+    mutating func exactModulator(_ op: Op, _ m: ModulatorSpec, step t: Int) {
+        var v = (learnState[op.result]![0] * MPZ(m.decayMul)).shifted(right: m.decayShift, m.rounding) + MPZ(m.bias)
+        for s in m.sources {
+            let size = p.input(named: s.source)?.size ?? p.neuron(named: s.source)!.size
+            let c = (0..<size).filter { spiked(s.source, $0, delay: s.delay, step: t) }.count
+            v = v + MPZ(s.weight) * MPZ(c)
         }
-        counters.learning.eligibilityUpdates += Int64(updates)
-        counters.learning.setPulses += Int64(act.setPulses)
-        counters.learning.resetPulses += Int64(act.resetPulses)
-        counters.learning.verifyReads += Int64(act.verifyReads)
-        activity.driven[k] = Int(TimingModel.learnCycles(chip.timing.spec, synapses: r.row.count * nn, act))
-        learnState[op.result] = e
-        values[op.result] = e
+        let out = fit(v, op.type, .sat, step: t, site: op.result, index: 0)
+        counters.learning.modulatorUpdates += 1
+        learnState[op.result] = [out]
+        values[op.result] = [out]
     }
 
     /// The update: n = clamp(trunc(e / 2^PS), -MP, MP), e -= n 2^PS, then the pair's pulse train.
     func exactProgram(_ e: inout [MPZ], _ r: STDPRule, neurons nn: Int, chip: LearningChip, _ act: inout STDPActivity) {
+        // A three-factor update takes n from eligibility x modulator and leaves the eligibility (a trace) as it is.
         act.programmed = true
         let unit = MPZ.pow2(r.pulseShift), mp = MPZ(Int64(r.maxPulses))
+        let third = r.modulation == .update ? r.modulator.map { values[$0]![0] } : nil
         for i in 0..<r.row.count {
             for j in 0..<nn {
-                var n = e[i * nn + j].divided(by: unit, rounding: .trunc)
+                var n = third.map { (e[i * nn + j] * $0).divided(by: MPZ.pow2(r.pulseShift + r.modulatorShift), rounding: .trunc) }
+                    ?? e[i * nn + j].divided(by: unit, rounding: .trunc)
                 if mp < n { n = mp }
                 if n < -mp { n = -mp }
-                e[i * nn + j] = e[i * nn + j] - n * unit
+                if third == nil { e[i * nn + j] = e[i * nn + j] - n * unit }
                 guard !(n == MPZ(0)) else { continue }
                 pulseTrain(n.int64!, row: r.row.rowStart + i, col: r.colStart + 2 * j, r, chip: chip, &act)
             }

@@ -55,8 +55,11 @@ public struct LearningCounters: Equatable, Sendable {
     public var setPulses: Int64 = 0
     public var resetPulses: Int64 = 0
     public var verifyReads: Int64 = 0
+    public var modulatorUpdates: Int64 = 0
 
-    public init(traceUpdates: Int64 = 0, eligibilityUpdates: Int64 = 0, setPulses: Int64 = 0, resetPulses: Int64 = 0, verifyReads: Int64 = 0) {
+    public init(traceUpdates: Int64 = 0, eligibilityUpdates: Int64 = 0, setPulses: Int64 = 0, resetPulses: Int64 = 0, verifyReads: Int64 = 0,
+                modulatorUpdates: Int64 = 0) {
+        self.modulatorUpdates = modulatorUpdates
         self.traceUpdates = traceUpdates
         self.eligibilityUpdates = eligibilityUpdates
         self.setPulses = setPulses
@@ -73,6 +76,7 @@ public struct LearningCounters: Equatable, Sendable {
         setPulses += o.setPulses
         resetPulses += o.resetPulses
         verifyReads += o.verifyReads
+        modulatorUpdates += o.modulatorUpdates
     }
 }
 

@@ -83,6 +83,9 @@ public struct TimingModel: Sendable {
             case let .trace(src, d, _, _, _, _):
                 res.append(.digital)
                 if d == 0, let l = lifOf[src] { w.append(l) }
+            case let .modulator(m):
+                res.append(.digital)
+                for s in m.sources where s.delay == 0 { if let l = lifOf[s.source] { w.append(l) } }
             case let .stdp(u):
                 // The array's write drivers and verify reads: its peripheral.
                 res.append(.array(arrayIndex[u.array]!))
@@ -123,6 +126,7 @@ public struct TimingModel: Sendable {
             case let .adc(_, bits, _, _, _): fc[k] = Int64(rounds[k] * spec.conversionCycles(bits: bits)); gt[k] = ops[k][0]
             case .slice, .concat, .lif, .neuron: break
             case .add, .sub, .scale, .trace: fc[k] = Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
+            case let .modulator(m): fc[k] = Int64(1 + (m.sources.count + spec.digitalLanes - 1) / spec.digitalLanes)
             case .stdp: gt[k] = -2  // its cycles depend on what it did this step (`learnCycles`, StepActivity.driven)
             }
         }

@@ -22,6 +22,10 @@ public enum OpPart: Sendable {
     case rowSources(String)
     /// One word of a fixed set.
     case word(String, [String])
+    /// `%name` or `none`: an optional operand.
+    case optionalValue(String)
+    /// `[@S@D*W, ...]`: weighted spike-count sources of a modulator.
+    case weightedSources(String)
 }
 
 /// The value of one non-keyword part.
@@ -34,6 +38,8 @@ public enum OpField: Equatable, Sendable {
     case overflow(Overflow)
     case rows([RowSource])
     case word(String)
+    case optionalName(String?)
+    case weighted([ModulatorSource])
 }
 
 /// An op defined once (in the spirit of MLIR's op definitions): its mnemonic, its text parts, and the two maps between
@@ -109,16 +115,28 @@ public struct OpDefinition: Sendable {
             guard case let .lif(p, i) = $0 else { return [] }
             return [.name(p), .name(i)]
         }, make: { f in .lif(population: f[0].name, input: f[1].name) }),
-        trace, stdp,
+        trace, stdp, modulator,
     ].map { ($0.mnemonic, $0) })
 
     /// Mnemonics of every op, built in first.
     public static var mnemonics: [String] {
-        ["read", "adc", "slice", "concat", "add", "sub", "scale", "trace", "stdp"] + NeuronModels.keywords
+        ["read", "adc", "slice", "concat", "add", "sub", "scale", "trace", "stdp", "modulator"] + NeuronModels.keywords
     }
 
     /// Ops that exist from version 3 on.
-    static let plasticity: Set<String> = ["trace", "stdp"]
+    static let plasticity: Set<String> = ["trace", "stdp", "modulator"]
+
+    static let modulator = OpDefinition(mnemonic: "modulator", parts: [
+        .keyword("sources"), .weightedSources("sources"), .keyword("bias"), .int("bias", min: -(Int64(1) << 40), max: Int64(1) << 40),
+        .keyword("init"), .int("init", min: -(Int64(1) << 40), max: Int64(1) << 40), .keyword("decay"),
+        .int("decay", min: 0, max: Int64(1) << 30), .keyword("shr"), .int("shr", min: 0, max: 30), .rounding("rounding"),
+    ], fields: {
+        guard case let .modulator(m) = $0 else { return [] }
+        return [.weighted(m.sources), .int(m.bias), .int(m.initial), .int(m.decayMul), .int(Int64(m.decayShift)), .rounding(m.rounding)]
+    }, make: { f in
+        .modulator(ModulatorSpec(sources: f[0].weightedValue, bias: f[1].int, initial: f[2].int, decayMul: f[3].int,
+                                 decayShift: Int(f[4].int), rounding: f[5].roundingValue))
+    })
 
     static let trace = OpDefinition(mnemonic: "trace", parts: [
         .population("source"), .keyword("delay"), .int("delay", min: 0, max: Int64(maxRowSourceDelay)), .keyword("decay"),
@@ -139,6 +157,9 @@ public struct OpDefinition: Sendable {
         .keyword("a_plus"), .int("a_plus", min: 0, max: Int64(1) << 31), .keyword("a_minus"), .int("a_minus", min: 0, max: Int64(1) << 31),
         .keyword("shr"), .int("shr", min: 0, max: 48), .keyword("bound"), .word("bound", STDPBound.allCases.map(\.rawValue)),
         .keyword("same_step"), .word("same_step", STDPSameStep.allCases.map(\.rawValue)),
+        .keyword("edecay"), .int("edecay", min: 0, max: Int64(1) << 30), .keyword("eshr"), .int("eshr", min: 0, max: 30),
+        .keyword("modulator"), .optionalValue("modulator"), .keyword("mode"), .word("mode", STDPModulation.allCases.map(\.rawValue)),
+        .keyword("mshr"), .int("mshr", min: 0, max: 48), .keyword("gate"), .optionalValue("gate"),
         .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
         .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
         .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
@@ -147,7 +168,9 @@ public struct OpDefinition: Sendable {
     ], fields: {
         guard case let .stdp(r) = $0 else { return [] }
         return [.name(r.array), .rows([r.row]), .int(Int64(r.colStart)), .name(r.post), .int(Int64(r.postStart)), .name(r.preTrace),
-                .name(r.postTrace), .int(r.aPlus), .int(r.aMinus), .int(Int64(r.shift)), .word(r.bound.rawValue), .word(r.sameStep.rawValue), .int(r.clipLow),
+                .name(r.postTrace), .int(r.aPlus), .int(r.aMinus), .int(Int64(r.shift)), .word(r.bound.rawValue), .word(r.sameStep.rawValue),
+                .int(r.eligibilityDecay), .int(Int64(r.eligibilityShift)), .optionalName(r.modulator), .word(r.modulation.rawValue),
+                .int(Int64(r.modulatorShift)), .optionalName(r.gate), .int(r.clipLow),
                 .int(r.clipHigh), .int(Int64(r.every)), .int(Int64(r.pulseShift)), .int(Int64(r.maxPulses)), .int(r.pulseCodes),
                 .int(r.cellLow), .int(r.cellHigh)]
     }, make: { f in
@@ -155,10 +178,16 @@ public struct OpDefinition: Sendable {
         var r = STDPRule(array: f[0].name, row: rows.count == 1 ? rows[0] : RowSource(rowStart: 0, source: "", srcStart: 0, count: 0, delay: 0),  // refused
                          colStart: Int(f[2].int), post: f[3].name, postStart: Int(f[4].int), preTrace: f[5].name,
                          postTrace: f[6].name, aPlus: f[7].int, aMinus: f[8].int, shift: Int(f[9].int),
-                         bound: STDPBound(rawValue: f[10].wordValue) ?? .additive, clipLow: f[12].int, clipHigh: f[13].int,
-                         every: Int(f[14].int), pulseShift: Int(f[15].int), maxPulses: Int(f[16].int), pulseCodes: f[17].int,
-                         cellLow: f[18].int, cellHigh: f[19].int)
+                         bound: STDPBound(rawValue: f[10].wordValue) ?? .additive, clipLow: f[18].int, clipHigh: f[19].int,
+                         every: Int(f[20].int), pulseShift: Int(f[21].int), maxPulses: Int(f[22].int), pulseCodes: f[23].int,
+                         cellLow: f[24].int, cellHigh: f[25].int)
         r.sameStep = STDPSameStep(rawValue: f[11].wordValue) ?? .include
+        r.eligibilityDecay = f[12].int
+        r.eligibilityShift = Int(f[13].int)
+        r.modulator = f[14].optionalNameValue
+        r.modulation = STDPModulation(rawValue: f[15].wordValue) ?? .aMinus
+        r.modulatorShift = Int(f[16].int)
+        r.gate = f[17].optionalNameValue
         return .stdp(r)
     })
 }
@@ -172,4 +201,6 @@ extension OpField {
     var overflowValue: Overflow { if case let .overflow(o) = self { return o }; return .sat }
     var rows: [RowSource] { if case let .rows(r) = self { return r }; return [] }
     var wordValue: String { if case let .word(w) = self { return w }; return "" }
+    var optionalNameValue: String? { if case let .optionalName(n) = self { return n }; return nil }
+    var weightedValue: [ModulatorSource] { if case let .weighted(w) = self { return w }; return [] }
 }

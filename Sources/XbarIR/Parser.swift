@@ -371,6 +371,10 @@ public struct IRParser {
                     throw fail("\(what): expected \(words.joined(separator: " or ")), found '\(w)'", line: l.line)
                 }
                 fields.append(.word(String(w)))
+            case let .optionalValue(what):
+                if c.pos < c.tokens.count && c.tokens[c.pos] == "none" { c.pos += 1; fields.append(.optionalName(nil)) }
+                else { fields.append(.optionalName(try c.name("%", what))) }
+            case let .weightedSources(what): fields.append(.weighted(try weightedSources(try c.next(what), l.line)))
             }
         }
         let kind = def.make(fields)
@@ -381,6 +385,22 @@ public struct IRParser {
         else { throw fail("result type: expected like i24[200], found '\(tt)'", line: l.line) }
         try c.done()
         return Op(result: result, type: ty, length: n, kind: kind)
+    }
+
+    /// `[@liquid@0*3, @in@0*-3]`: a modulator's sources.
+    func weightedSources(_ t: Substring, _ line: Int) throws -> [ModulatorSource] {
+        guard t.first == "[", t.last == "]" else { throw fail("sources: expected [@S@D*W, ...], found '\(t)'", line: line) }
+        var out: [ModulatorSource] = []
+        for part in t.dropFirst().dropLast().split(separator: ",") {
+            let s = part.trimmingSpaces()
+            let at = s.split(separator: "@", omittingEmptySubsequences: false)
+            let dw = at.count == 3 ? at[2].split(separator: "*") : []
+            guard at.count == 3, at[0].isEmpty, !at[1].isEmpty, dw.count == 2, let d = Int(dw[0]), let w = Int64(dw[1]),
+                  d >= 0, d <= maxRowSourceDelay, w.magnitude <= UInt64(1) << 31
+            else { throw fail("source '\(s)': expected @NAME@DELAY*WEIGHT (delay 0...\(maxRowSourceDelay), |weight| <= 2^31)", line: line) }
+            out.append(ModulatorSource(source: String(at[1]), delay: d, weight: w))
+        }
+        return out
     }
 
     /// `[0:@in[0:256]@0, 256:@lsm[0:200]@1]`

@@ -320,6 +320,9 @@ public enum OpKind: Equatable, Sendable {
     /// Pair-based STDP of the synapses of one row source of an array, and the cell programming of its schedule
     /// (docs/ir.md, "Plasticity"); out = the eligibility accumulators, N x NN, row-major.
     case stdp(STDPRule)
+    /// A global neuromodulatory scalar (docs/ir.md, "Plasticity"): a leaky integrator of weighted spike counts,
+    /// out := fit_sat(round(out * mul / 2^shift) + sum_k weight_k * |hist_k(t - delay_k)| + bias), out = init before step 0.
+    case modulator(ModulatorSpec)
 
     /// Names of the values this op reads.
     public var operands: [String] {
@@ -331,8 +334,8 @@ public enum OpKind: Equatable, Sendable {
         case let .add(a, b, _), let .sub(a, b, _): return [a, b]
         case let .scale(o, _, _, _, _): return [o]
         case let .lif(_, i), let .neuron(_, _, i): return [i]
-        case .trace: return []
-        case let .stdp(r): return [r.post, r.preTrace, r.postTrace]
+        case .trace, .modulator: return []
+        case let .stdp(r): return [r.post, r.preTrace, r.postTrace] + [r.modulator, r.gate].compactMap { $0 }
         }
     }
 
@@ -350,6 +353,7 @@ public enum OpKind: Equatable, Sendable {
         case let .neuron(m, _, _): return m
         case .trace: return "trace"
         case .stdp: return "stdp"
+        case .modulator: return "modulator"
         }
     }
 }
@@ -357,6 +361,41 @@ public enum OpKind: Equatable, Sendable {
 /// Whether an STDP pairing includes the spikes of its own step (docs/ir.md, "Plasticity").
 public enum STDPSameStep: String, CaseIterable, Sendable {
     case include, exclude
+}
+
+/// What an STDP op's modulator changes (docs/ir.md, "Plasticity").
+public enum STDPModulation: String, CaseIterable, Sendable {
+    case aPlus = "a_plus", aMinus = "a_minus", update
+}
+
+/// One weighted source of a modulator: the spike count of `source` at step t - delay, times `weight`.
+public struct ModulatorSource: Equatable, Sendable {
+    public var source: String
+    public var delay: Int
+    public var weight: Int64
+    public init(source: String, delay: Int, weight: Int64) {
+        self.source = source
+        self.delay = delay
+        self.weight = weight
+    }
+}
+
+/// The parameters of a `modulator` op (docs/ir.md, "Plasticity").
+public struct ModulatorSpec: Equatable, Sendable {
+    public var sources: [ModulatorSource]
+    public var bias: Int64
+    public var initial: Int64
+    public var decayMul: Int64
+    public var decayShift: Int
+    public var rounding: Rounding
+    public init(sources: [ModulatorSource], bias: Int64, initial: Int64, decayMul: Int64, decayShift: Int, rounding: Rounding) {
+        self.sources = sources
+        self.bias = bias
+        self.initial = initial
+        self.decayMul = decayMul
+        self.decayShift = decayShift
+        self.rounding = rounding
+    }
 }
 
 /// How an STDP update scales with the weight it changes (docs/ir.md, "Plasticity").
@@ -389,6 +428,16 @@ public struct STDPRule: Equatable, Sendable {
     /// Whether a pairing sees the spikes of its own step in the traces (`include`) or the traces without this step's
     /// increment (`exclude`: x - add x spike, as Ivanov & Michmizos' NALSM code, where simultaneous spikes do not pair).
     public var sameStep: STDPSameStep = .include
+    /// The eligibility decays by eligibilityDecay / 2^eligibilityShift each step before pairing (2^shift: no decay).
+    public var eligibilityDecay: Int64 = 1
+    public var eligibilityShift: Int = 0
+    /// A modulator value (a `modulator` op's result) that scales a_plus or a_minus, or multiplies the eligibility at
+    /// the update (a three-factor rule: the eligibility is then a decaying trace, not consumed); nil: none.
+    public var modulator: String? = nil
+    public var modulation: STDPModulation = .aMinus
+    public var modulatorShift: Int = 0
+    /// A gate value: pairing and update happen only at steps where it is > 0; nil: always.
+    public var gate: String? = nil
     /// Allowed range of a synapse's pair difference code(G+) - code(G-), in conductance codes (LO <= 0 <= HI).
     public var clipLow: Int64
     public var clipHigh: Int64

@@ -62,6 +62,50 @@ extension IRVerifier {
             throw fail("range \(r.cellLow) \(r.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
         }
         guard r.every <= p.timesteps else { throw fail("every \(r.every) exceeds the \(p.timesteps) timesteps") }
+        guard r.eligibilityDecay <= Int64(1) << r.eligibilityShift else { throw fail("edecay must be in 0...2^eshr") }
+        var k = 3
+        if let m = r.modulator {
+            let mo = ins[k]
+            k += 1
+            guard case .modulator = mo.kind else { throw fail("modulator %\(m) must be a modulator op's result") }
+            let mMax = max(abs(mo.type.min), abs(mo.type.max))
+            if r.modulation == .update {
+                guard op.type.bits + mo.type.bits <= 62 else { throw fail("eligibility x modulator exceeds 2^62") }
+            } else {
+                let a = r.modulation == .aPlus ? r.aPlus : r.aMinus
+                let eff = a.multipliedReportingOverflow(by: mMax)
+                guard !eff.overflow, eff.partialValue < bound, (eff.partialValue >> r.modulatorShift).multipliedReportingOverflow(by: xMax).partialValue < bound / 2,
+                      !(eff.partialValue >> r.modulatorShift).multipliedReportingOverflow(by: xMax).overflow else {
+                    throw fail("\(r.modulation.rawValue) x modulator x trace exceeds 2^61")
+                }
+            }
+        }
+        if let g = r.gate {
+            guard case .modulator = ins[k].kind else { throw fail("gate %\(g) must be a modulator op's result") }
+        }
+    }
+
+    /// A modulator: one signed value, its sources spiking and already updated at delay 0, a decay in 0...1 and bounds
+    /// that keep every intermediate inside 62 bits.
+    static func verifyModulator(_ op: Op, _ m: ModulatorSpec, updated: Set<String>, _ p: Program, field f: String, file: String) throws {
+        func fail(_ msg: String) -> XbarError { XbarError(file: file, field: f, msg) }
+        guard op.length == 1, op.type.signed, op.type.bits <= 48 else { throw fail("a modulator is one signed value of at most 48 bits") }
+        guard m.decayShift <= 30, m.decayMul >= 0, m.decayMul <= Int64(1) << m.decayShift else {
+            throw fail("decay must be in 0...2^shr, found \(m.decayMul) shr \(m.decayShift)")
+        }
+        guard op.type.contains(m.initial) else { throw fail("init \(m.initial) does not fit \(op.type)") }
+        var total: Int64 = abs(m.bias)
+        for s in m.sources {
+            let size: Int
+            if let i = p.input(named: s.source) { size = i.size }
+            else if let n = p.neuron(named: s.source) {
+                size = n.size
+                guard n.spiking else { throw fail("source @\(s.source) is non-spiking") }
+                guard s.delay > 0 || updated.contains(s.source) else { throw fail("source @\(s.source)@0 before its update op") }
+            } else { throw fail("source @\(s.source) is not an input or neuron population") }
+            total += abs(s.weight) * Int64(size)
+        }
+        guard total < bound / 4 else { throw fail("sum of |weight| x size + |bias| exceeds 2^60") }
     }
 
     /// The population an update op (lif or a registered model's) updates.

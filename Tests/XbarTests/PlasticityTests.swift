@@ -8,7 +8,8 @@ import XbarIR
 /// engines, with the cells each engine writes.
 final class PlasticityTests: XCTestCase {
     /// One synapse pair per input (2 inputs -> 1 neuron, threshold 1, no decay); traces decay by 1/2 (floor) and add 8.
-    static func program(bound: String = "additive", sameStep: String = "include", every: Int = 2) -> String {
+    static func program(bound: String = "additive", sameStep: String = "include", every: Int = 2, extraOps: String = "",
+                        third: String = "edecay 1 eshr 0 modulator none mode a_minus mshr 0 gate none") -> String {
         """
         xbar-ir 3
         program "stdp" target "ideal" timesteps 4
@@ -26,7 +27,8 @@ final class PlasticityTests: XCTestCase {
           %out.spk = lif @out %d : u1[1]
           %x = trace @in delay 0 decay 2 shr 2 floor add 8 : u8[2]
           %y = trace @out delay 0 decay 2 shr 2 floor add 8 : u8[1]
-          %e = stdp %A rows [0:@in[0:2]@0] cols 0 post %out.spk start 0 pre_trace %x post_trace %y a_plus 4 a_minus 2 shr 3 bound \(bound) same_step \(sameStep) clip -8 8 every \(every) pulse_shift 2 max_pulses 3 pulse 1 range 0 15 : i16[2]
+        \(extraOps)
+          %e = stdp %A rows [0:@in[0:2]@0] cols 0 post %out.spk start 0 pre_trace %x post_trace %y a_plus 4 a_minus 2 shr 3 bound \(bound) same_step \(sameStep) \(third) clip -8 8 every \(every) pulse_shift 2 max_pulses 3 pulse 1 range 0 15 : i16[2]
         end
         """
     }
@@ -115,6 +117,41 @@ final class PlasticityTests: XCTestCase {
         STDPProgramming.pulses(-20, row: 0, pair: 0, array: 0, rule: rule, chip: learning, set: &set, reset: &reset, reads: &reads)
         XCTAssertEqual(learning.state.codes[0], [0, 8, 0, 0])
         XCTAssertEqual([set, reset, reads], [8, 5, 15])
+    }
+
+    static let modulators = """
+          %m = modulator sources [@in@0*4] bias 0 init 0 decay 0 shr 0 floor : i16[1]
+          %g = modulator sources [@out@0*1] bias 0 init 0 decay 0 shr 0 floor : i8[1]
+        """
+
+    /// Three-factor with a gate: m = 4 x (input spikes), g = (post spikes); the eligibility halves each step
+    /// (round_half_even), n = trunc(e x m / 2^(2 + 2)) and e is not consumed.
+    /// t0: e = [2, 0]. t1: decay e0 = 1, pairing +3 -> 4; update: n0 = trunc(4 x 4 / 16) = 1: SET 5 -> 6 (2 pair reads).
+    /// t2, t3: the gate is closed (no post spike): no pairing (in[1]'s pre spike is ignored), no update; e decays.
+    func testThreeFactorWithGateHandTrace() throws {
+        let third = "edecay 2 eshr 2 modulator %m mode update mshr 2 gate %g"
+        for run in try runAll(Self.program(extraOps: Self.modulators, third: third), samples: 1) {
+            XCTAssertEqual(run.codes, [6, 0, 0, 0])
+            XCTAssertEqual(run.results[0].counters.learning,
+                           LearningCounters(traceUpdates: 12, eligibilityUpdates: 4, setPulses: 1, resetPulses: 0, verifyReads: 2,
+                                            modulatorUpdates: 8))
+        }
+        // Without the gate, in[1]'s spike at t2 pairs too (5 updates); m = 0 at t3, so no further pulse.
+        for run in try runAll(Self.program(extraOps: Self.modulators, third: third.replacingOccurrences(of: "gate %g", with: "gate none")), samples: 1) {
+            XCTAssertEqual(run.codes, [6, 0, 0, 0])
+            XCTAssertEqual(run.results[0].counters.learning.eligibilityUpdates, 5)
+        }
+    }
+
+    /// A modulated a_minus (NALSM's astrocyte): m = -8 each step, a_minus := round_half_even(2 x -8 / 4) = -4, so a pre
+    /// spike potentiates. t0: e0 = 4 + 4 = 8; t1: e0 += 6 + 6 -> 20; update: n = min(5, 3) = 3, e0 = 8: SETs 5 -> 8;
+    /// t2: e1 -= round(-4 x 6 / 8) = -3 -> 3; t3: n0 = 2 but w = 8 = HI: no pulse (1 read); n1 = 0.
+    func testModulatedAMinusHandTrace() throws {
+        let m = "  %m = modulator sources [] bias -8 init 0 decay 0 shr 0 floor : i16[1]"
+        for run in try runAll(Self.program(extraOps: m, third: "edecay 1 eshr 0 modulator %m mode a_minus mshr 2 gate none"), samples: 1) {
+            XCTAssertEqual(run.codes, [8, 0, 0, 0])
+            XCTAssertEqual([run.results[0].counters.learning.setPulses, run.results[0].counters.learning.verifyReads], [3, 5])
+        }
     }
 
     /// The learned program (state realised, writes) prints, parses and verifies; a run from it continues the learning.

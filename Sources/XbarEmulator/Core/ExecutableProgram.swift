@@ -81,6 +81,7 @@ public struct ExecutableProgram: Sendable {
                 for r in rs { depth[source[r.source]!] = Swift.max(depth[source[r.source]!], r.delay + 1) }
             case let .trace(src, d, _, _, _, _): depth[source[src]!] = Swift.max(depth[source[src]!], d + 1)
             case let .stdp(u): depth[source[u.row.source]!] = Swift.max(depth[source[u.row.source]!], u.row.delay + 1)
+            case let .modulator(m): for s in m.sources { depth[source[s.source]!] = Swift.max(depth[source[s.source]!], s.delay + 1) }
             default: break
             }
             switch op.kind {
@@ -145,8 +146,12 @@ public struct ExecutableProgram: Sendable {
             let post = ExecutableProgram.updatedPopulation(p.step[ins[0]].kind)
             return .stdp(STDPRecord(rule: u, array: arrayIndex[u.array]!, source: source[u.row.source]!, postSource: source[post]!,
                                     rows: u.row.count, neurons: op.length / u.row.count, preTrace: off[ins[1]], postTrace: off[ins[2]],
-                                    preIncrement: increment(ins[1]), postIncrement: increment(ins[2]), out: out,
-                                    eMin: op.type.min, eMax: op.type.max))
+                                    preIncrement: increment(ins[1]), postIncrement: increment(ins[2]),
+                                    modulator: u.modulator.map { _ in off[ins[3]] }, gate: u.gate.map { _ in off[ins[u.modulator == nil ? 3 : 4]] },
+                                    out: out, eMin: op.type.min, eMax: op.type.max))
+        case let .modulator(m):
+            return .modulator(ModulatorRecord(spec: m, sources: m.sources.map { source[$0.source]! }, min: op.type.min, max: op.type.max,
+                                              out: out))
         }
     }
 
@@ -158,12 +163,14 @@ public struct ExecutableProgram: Sendable {
         }
     }
 
-    /// Value slots that hold state across steps (trace and stdp results), zeroed at the start of every sample.
-    var stateValues: [(offset: Int, length: Int)] {
+    /// Value slots that hold state across steps (trace, stdp and modulator results) and their value at the start of
+    /// every sample (0; a modulator its `init`).
+    var stateValues: [(offset: Int, length: Int, initial: Int64)] {
         ops.compactMap { op in
             switch op {
-            case let .trace(r): return (r.out, r.length)
-            case let .stdp(r): return (r.out, r.rows * r.neurons)
+            case let .trace(r): return (r.out, r.length, 0)
+            case let .stdp(r): return (r.out, r.rows * r.neurons, 0)
+            case let .modulator(m): return (m.out, 1, m.spec.initial)
             default: return nil
             }
         }
@@ -197,6 +204,7 @@ enum ExecOp: Sendable {
     case lif(LifRecord)
     case trace(TraceRecord)
     case stdp(STDPRecord)
+    case modulator(ModulatorRecord)
 }
 
 /// Rows [rowStart, rowStart + count) driven by source elements [srcStart, srcStart + count) at step t - delay.

@@ -30,9 +30,22 @@ struct STDPRecord: Sendable {
     /// The traces' increments (for `same_step exclude`).
     let preIncrement: Int64
     let postIncrement: Int64
+    /// Value offsets of the modulator and the gate (nil: none).
+    let modulator: Int?
+    let gate: Int?
     let out: Int
     let eMin: Int64
     let eMax: Int64
+}
+
+/// A resolved `modulator` op.
+struct ModulatorRecord: Sendable {
+    let spec: ModulatorSpec
+    /// Source index of each weighted source.
+    let sources: [Int]
+    let min: Int64
+    let max: Int64
+    let out: Int
 }
 
 /// What one `stdp` op did in one step, for the counters and the timing model.
@@ -132,20 +145,46 @@ extension OpKernels {
         ctx.counters.traceUpdates += Int64(r.length)
     }
 
-    /// The stdp op k at step t: pairs this step's spikes into the eligibility, then programs the cells when the
-    /// schedule says so. Returns the op's cycles (timing model).
+    /// The stdp op k at step t: decays the eligibility, pairs this step's spikes into it (unless the gate is closed),
+    /// then programs the cells when the schedule says so.
     func stdp(_ k: Int, _ r: STDPRecord, _ t: Int, _ ctx: SampleContext) {
         var act = STDPActivity()
-        accumulate(r, t, ctx, &act)
-        if r.rule.updates(at: t, timesteps: exec.program.timesteps), let chip = learning {
-            program(r, ctx, chip, &act)
-            chip.refreshViews(exec)
+        let u = r.rule
+        let n = r.rows * r.neurons, e = ctx.values + r.out
+        if u.eligibilityDecay != Int64(1) << u.eligibilityShift {
+            for i in 0..<n { e[i] = Fixed.shiftRight(e[i] * u.eligibilityDecay, u.eligibilityShift, .halfEven) }
+        }
+        let open = r.gate.map { ctx.values[$0] > 0 } ?? true
+        if open {
+            accumulate(r, t, ctx, &act)
+            if u.updates(at: t, timesteps: exec.program.timesteps), let chip = learning {
+                program(r, ctx, chip, &act)
+                chip.refreshViews(exec)
+            }
         }
         ctx.counters.eligibilityUpdates += Int64(act.eligibilityUpdates)
         ctx.counters.setPulses += Int64(act.setPulses)
         ctx.counters.resetPulses += Int64(act.resetPulses)
         ctx.counters.verifyReads += Int64(act.verifyReads)
-        ctx.activity.driven[k] = Int(TimingModel.learnCycles(timingSpec, synapses: r.rows * r.neurons, act))
+        ctx.activity.driven[k] = Int(TimingModel.learnCycles(timingSpec, synapses: n, act))
+    }
+
+    /// m := fit_sat(round(m x M / 2^SH) + sum_k W_k x |hist_k(t - D_k)| + B).
+    func modulator(_ r: ModulatorRecord, _ t: Int, _ ctx: SampleContext) {
+        let m = r.spec
+        var v = Fixed.shiftRight(ctx.values[r.out] * m.decayMul, m.decayShift, m.rounding) + m.bias
+        for (q, s) in zip(r.sources, m.sources) { v += s.weight * Int64(spikes(q, step: t - s.delay, ctx).count) }
+        ctx.values[r.out] = Swift.min(r.max, Swift.max(r.min, v))
+        ctx.counters.modulatorUpdates += 1
+    }
+
+    /// The op's amplitudes this step: a_plus or a_minus scaled by the modulator (round_half_even(A x m / 2^MS)).
+    func amplitudes(_ r: STDPRecord, _ ctx: SampleContext) -> (plus: Int64, minus: Int64) {
+        let u = r.rule
+        guard let mo = r.modulator, u.modulation != .update else { return (u.aPlus, u.aMinus) }
+        let m = ctx.values[mo]
+        let scale = { (a: Int64) in Fixed.shiftRight(a * m, u.modulatorShift, .halfEven) }
+        return u.modulation == .aPlus ? (scale(u.aPlus), u.aMinus) : (u.aPlus, scale(u.aMinus))
     }
 
     /// Spike indices of source q at step s (empty before step 0), ascending.
@@ -171,13 +210,14 @@ extension OpKernels {
             if j >= 0 && j < nn { post[j] = true }
         }
         let exclude = u.sameStep == .exclude
+        let (aPlus, aMinus) = amplitudes(r, ctx)
         let depress = (0..<nn).map { j in
-            Fixed.shiftRight(u.aMinus * (exclude && post[j] ? Swift.max(0, y[j] - r.postIncrement) : y[j]), u.shift, .halfEven)
+            Fixed.shiftRight(aMinus * (exclude && post[j] ? Swift.max(0, y[j] - r.postIncrement) : y[j]), u.shift, .halfEven)
         }
         for j in 0..<nn where post[j] {
             for i in 0..<r.rows {
                 let xi = exclude && pre[i] ? Swift.max(0, x[i] - r.preIncrement) : x[i]
-                let d = Fixed.shiftRight(u.aPlus * xi, u.shift, .halfEven) - (pre[i] ? depress[j] : 0)
+                let d = Fixed.shiftRight(aPlus * xi, u.shift, .halfEven) - (pre[i] ? depress[j] : 0)
                 e[i * nn + j] = Swift.min(r.eMax, Swift.max(r.eMin, e[i * nn + j] + d))
                 act.eligibilityUpdates += 1
             }
@@ -194,11 +234,15 @@ extension OpKernels {
     func program(_ r: STDPRecord, _ ctx: SampleContext, _ chip: LearningChip, _ act: inout STDPActivity) {
         let u = r.rule, nn = r.neurons, e = ctx.values + r.out
         act.programmed = true
+        // A three-factor update: n from eligibility x modulator, the eligibility (a decaying trace) is not consumed.
+        let third: Int64? = u.modulation == .update ? r.modulator.map { ctx.values[$0] } : nil
         for i in 0..<r.rows {
             for j in 0..<nn {
                 let k = i * nn + j
-                let n = Swift.min(Int64(u.maxPulses), Swift.max(-Int64(u.maxPulses), Fixed.shiftRight(e[k], u.pulseShift, .trunc)))
-                e[k] -= n << u.pulseShift
+                let raw = third.map { Fixed.shiftRight(e[k] * $0, u.pulseShift + u.modulatorShift, .trunc) }
+                    ?? Fixed.shiftRight(e[k], u.pulseShift, .trunc)
+                let n = Swift.min(Int64(u.maxPulses), Swift.max(-Int64(u.maxPulses), raw))
+                if third == nil { e[k] -= n << u.pulseShift }
                 guard n != 0 else { continue }
                 act.decisions += 1
                 STDPProgramming.pulses(n, row: u.row.rowStart + i, pair: u.colStart + 2 * j, array: r.array, rule: u, chip: chip,

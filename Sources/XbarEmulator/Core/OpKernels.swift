@@ -210,6 +210,7 @@ struct OpKernels {
         case let .lif(l): lif(k, l, t, trace: trace, ctx)
         case let .trace(r): self.trace(r, t, ctx)
         case let .stdp(r): stdp(k, r, t, ctx)
+        case let .modulator(m): modulator(m, t, ctx)
         }
     }
 

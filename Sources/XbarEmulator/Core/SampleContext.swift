@@ -43,7 +43,7 @@ final class SampleContext {
     /// The timing model's schedule of the ops before the first lif, for the fired reads it was recorded at.
     let scheduleMemo = ScheduleMemo()
     /// Value slots of the learning ops' state (traces, eligibilities).
-    let learningState: [(offset: Int, length: Int)]
+    let learningState: [(offset: Int, length: Int, initial: Int64)]
 
     init(_ exec: ExecutableProgram) {
         self.exec = exec
@@ -100,7 +100,7 @@ final class SampleContext {
             traces[i] = PopulationTrace()
         }
         for q in ringCount.indices { for s in ringCount[q].indices { ringCount[q][s] = 0 } }
-        for v in learningState { (values + v.offset).update(repeating: 0, count: v.length) }
+        for v in learningState { (values + v.offset).update(repeating: v.initial, count: v.length) }
         for a in elementActivity.values { a.counts.update(repeating: 0, count: a.n) }
         counters.reset()
     }
@@ -199,6 +199,7 @@ struct FlatCounters {
     var setPulses: Int64 = 0
     var resetPulses: Int64 = 0
     var verifyReads: Int64 = 0
+    var modulatorUpdates: Int64 = 0
     /// Per op: conversions (adc ops), code sums and whether the read fired at least once (read ops).
     var conversions: [Int64] = []
     var codeSums: [Int64] = []
@@ -227,7 +228,7 @@ struct FlatCounters {
         c.cycles = cycles
         c.readoutMACs = readoutMACs
         c.learning = LearningCounters(traceUpdates: traceUpdates, eligibilityUpdates: eligibilityUpdates, setPulses: setPulses,
-                                      resetPulses: resetPulses, verifyReads: verifyReads)
+                                      resetPulses: resetPulses, verifyReads: verifyReads, modulatorUpdates: modulatorUpdates)
         for (k, op) in exec.ops.enumerated() {
             switch op {
             case let .adc(a) where conversions[k] > 0: c.adcConversions[a.bits, default: 0] += conversions[k]
