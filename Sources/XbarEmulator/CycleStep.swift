@@ -141,9 +141,10 @@ struct StepMachine {
             e.kernels.trace(tr, t, ctx)
         case let .modulator(m):
             e.kernels.modulator(m, t, ctx)
-        case let .stdp(sr):
+        case .stdp, .homeostasis:
             // Pairs and programs at issue; its cycles are what it did (the timing model's learnCycles).
-            e.kernels.stdp(k, sr, t, ctx)
+            if case let .stdp(sr) = e.exec.ops[k] { e.kernels.stdp(k, sr, t, ctx) }
+            if case let .homeostasis(h) = e.exec.ops[k] { e.kernels.homeostasis(k, h, t, ctx) }
             let dur = Int64(ctx.activity.driven[k])
             if record { signals.append(CycleSignal(cycle: base + c, kind: .issue, index: k, value: dur)) }
             finishAt[k] = c + dur

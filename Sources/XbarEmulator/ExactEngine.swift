@@ -120,6 +120,7 @@ struct ExactState {
             if case .trace = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
             if case .stdp = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
             if case let .modulator(m) = op.kind { learnState[op.result] = [MPZ(m.initial)] }
+            if case .homeostasis = op.kind { learnState[op.result] = (0..<op.length).map { _ in MPZ(0) } }
         }
         for (name, size) in p.inputs.map({ ($0.name, $0.size) }) + p.neurons.map({ ($0.name, $0.size) }) {
             ring[name] = [[Bool]](repeating: [Bool](repeating: false, count: size), count: depth[name] ?? 1)
@@ -300,6 +301,8 @@ struct ExactState {
             exactSTDP(op, r, index: k, step: t)
         case let .modulator(m):
             exactModulator(op, m, step: t)
+        case let .homeostasis(h):
+            exactHomeostasis(op, h, index: k, step: t)
         }
     }
 

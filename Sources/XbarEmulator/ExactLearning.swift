@@ -108,14 +108,14 @@ extension ExactState {
                 if n < -mp { n = -mp }
                 if third == nil { e[i * nn + j] = e[i * nn + j] - n * unit }
                 guard !(n == MPZ(0)) else { continue }
-                pulseTrain(n.int64!, row: r.row.rowStart + i, col: r.colStart + 2 * j, r, chip: chip, &act)
+                exactTrain(n.int64!, array: arrayIndex[r.array]!, row: r.row.rowStart + i, col: r.colStart + 2 * j, r.train, chip: chip, &act)
             }
         }
     }
 
-    /// Up to |n| pulses on the pair, the pair read before each decision; soft bounds scale n first.
-    func pulseTrain(_ n0: Int64, row: Int, col c: Int, _ r: STDPRule, chip: LearningChip, _ act: inout STDPActivity) {
-        let a = arrayIndex[r.array]!
+    /// Up to |n| pulses on the pair (row, col / col + 1) of array a, the pair read before each decision; soft bounds
+    /// scale n first.
+    func exactTrain(_ n0: Int64, array a: Int, row: Int, col c: Int, _ r: PulseTrain, chip: LearningChip, _ act: inout STDPActivity) {
         func pair() -> MPZ { MPZ(Int64(chip.code(a, row, c))) - MPZ(Int64(chip.code(a, row, c + 1))) }
         var w = pair()
         act.verifyReads += 1
@@ -135,12 +135,49 @@ extension ExactState {
             if up ? !(w < hi) : !(lo < w) { break }
             let positive = up ? !(w < zero) : zero < w
             let setPulse = up == positive
-            chip.pulse(a, row, positive ? c : c + 1, up: setPulse, rule: r)
+            chip.pulse(a, row, positive ? c : c + 1, up: setPulse, train: r)
             if setPulse { act.setPulses += 1 } else { act.resetPulses += 1 }
             w = pair()
             act.verifyReads += 1
             left = left - MPZ(1)
         }
+    }
+
+    /// acc[j] := fit_sat(acc[j] + round_half_even(eta x (rate[j] - target[j]) / 2^shr)); on an update step
+    /// n = clamp(trunc(acc / 2^PS)), acc -= n 2^PS, and -n pulses' worth on each connected synapse of the column.
+    mutating func exactHomeostasis(_ op: Op, _ h: HomeostasisRule, index k: Int, step t: Int) {
+        var acc = learnState[op.result]!
+        let y = values[h.rate]!, eta = MPZ(h.eta)
+        for j in acc.indices {
+            let d = (eta * (y[h.postStart + j] - MPZ(h.targets[j]))).shifted(right: h.shift, .halfEven)
+            acc[j] = fit(acc[j] + d, op.type, .sat, step: t, site: op.result, index: j)
+        }
+        var act = STDPActivity()
+        act.eligibilityUpdates = acc.count
+        if h.updates(at: t, timesteps: p.timesteps), let chip = learning {
+            act.programmed = true
+            let a = arrayIndex[h.array]!, unit = MPZ.pow2(h.pulseShift), mp = MPZ(Int64(h.maxPulses))
+            for j in acc.indices {
+                var n = acc[j].divided(by: unit, rounding: .trunc)
+                if mp < n { n = mp }
+                if n < -mp { n = -mp }
+                acc[j] = acc[j] - n * unit
+                guard !(n == MPZ(0)) else { continue }
+                for i in 0..<h.row.count {
+                    let row = h.row.rowStart + i, c = h.colStart + 2 * j
+                    act.verifyReads += 1
+                    if chip.code(a, row, c) == chip.code(a, row, c + 1) { continue }
+                    exactTrain(-(n.int64!), array: a, row: row, col: c, h.train, chip: chip, &act)
+                }
+            }
+        }
+        counters.learning.homeostasisUpdates += Int64(acc.count)
+        counters.learning.setPulses += Int64(act.setPulses)
+        counters.learning.resetPulses += Int64(act.resetPulses)
+        counters.learning.verifyReads += Int64(act.verifyReads)
+        activity.driven[k] = Int(TimingModel.learnCycles(chip.timing.spec, synapses: acc.count * h.row.count, act))
+        learnState[op.result] = acc
+        values[op.result] = acc
     }
 
     /// The increment of trace op `name`.

@@ -56,10 +56,12 @@ public struct LearningCounters: Equatable, Sendable {
     public var resetPulses: Int64 = 0
     public var verifyReads: Int64 = 0
     public var modulatorUpdates: Int64 = 0
+    public var homeostasisUpdates: Int64 = 0
 
     public init(traceUpdates: Int64 = 0, eligibilityUpdates: Int64 = 0, setPulses: Int64 = 0, resetPulses: Int64 = 0, verifyReads: Int64 = 0,
-                modulatorUpdates: Int64 = 0) {
+                modulatorUpdates: Int64 = 0, homeostasisUpdates: Int64 = 0) {
         self.modulatorUpdates = modulatorUpdates
+        self.homeostasisUpdates = homeostasisUpdates
         self.traceUpdates = traceUpdates
         self.eligibilityUpdates = eligibilityUpdates
         self.setPulses = setPulses
@@ -77,6 +79,7 @@ public struct LearningCounters: Equatable, Sendable {
         resetPulses += o.resetPulses
         verifyReads += o.verifyReads
         modulatorUpdates += o.modulatorUpdates
+        homeostasisUpdates += o.homeostasisUpdates
     }
 }
 

@@ -89,6 +89,7 @@ public struct TimingModel: Sendable {
             case let .stdp(u):
                 // The array's write drivers and verify reads: its peripheral.
                 res.append(.array(arrayIndex[u.array]!))
+            case let .homeostasis(h): res.append(.array(arrayIndex[h.array]!))
             }
             waits.append(w)
             rounds.append(r)
@@ -127,7 +128,7 @@ public struct TimingModel: Sendable {
             case .slice, .concat, .lif, .neuron: break
             case .add, .sub, .scale, .trace: fc[k] = Int64((op.length + spec.digitalLanes - 1) / spec.digitalLanes)
             case let .modulator(m): fc[k] = Int64(1 + (m.sources.count + spec.digitalLanes - 1) / spec.digitalLanes)
-            case .stdp: gt[k] = -2  // its cycles depend on what it did this step (`learnCycles`, StepActivity.driven)
+            case .stdp, .homeostasis: gt[k] = -2  // its cycles depend on what it did this step (`learnCycles`, StepActivity.driven)
             }
         }
         firedCycles = fc

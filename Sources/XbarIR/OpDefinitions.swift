@@ -26,6 +26,8 @@ public enum OpPart: Sendable {
     case optionalValue(String)
     /// `[@S@D*W, ...]`: weighted spike-count sources of a modulator.
     case weightedSources(String)
+    /// `[n, n, ...]`: a list of integers in a range.
+    case intList(String, min: Int64, max: Int64)
 }
 
 /// The value of one non-keyword part.
@@ -40,6 +42,7 @@ public enum OpField: Equatable, Sendable {
     case word(String)
     case optionalName(String?)
     case weighted([ModulatorSource])
+    case ints([Int64])
 }
 
 /// An op defined once (in the spirit of MLIR's op definitions): its mnemonic, its text parts, and the two maps between
@@ -115,16 +118,42 @@ public struct OpDefinition: Sendable {
             guard case let .lif(p, i) = $0 else { return [] }
             return [.name(p), .name(i)]
         }, make: { f in .lif(population: f[0].name, input: f[1].name) }),
-        trace, stdp, modulator,
+        trace, stdp, modulator, homeostasis,
     ].map { ($0.mnemonic, $0) })
 
     /// Mnemonics of every op, built in first.
     public static var mnemonics: [String] {
-        ["read", "adc", "slice", "concat", "add", "sub", "scale", "trace", "stdp", "modulator"] + NeuronModels.keywords
+        ["read", "adc", "slice", "concat", "add", "sub", "scale", "trace", "stdp", "modulator", "homeostasis"] + NeuronModels.keywords
     }
 
     /// Ops that exist from version 3 on.
-    static let plasticity: Set<String> = ["trace", "stdp", "modulator"]
+    public static let plasticity: Set<String> = ["trace", "stdp", "modulator", "homeostasis"]
+
+    static let homeostasis = OpDefinition(mnemonic: "homeostasis", parts: [
+        .array("array"), .keyword("rows"), .rowSources("row source"), .keyword("cols"), .int("cols", min: 0, max: 1 << 16),
+        .keyword("rate"), .value("rate"), .keyword("start"), .int("start", min: 0, max: Int64(IRParser.maxLength)),
+        .keyword("targets"), .intList("targets", min: 0, max: Int64(1) << 31), .keyword("eta"), .int("eta", min: 0, max: Int64(1) << 31),
+        .keyword("shr"), .int("shr", min: 0, max: 48), .keyword("bound"), .word("bound", STDPBound.allCases.map(\.rawValue)),
+        .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
+        .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
+        .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
+        .keyword("pulse"), .int("pulse", min: 1, max: Int64(1) << 30), .keyword("range"),
+        .int("range low", min: 0, max: Int64(Int32.max)), .int("range high", min: 0, max: Int64(Int32.max)),
+    ], fields: {
+        guard case let .homeostasis(h) = $0 else { return [] }
+        let t = h.train
+        return [.name(h.array), .rows([h.row]), .int(Int64(h.colStart)), .name(h.rate), .int(Int64(h.postStart)), .ints(h.targets),
+                .int(h.eta), .int(Int64(h.shift)), .word(t.bound.rawValue), .int(t.clipLow), .int(t.clipHigh), .int(Int64(h.every)),
+                .int(Int64(h.pulseShift)), .int(Int64(h.maxPulses)), .int(t.pulseCodes), .int(t.cellLow), .int(t.cellHigh)]
+    }, make: { f in
+        let rows = f[1].rows
+        let train = PulseTrain(bound: STDPBound(rawValue: f[8].wordValue) ?? .additive, clipLow: f[9].int, clipHigh: f[10].int,
+                               pulseCodes: f[14].int, cellLow: f[15].int, cellHigh: f[16].int)
+        return .homeostasis(HomeostasisRule(
+            array: f[0].name, row: rows.count == 1 ? rows[0] : RowSource(rowStart: 0, source: "", srcStart: 0, count: 0, delay: 0),  // refused
+            colStart: Int(f[2].int), rate: f[3].name, postStart: Int(f[4].int), targets: f[5].intsValue, eta: f[6].int,
+            shift: Int(f[7].int), every: Int(f[11].int), pulseShift: Int(f[12].int), maxPulses: Int(f[13].int), train: train))
+    })
 
     static let modulator = OpDefinition(mnemonic: "modulator", parts: [
         .keyword("sources"), .weightedSources("sources"), .keyword("bias"), .int("bias", min: -(Int64(1) << 40), max: Int64(1) << 40),
@@ -203,4 +232,5 @@ extension OpField {
     var wordValue: String { if case let .word(w) = self { return w }; return "" }
     var optionalNameValue: String? { if case let .optionalName(n) = self { return n }; return nil }
     var weightedValue: [ModulatorSource] { if case let .weighted(w) = self { return w }; return [] }
+    var intsValue: [Int64] { if case let .ints(v) = self { return v }; return [] }
 }

@@ -375,6 +375,17 @@ public struct IRParser {
                 if c.pos < c.tokens.count && c.tokens[c.pos] == "none" { c.pos += 1; fields.append(.optionalName(nil)) }
                 else { fields.append(.optionalName(try c.name("%", what))) }
             case let .weightedSources(what): fields.append(.weighted(try weightedSources(try c.next(what), l.line)))
+            case let .intList(what, lo, hi):
+                let t = try c.next(what)
+                guard t.first == "[", t.last == "]" else { throw fail("\(what): expected [n, n, ...], found '\(t)'", line: l.line) }
+                var v: [Int64] = []
+                for part in t.dropFirst().dropLast().split(separator: ",") {
+                    guard let x = Int64(part.trimmingSpaces()), x >= lo, x <= hi else {
+                        throw fail("\(what): '\(part.trimmingSpaces())' is not an integer in \(lo)...\(hi)", line: l.line)
+                    }
+                    v.append(x)
+                }
+                fields.append(.ints(v))
             }
         }
         let kind = def.make(fields)

@@ -129,6 +129,7 @@ public enum IRPrinter {
             case let .overflow(o): body += " " + o.rawValue
             case let .word(w): body += " " + w
             case let .optionalName(n): body += " " + (n.map { "%" + $0 } ?? "none")
+            case let .ints(v): body += " [" + v.map(String.init).joined(separator: ", ") + "]"
             case let .weighted(ws): body += " [" + ws.map { "@\($0.source)@\($0.delay)*\($0.weight)" }.joined(separator: ", ") + "]"
             case let .rows(rows):
                 body += " [" + rows.map { "\($0.rowStart):@\($0.source)[\($0.srcStart):\($0.count)]@\($0.delay)" }.joined(separator: ", ") + "]"

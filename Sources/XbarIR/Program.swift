@@ -42,12 +42,13 @@ public struct Program: Equatable, Sendable {
     /// The lowest version that can express this program: 3 with plasticity ops or realised arrays, 2 when a population
     /// uses a registered model, else 1.
     public var requiredVersion: Int {
-        if isPlastic || arrays.contains(where: { $0.realised }) { return 3 }
+        if step.contains(where: { OpDefinition.plasticity.contains($0.kind.mnemonic) }) || arrays.contains(where: { $0.realised }) { return 3 }
         return neurons.contains { $0.model != nil } ? 2 : 1
     }
 
-    /// Whether the step changes cells (has a `stdp` op): such a program runs its samples in order on one chip state.
-    public var isPlastic: Bool { step.contains { if case .stdp = $0.kind { return true } else { return false } } }
+    /// Whether the step changes cells (has an `stdp` or `homeostasis` op): such a program runs its samples in order on
+    /// one chip state.
+    public var isPlastic: Bool { step.contains { $0.kind.writesCells } }
 
     public func input(named n: String) -> InputDecl? { inputs.first { $0.name == n } }
     public func neuron(named n: String) -> NeuronDecl? { neurons.first { $0.name == n } }
@@ -320,6 +321,9 @@ public enum OpKind: Equatable, Sendable {
     /// Pair-based STDP of the synapses of one row source of an array, and the cell programming of its schedule
     /// (docs/ir.md, "Plasticity"); out = the eligibility accumulators, N x NN, row-major.
     case stdp(STDPRule)
+    /// Homeostatic plasticity of the synapses of one row source of an array (docs/ir.md, "Plasticity"): each neuron's
+    /// incoming weights move against its rate error (rate trace - target); out = the per-neuron accumulators.
+    case homeostasis(HomeostasisRule)
     /// A global neuromodulatory scalar (docs/ir.md, "Plasticity"): a leaky integrator of weighted spike counts,
     /// out := fit_sat(round(out * mul / 2^shift) + sum_k weight_k * |hist_k(t - delay_k)| + bias), out = init before step 0.
     case modulator(ModulatorSpec)
@@ -336,6 +340,15 @@ public enum OpKind: Equatable, Sendable {
         case let .lif(_, i), let .neuron(_, _, i): return [i]
         case .trace, .modulator: return []
         case let .stdp(r): return [r.post, r.preTrace, r.postTrace] + [r.modulator, r.gate].compactMap { $0 }
+        case let .homeostasis(h): return [h.rate]
+        }
+    }
+
+    /// Whether the op programs cells while the program runs (docs/ir.md, "Plasticity").
+    public var writesCells: Bool {
+        switch self {
+        case .stdp, .homeostasis: return true
+        default: return false
         }
     }
 
@@ -354,6 +367,7 @@ public enum OpKind: Equatable, Sendable {
         case .trace: return "trace"
         case .stdp: return "stdp"
         case .modulator: return "modulator"
+        case .homeostasis: return "homeostasis"
         }
     }
 }
@@ -476,5 +490,67 @@ public struct STDPRule: Equatable, Sendable {
     }
 
     /// Whether the synapses are programmed at the end of step t of a sample of `timesteps` steps.
+    public func updates(at t: Int, timesteps: Int) -> Bool { every == 0 ? t == timesteps - 1 : (t + 1) % every == 0 }
+
+    /// How its pulse trains are limited.
+    public var train: PulseTrain {
+        PulseTrain(bound: bound, clipLow: clipLow, clipHigh: clipHigh, pulseCodes: pulseCodes, cellLow: cellLow, cellHigh: cellHigh)
+    }
+}
+
+/// The limits of one synapse's pulse train (docs/ir.md, "Plasticity", the update): the clip range of the pair's weight,
+/// soft or hard bounds, and the ideal device's pulse (a change of `pulseCodes` within [cellLow, cellHigh]).
+public struct PulseTrain: Equatable, Sendable {
+    public var bound: STDPBound
+    public var clipLow: Int64
+    public var clipHigh: Int64
+    public var pulseCodes: Int64
+    public var cellLow: Int64
+    public var cellHigh: Int64
+    public init(bound: STDPBound, clipLow: Int64, clipHigh: Int64, pulseCodes: Int64, cellLow: Int64, cellHigh: Int64) {
+        self.bound = bound
+        self.clipLow = clipLow
+        self.clipHigh = clipHigh
+        self.pulseCodes = pulseCodes
+        self.cellLow = cellLow
+        self.cellHigh = cellHigh
+    }
+}
+
+/// The parameters of a `homeostasis` op (docs/ir.md, "Plasticity"): the synapses (one row source of an array and the
+/// neurons of its columns), the post population's rate trace and per-neuron targets, the rate of adaptation, and the
+/// schedule and limits of the cell programming.
+public struct HomeostasisRule: Equatable, Sendable {
+    public var array: String
+    public var row: RowSource
+    public var colStart: Int
+    /// A trace op of the post population (delay 0): its rate estimate.
+    public var rate: String
+    public var postStart: Int
+    /// Target rate-trace value per neuron of the op (NN values).
+    public var targets: [Int64]
+    public var eta: Int64
+    public var shift: Int
+    public var every: Int
+    public var pulseShift: Int
+    public var maxPulses: Int
+    public var train: PulseTrain
+
+    public init(array: String, row: RowSource, colStart: Int, rate: String, postStart: Int, targets: [Int64], eta: Int64, shift: Int,
+                every: Int, pulseShift: Int, maxPulses: Int, train: PulseTrain) {
+        self.array = array
+        self.row = row
+        self.colStart = colStart
+        self.rate = rate
+        self.postStart = postStart
+        self.targets = targets
+        self.eta = eta
+        self.shift = shift
+        self.every = every
+        self.pulseShift = pulseShift
+        self.maxPulses = maxPulses
+        self.train = train
+    }
+
     public func updates(at t: Int, timesteps: Int) -> Bool { every == 0 ? t == timesteps - 1 : (t + 1) % every == 0 }
 }

@@ -191,6 +191,8 @@ public enum IRVerifier {
             try verifySTDP(op, r, ins, p, field: f, file: file)
         case let .modulator(m):
             try verifyModulator(op, m, updated: updated, p, field: f, file: file)
+        case let .homeostasis(h):
+            try verifyHomeostasis(op, h, ins, p, field: f, file: file)
         }
         // The ranges of the op definition's integer fields (what the parser enforces on text).
         let def = OpDefinition.of(op.kind)

@@ -108,6 +108,42 @@ extension IRVerifier {
         guard total < bound / 4 else { throw fail("sum of |weight| x size + |bias| exceeds 2^60") }
     }
 
+    /// A homeostasis op: its synapses inside the array, its rate a delay-0 trace of a population with a target per
+    /// neuron, bounds that keep every product inside 62 bits, and a clip range that contains 0.
+    static func verifyHomeostasis(_ op: Op, _ h: HomeostasisRule, _ ins: [Op], _ p: Program, field f: String, file: String) throws {
+        func fail(_ msg: String) -> XbarError { XbarError(file: file, field: f, msg) }
+        guard let a = p.array(named: h.array) else { throw fail("array %\(h.array) is not declared") }
+        guard !a.formed else { throw fail("array %\(h.array) holds formed cells: they cannot be written") }
+        let rs = h.row
+        guard !rs.source.isEmpty else { throw fail("expected exactly one row source") }
+        guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
+            throw fail("rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
+        }
+        guard p.input(named: rs.source) != nil || p.neuron(named: rs.source) != nil else {
+            throw fail("row source @\(rs.source) is not an input or neuron population")
+        }
+        let nn = op.length
+        guard h.colStart + 2 * nn <= a.cols else { throw fail("columns \(h.colStart)..<\(h.colStart + 2 * nn) exceed array's \(a.cols)") }
+        guard case let .trace(post, 0, _, _, _, _) = ins[0].kind, let pn = p.neuron(named: post) else {
+            throw fail("rate %\(h.rate) must be a trace of a neuron population with delay 0")
+        }
+        guard h.postStart + nn <= pn.size else { throw fail("post neurons \(h.postStart)..<\(h.postStart + nn) exceed @\(post)'s \(pn.size)") }
+        guard h.targets.count == nn else { throw fail("expected \(nn) targets (one per neuron), found \(h.targets.count)") }
+        let span = ins[0].type.max + (h.targets.max() ?? 0)
+        guard h.eta.multipliedReportingOverflow(by: span).partialValue < bound / 2, !h.eta.multipliedReportingOverflow(by: span).overflow else {
+            throw fail("eta x (rate + target) exceeds 2^61")
+        }
+        guard op.type.signed, op.type.bits <= 48 else { throw fail("accumulator type must be signed, at most 48 bits") }
+        let t = h.train
+        guard t.clipLow <= 0, t.clipHigh >= 0, t.clipLow < t.clipHigh else {
+            throw fail("clip \(t.clipLow) \(t.clipHigh) must contain 0 and be non-empty")
+        }
+        guard t.cellLow < t.cellHigh, t.cellHigh <= a.codeType.max else {
+            throw fail("range \(t.cellLow) \(t.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
+        }
+        guard h.every <= p.timesteps else { throw fail("every \(h.every) exceeds the \(p.timesteps) timesteps") }
+    }
+
     /// The population an update op (lif or a registered model's) updates.
     static func updatedPopulation(_ op: Op) -> String? {
         switch op.kind {
@@ -119,21 +155,25 @@ extension IRVerifier {
     /// Every read of an array an `stdp` op writes comes before that op in the step, and no two `stdp` ops write the
     /// same cells.
     static func verifyLearningOrder(_ p: Program, file: String) throws {
-        var written: [String: [(Int, STDPRule, Int)]] = [:]
+        var written: [String: [(Int, (row: RowSource, colStart: Int, neurons: Int))]] = [:]
         for (k, op) in p.step.enumerated() {
             if case let .read(a, _, _, _, _, _) = op.kind, let w = written[a]?.first {
                 throw XbarError(file: file, field: "step op \(k) (%\(op.result))",
-                                "reads %\(a) after its stdp op \(w.0); reads of a learning array come first")
+                                "reads %\(a) after its learning op \(w.0); reads of a learning array come first")
             }
-            guard case let .stdp(r) = op.kind else { continue }
-            let nn = op.length / max(1, r.row.count)
-            for (j, o, onn) in written[r.array] ?? [] {
-                let rows = o.row.rowStart..<(o.row.rowStart + o.row.count), cols = o.colStart..<(o.colStart + 2 * onn)
-                if rows.overlaps(r.row.rowStart..<(r.row.rowStart + r.row.count)), cols.overlaps(r.colStart..<(r.colStart + 2 * nn)) {
-                    throw XbarError(file: file, field: "step op \(k) (%\(op.result))", "writes cells of %\(r.array) that stdp op \(j) writes")
+            let w: (array: String, row: RowSource, colStart: Int, neurons: Int)
+            switch op.kind {
+            case let .stdp(r): w = (r.array, r.row, r.colStart, op.length / max(1, r.row.count))
+            case let .homeostasis(h): w = (h.array, h.row, h.colStart, op.length)
+            default: continue
+            }
+            for (j, o) in written[w.array] ?? [] {
+                let rows = o.row.rowStart..<(o.row.rowStart + o.row.count), cols = o.colStart..<(o.colStart + 2 * o.neurons)
+                if rows.overlaps(w.row.rowStart..<(w.row.rowStart + w.row.count)), cols.overlaps(w.colStart..<(w.colStart + 2 * w.neurons)) {
+                    throw XbarError(file: file, field: "step op \(k) (%\(op.result))", "writes cells of %\(w.array) that learning op \(j) writes")
                 }
             }
-            written[r.array, default: []].append((k, r, nn))
+            written[w.array, default: []].append((k, (w.row, w.colStart, w.neurons)))
         }
     }
 }

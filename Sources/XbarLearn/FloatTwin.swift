@@ -164,7 +164,7 @@ public struct FloatNetwork: Sendable {
             case let .scale(o, mul, shift, _, _):
                 let f = Double(mul) / Double(Int64(1) << shift)
                 terms[op.result] = terms[o]!.map { $0.map { ($0.read, $0.col, $0.coef * f) } }
-            case .neuron, .trace, .stdp, .modulator: break  // the twin reads the cells as they are; it does not learn
+            case .neuron, .trace, .stdp, .modulator, .homeostasis: break  // the twin reads the cells as they are; it does not learn
             case let .lif(pop, input):
                 let ni = order.firstIndex(of: pop)!
                 let post = neurons[ni].size

@@ -110,11 +110,11 @@ final class PlasticityTests: XCTestCase {
         rule.array = "A"
         var set = 0, reset = 0, reads = 0
         // G+ = 5: five RESETs reach w = 0, the sixth pulse SETs G- (w = -1); clip -8 stops nothing here.
-        STDPProgramming.pulses(-6, row: 0, pair: 0, array: 0, rule: rule, chip: learning, set: &set, reset: &reset, reads: &reads)
+        STDPProgramming.pulses(-6, row: 0, pair: 0, array: 0, train: rule.train, chip: learning, set: &set, reset: &reset, reads: &reads)
         XCTAssertEqual(learning.state.codes[0], [0, 1, 0, 0])
         XCTAssertEqual([set, reset, reads], [1, 5, 7])
         // The clip at -8 stops a long train: w = -1 -> -8 takes 7 SETs of G-, the 8th decision stops.
-        STDPProgramming.pulses(-20, row: 0, pair: 0, array: 0, rule: rule, chip: learning, set: &set, reset: &reset, reads: &reads)
+        STDPProgramming.pulses(-20, row: 0, pair: 0, array: 0, train: rule.train, chip: learning, set: &set, reset: &reset, reads: &reads)
         XCTAssertEqual(learning.state.codes[0], [0, 8, 0, 0])
         XCTAssertEqual([set, reset, reads], [8, 5, 15])
     }
@@ -151,6 +151,22 @@ final class PlasticityTests: XCTestCase {
         for run in try runAll(Self.program(extraOps: m, third: "edecay 1 eshr 0 modulator %m mode a_minus mshr 2 gate none"), samples: 1) {
             XCTAssertEqual(run.codes, [8, 0, 0, 0])
             XCTAssertEqual([run.results[0].counters.learning.setPulses, run.results[0].counters.learning.verifyReads], [3, 5])
+        }
+    }
+
+    /// Homeostasis toward a rate-trace target of 4: acc += round_half_even(2 x (y - 4) / 2) = y - 4 with y = 8, 12, 6, 3;
+    /// t1: acc = 4 + 8 = 12, n = 3, acc = 0: each connected synapse of the neuron gets -3 pulses (the pair (5, 0) is
+    /// RESET to 2; the pair (0, 0) is no synapse, skipped after its read); t3: acc = 2 - 1 = 1, n = 0.
+    /// The second sample reads G+ = 2 (still a spike at t0, t1) and the -3 cross zero: RESET 2 -> 0, SET G- 0 -> 1.
+    func testHomeostasisHandTrace() throws {
+        let h = "%h = homeostasis %A rows [0:@in[0:2]@0] cols 0 rate %y start 0 targets [4] eta 2 shr 1 bound additive clip -8 8 every 2 pulse_shift 2 max_pulses 3 pulse 1 range 0 15 : i16[1]"
+        let text = Self.program().split(separator: "\n").map { $0.contains("= stdp ") ? "  " + h : String($0) }.joined(separator: "\n")
+        for (kind, run) in zip(["fast", "exact", "cycle"], try runAll(text, samples: 2)) {
+            XCTAssertEqual(run.codes, [0, 1, 0, 0], kind)
+            XCTAssertEqual(run.results[0].counters.learning,
+                           LearningCounters(traceUpdates: 12, setPulses: 0, resetPulses: 3, verifyReads: 6, homeostasisUpdates: 4), kind)
+            XCTAssertEqual([run.results[1].counters.learning.setPulses, run.results[1].counters.learning.resetPulses,
+                            run.results[1].counters.learning.verifyReads], [1, 2, 6], kind)
         }
     }
 

@@ -149,6 +149,9 @@ public struct ExecutableProgram: Sendable {
                                     preIncrement: increment(ins[1]), postIncrement: increment(ins[2]),
                                     modulator: u.modulator.map { _ in off[ins[3]] }, gate: u.gate.map { _ in off[ins[u.modulator == nil ? 3 : 4]] },
                                     out: out, eMin: op.type.min, eMax: op.type.max))
+        case let .homeostasis(h):
+            return .homeostasis(HomeostasisRecord(rule: h, array: arrayIndex[h.array]!, rate: off[ins[0]], out: out, eMin: op.type.min,
+                                                  eMax: op.type.max))
         case let .modulator(m):
             return .modulator(ModulatorRecord(spec: m, sources: m.sources.map { source[$0.source]! }, min: op.type.min, max: op.type.max,
                                               out: out))
@@ -171,6 +174,7 @@ public struct ExecutableProgram: Sendable {
             case let .trace(r): return (r.out, r.length, 0)
             case let .stdp(r): return (r.out, r.rows * r.neurons, 0)
             case let .modulator(m): return (m.out, 1, m.spec.initial)
+            case let .homeostasis(h): return (h.out, h.rule.targets.count, 0)
             default: return nil
             }
         }
@@ -205,6 +209,7 @@ enum ExecOp: Sendable {
     case trace(TraceRecord)
     case stdp(STDPRecord)
     case modulator(ModulatorRecord)
+    case homeostasis(HomeostasisRecord)
 }
 
 /// Rows [rowStart, rowStart + count) driven by source elements [srcStart, srcStart + count) at step t - delay.

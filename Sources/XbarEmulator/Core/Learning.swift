@@ -48,6 +48,16 @@ struct ModulatorRecord: Sendable {
     let out: Int
 }
 
+/// A resolved `homeostasis` op.
+struct HomeostasisRecord: Sendable {
+    let rule: HomeostasisRule
+    let array: Int
+    let rate: Int
+    let out: Int
+    let eMin: Int64
+    let eMax: Int64
+}
+
 /// What one `stdp` op did in one step, for the counters and the timing model.
 struct STDPActivity {
     var eligibilityUpdates = 0
@@ -63,15 +73,15 @@ struct STDPActivity {
 public protocol CellWriter: Sendable {
     /// The cell's code after one pulse (`up`: SET, else RESET); `index` is its pulse count before this pulse, `writes`
     /// the same count (for endurance).
-    func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, rule: STDPRule) -> Int32
+    func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, train: PulseTrain) -> Int32
 }
 
 /// The ideal device of docs/ir.md: one pulse moves the code by the op's `pulse` within its `range`.
 public struct IdealCellWriter: CellWriter {
     public init() {}
-    public func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, rule: STDPRule) -> Int32 {
-        let c = Int64(code) + (up ? rule.pulseCodes : -rule.pulseCodes)
-        return Int32(Swift.min(rule.cellHigh, Swift.max(rule.cellLow, c)))
+    public func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, train: PulseTrain) -> Int32 {
+        let c = Int64(code) + (up ? train.pulseCodes : -train.pulseCodes)
+        return Int32(Swift.min(train.cellHigh, Swift.max(train.cellLow, c)))
     }
 }
 
@@ -90,7 +100,7 @@ public struct DeviceCellWriter: CellWriter {
         codeMax = program.arrays.map { $0.codeType.max }
     }
 
-    public func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, rule: STDPRule) -> Int32 {
+    public func pulse(code: Int32, up: Bool, array: Int, row: Int, col: Int, index: UInt32, train: PulseTrain) -> Int32 {
         let g = updater.pulse(Double(code) * perCode, up: up, array: array, row: row, col: col, index: index)
         return Int32(Swift.min(codeMax[array], Swift.max(0, Fixed.roundReal(g / perCode, .halfEven))))
     }
@@ -114,9 +124,9 @@ public final class LearningChip: @unchecked Sendable {
     func code(_ a: Int, _ r: Int, _ c: Int) -> Int32 { state.code(array: a, row: r, col: c) }
 
     /// One pulse on one cell through the device.
-    func pulse(_ a: Int, _ r: Int, _ c: Int, up: Bool, rule: STDPRule) {
+    func pulse(_ a: Int, _ r: Int, _ c: Int, up: Bool, train: PulseTrain) {
         let before = state.code(array: a, row: r, col: c)
-        let code = writer.pulse(code: before, up: up, array: a, row: r, col: c, index: state.pulses(array: a, row: r, col: c), rule: rule)
+        let code = writer.pulse(code: before, up: up, array: a, row: r, col: c, index: state.pulses(array: a, row: r, col: c), train: train)
         state.write(array: a, row: r, col: c, code: code)
     }
 
@@ -167,6 +177,39 @@ extension OpKernels {
         ctx.counters.resetPulses += Int64(act.resetPulses)
         ctx.counters.verifyReads += Int64(act.verifyReads)
         ctx.activity.driven[k] = Int(TimingModel.learnCycles(timingSpec, synapses: n, act))
+    }
+
+    /// The homeostasis op k at step t: every neuron's accumulator gains round(eta x (rate - target) / 2^shr); on an
+    /// update step each neuron's pulse count n goes, as -n, to every connected synapse of its column.
+    func homeostasis(_ k: Int, _ r: HomeostasisRecord, _ t: Int, _ ctx: SampleContext) {
+        let h = r.rule, nn = h.targets.count, acc = ctx.values + r.out, y = ctx.values + r.rate + h.postStart
+        var act = STDPActivity()
+        for j in 0..<nn {
+            let d = Fixed.shiftRight(h.eta * (y[j] - h.targets[j]), h.shift, .halfEven)
+            acc[j] = Swift.min(r.eMax, Swift.max(r.eMin, acc[j] + d))
+        }
+        act.eligibilityUpdates = nn
+        if h.updates(at: t, timesteps: exec.program.timesteps), let chip = learning {
+            act.programmed = true
+            for j in 0..<nn {
+                let n = Swift.min(Int64(h.maxPulses), Swift.max(-Int64(h.maxPulses), Fixed.shiftRight(acc[j], h.pulseShift, .trunc)))
+                acc[j] -= n << h.pulseShift
+                guard n != 0 else { continue }
+                for i in 0..<h.row.count {
+                    let row = h.row.rowStart + i, c = h.colStart + 2 * j
+                    act.verifyReads += 1
+                    guard chip.code(r.array, row, c) != chip.code(r.array, row, c + 1) else { continue }  // no synapse
+                    STDPProgramming.pulses(-n, row: row, pair: c, array: r.array, train: h.train, chip: chip,
+                                           set: &act.setPulses, reset: &act.resetPulses, reads: &act.verifyReads)
+                }
+            }
+            chip.refreshViews(exec)
+        }
+        ctx.counters.homeostasisUpdates += Int64(nn)
+        ctx.counters.setPulses += Int64(act.setPulses)
+        ctx.counters.resetPulses += Int64(act.resetPulses)
+        ctx.counters.verifyReads += Int64(act.verifyReads)
+        ctx.activity.driven[k] = Int(TimingModel.learnCycles(timingSpec, synapses: nn * h.row.count, act))
     }
 
     /// m := fit_sat(round(m x M / 2^SH) + sum_k W_k x |hist_k(t - D_k)| + B).
@@ -245,7 +288,7 @@ extension OpKernels {
                 if third == nil { e[k] -= n << u.pulseShift }
                 guard n != 0 else { continue }
                 act.decisions += 1
-                STDPProgramming.pulses(n, row: u.row.rowStart + i, pair: u.colStart + 2 * j, array: r.array, rule: u, chip: chip,
+                STDPProgramming.pulses(n, row: u.row.rowStart + i, pair: u.colStart + 2 * j, array: r.array, train: u.train, chip: chip,
                                        set: &act.setPulses, reset: &act.resetPulses, reads: &act.verifyReads)
             }
         }
@@ -256,17 +299,17 @@ extension OpKernels {
 /// write controller acting on the device (the exact engine computes the pulse count `n` itself).
 public enum STDPProgramming {
     /// Applies up to |n| pulses to the pair (row, pair / pair + 1) of `array`, reading the pair before each decision.
-    public static func pulses(_ n0: Int64, row: Int, pair c: Int, array a: Int, rule u: STDPRule, chip: LearningChip,
+    public static func pulses(_ n0: Int64, row: Int, pair c: Int, array a: Int, train u: PulseTrain, chip: LearningChip,
                               set: inout Int, reset: inout Int, reads: inout Int) {
         var w = Int64(chip.code(a, row, c)) - Int64(chip.code(a, row, c + 1))
         reads += 1
         var n = n0
-        if u.bound == .soft { n = softScaled(n, w: w, rule: u) }
+        if u.bound == .soft { n = softScaled(n, w: w, train: u) }
         var left = n.magnitude
         while left > 0 {
             if (n > 0 && w >= u.clipHigh) || (n < 0 && w <= u.clipLow) { break }
             let (col, up) = n > 0 ? (w >= 0 ? (c, true) : (c + 1, false)) : (w > 0 ? (c, false) : (c + 1, true))
-            chip.pulse(a, row, col, up: up, rule: u)
+            chip.pulse(a, row, col, up: up, train: u)
             if up { set += 1 } else { reset += 1 }
             w = Int64(chip.code(a, row, c)) - Int64(chip.code(a, row, c + 1))
             reads += 1
@@ -275,7 +318,7 @@ public enum STDPProgramming {
     }
 
     /// The soft bound: n > 0 scaled by clamp(HI - w) / (HI - LO), n < 0 by clamp(w - LO) / (HI - LO), rounded half-even.
-    public static func softScaled(_ n: Int64, w: Int64, rule u: STDPRule) -> Int64 {
+    public static func softScaled(_ n: Int64, w: Int64, train u: PulseTrain) -> Int64 {
         let span = u.clipHigh - u.clipLow
         let room = n > 0 ? u.clipHigh - w : w - u.clipLow
         let f = Swift.min(span, Swift.max(0, room))

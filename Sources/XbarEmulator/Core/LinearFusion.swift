@@ -154,7 +154,7 @@ enum LinearFusion {
             guard x.lo.allSatisfy({ abs($0) < (1 << 40) }), x.hi.allSatisfy({ abs($0) < (1 << 40) }), abs(m) < (1 << 20) else { return nil }
             let u = x.lo.map { $0 * m }, v = x.hi.map { $0 * m }
             return fits(zip(u, v).map(min), zip(u, v).map(max), s.fit)
-        case .lif, .trace, .stdp, .modulator:
+        case .lif, .trace, .stdp, .modulator, .homeostasis:
             return nil
         }
     }
@@ -209,7 +209,7 @@ enum LinearFusion {
             case let .scale(s):
                 let m = s.mul >> s.shift
                 t[k] = t[ins[0]]!.map { $0.map { Term(read: $0.read, column: $0.column, coef: $0.coef * m, div: $0.div) } }
-            case .lif, .trace, .stdp, .modulator: break
+            case .lif, .trace, .stdp, .modulator, .homeostasis: break
             }
         }
         return t

@@ -211,6 +211,7 @@ struct OpKernels {
         case let .trace(r): self.trace(r, t, ctx)
         case let .stdp(r): stdp(k, r, t, ctx)
         case let .modulator(m): modulator(m, t, ctx)
+        case let .homeostasis(h): homeostasis(k, h, t, ctx)
         }
     }
 

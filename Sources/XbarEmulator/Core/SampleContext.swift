@@ -200,6 +200,7 @@ struct FlatCounters {
     var resetPulses: Int64 = 0
     var verifyReads: Int64 = 0
     var modulatorUpdates: Int64 = 0
+    var homeostasisUpdates: Int64 = 0
     /// Per op: conversions (adc ops), code sums and whether the read fired at least once (read ops).
     var conversions: [Int64] = []
     var codeSums: [Int64] = []
@@ -228,7 +229,8 @@ struct FlatCounters {
         c.cycles = cycles
         c.readoutMACs = readoutMACs
         c.learning = LearningCounters(traceUpdates: traceUpdates, eligibilityUpdates: eligibilityUpdates, setPulses: setPulses,
-                                      resetPulses: resetPulses, verifyReads: verifyReads, modulatorUpdates: modulatorUpdates)
+                                      resetPulses: resetPulses, verifyReads: verifyReads, modulatorUpdates: modulatorUpdates,
+                                      homeostasisUpdates: homeostasisUpdates)
         for (k, op) in exec.ops.enumerated() {
             switch op {
             case let .adc(a) where conversions[k] > 0: c.adcConversions[a.bits, default: 0] += conversions[k]
