@@ -43,7 +43,8 @@ struct LearningReport {
         .object([
             ("set_pulses", .int(counters.setPulses)), ("reset_pulses", .int(counters.resetPulses)),
             ("verify_reads", .int(counters.verifyReads)), ("trace_updates", .int(counters.traceUpdates)),
-            ("eligibility_updates", .int(counters.eligibilityUpdates)), ("write_energy_pj", .double(writeEnergyPJ)),
+            ("eligibility_updates", .int(counters.eligibilityUpdates)), ("modulator_updates", .int(counters.modulatorUpdates)),
+            ("homeostasis_updates", .int(counters.homeostasisUpdates)), ("write_energy_pj", .double(writeEnergyPJ)),
             ("wear_histogram", .array(wearHistogram.map { .int($0) })), ("max_writes_per_cell", .int(Int64(maxWrites))),
             ("cells_worn_out", .int(wornOut)), ("cells", .int(cells)),
         ])
