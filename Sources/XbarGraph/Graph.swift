@@ -12,6 +12,8 @@ public struct Graph: Equatable, Sendable {
     public var readout: Readout?
     /// Path of a bundled example input (.xev), relative to the graph file.
     public var exampleInput: String?
+    /// Global neuromodulatory signals computed on the chip, read by learning rules (docs/graph.md, "Modulators").
+    public var modulators: [Modulator] = []
 
     public init(name: String, timesteps: Int, populations: [Population], projections: [Projection],
                 readout: Readout? = nil, exampleInput: String? = nil) {

@@ -14,7 +14,7 @@ public enum GraphJSON {
 
     public static func parse(_ data: Data, file: String) throws -> Graph {
         let root = try JSONReader.parse(data, file: file)
-        try root.onlyKeys(["format", "version", "name", "timesteps", "populations", "projections", "readout", "example_input"])
+        try root.onlyKeys(["format", "version", "name", "timesteps", "populations", "projections", "readout", "example_input", "modulators"])
         let fmt = try root.field("format")
         guard try fmt.string() == "neuroxbar-graph" else { throw fmt.fail("expected \"neuroxbar-graph\"") }
         let ver = try root.field("version")
@@ -38,10 +38,11 @@ public enum GraphJSON {
             readout = Readout(from: try r.field("from").string(), classes: classes, weights: w,
                               bias: try r.optionalField("bias")?.doubles())
         }
-        let g = Graph(name: try root.field("name").string(),
+        var g = Graph(name: try root.field("name").string(),
                       timesteps: try root.field("timesteps").int(min: 1, max: 1_000_000),
                       populations: pops, projections: projs, readout: readout,
                       exampleInput: try root.optionalField("example_input")?.string())
+        g.modulators = try root.optionalField("modulators")?.array().map(Modulator.read) ?? []
         try GraphValidator.validate(g, file: file)
         return g
     }

@@ -28,6 +28,7 @@ public enum GraphValidator {
             }
         }
         guard g.populations.contains(where: { $0.kind.isNeuron }) else { throw fail("populations", "no neuron population") }
+        try validateModulators(g, file: file)
         var projNames = Set<String>()
         for (i, pr) in g.projections.enumerated() {
             let f = "projections[\(i)]"
@@ -106,5 +107,32 @@ public enum Schedule {
                             "delay-0 projections form a cycle through \"\(stuck)\"; give one edge of the cycle delay 1")
         }
         return out
+    }
+
+}
+
+extension GraphValidator {
+    /// Modulators: unique names, sources that exist and spike; every rule's modulator and gate exist.
+    static func validateModulators(_ g: Graph, file: String) throws {
+        func fail(_ field: String, _ m: String) -> XbarError { XbarError(file: file, field: field, m) }
+        var names = Set<String>()
+        for (i, m) in g.modulators.enumerated() {
+            guard names.insert(m.name).inserted else { throw fail("modulators[\(i)].name", "\"\(m.name)\" declared twice") }
+            for (k, s) in m.sources.enumerated() {
+                guard let p = g.population(named: s.from) else { throw fail("modulators[\(i)].sources[\(k)].from", "no population \"\(s.from)\"") }
+                if p.lif?.spiking == false { throw fail("modulators[\(i)].sources[\(k)].from", "\"\(s.from)\" is non-spiking") }
+            }
+        }
+        for (i, pr) in g.projections.enumerated() {
+            guard let r = pr.plasticity else { continue }
+            for (key, name) in [("modulator", r.modulator), ("gate", r.gate)] {
+                if let n = name, !names.contains(n) {
+                    throw fail("projections[\(i)].plasticity.\(key)", "no modulator \"\(n)\" (declare it in \"modulators\")")
+                }
+            }
+            if r.kind == .homeostasis, r.targetRates.count != 1, let to = g.population(named: pr.to), r.targetRates.count != to.size {
+                throw fail("projections[\(i)].plasticity.target_rate", "expected one rate or \(to.size) (one per neuron), found \(r.targetRates.count)")
+            }
+        }
     }
 }

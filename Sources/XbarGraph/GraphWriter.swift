@@ -11,6 +11,9 @@ public enum GraphWriter {
         o += "\n  ],\n  \"projections\": [\n"
         o += g.projections.map { "    " + projection($0, g) }.joined(separator: ",\n")
         o += "\n  ]"
+        if !g.modulators.isEmpty {
+            o += ",\n  \"modulators\": [\n" + g.modulators.map { "    " + $0.json }.joined(separator: ",\n") + "\n  ]"
+        }
         if let r = g.readout {
             o += ",\n  \"readout\": {\"from\": \(str(r.from)), \"classes\": \(r.classes)"
             if let w = r.weights, let size = g.population(named: r.from)?.size {

@@ -51,7 +51,7 @@ extension IRVerifier {
             throw fail("post_trace %\(r.postTrace) must be a trace of @\(post) with delay 0")
         }
         let xMax = max(ins[1].type.max, ins[2].type.max)
-        guard max(r.aPlus, r.aMinus).multipliedReportingOverflow(by: xMax).partialValue < bound / 2 else {
+        guard max(abs(r.aPlus), abs(r.aMinus)).multipliedReportingOverflow(by: xMax).partialValue < bound / 2 else {
             throw fail("a_plus/a_minus x trace maximum exceeds 2^61")
         }
         guard op.type.signed, op.type.bits <= 48 else { throw fail("eligibility type must be signed, at most 48 bits") }
@@ -72,7 +72,7 @@ extension IRVerifier {
             if r.modulation == .update {
                 guard op.type.bits + mo.type.bits <= 62 else { throw fail("eligibility x modulator exceeds 2^62") }
             } else {
-                let a = r.modulation == .aPlus ? r.aPlus : r.aMinus
+                let a = abs(r.modulation == .aPlus ? r.aPlus : r.aMinus)
                 let eff = a.multipliedReportingOverflow(by: mMax)
                 guard !eff.overflow, eff.partialValue < bound, (eff.partialValue >> r.modulatorShift).multipliedReportingOverflow(by: xMax).partialValue < bound / 2,
                       !(eff.partialValue >> r.modulatorShift).multipliedReportingOverflow(by: xMax).overflow else {

@@ -65,7 +65,7 @@ final class PlasticityCompileTests: XCTestCase {
         let p = try compile(Self.graph(), target: "ideal", set: ["mapping.slices=1"])
         XCTAssertEqual(p.version, 3)
         XCTAssertEqual(p.step.filter { $0.kind.mnemonic == "stdp" }.count, 2)
-        XCTAssertEqual(p.step.filter { $0.kind.mnemonic == "trace" }.map(\.result), ["in.trace0", "exc.trace0", "exc.trace1", "exc.trace0.3"])
+        XCTAssertEqual(p.step.filter { $0.kind.mnemonic == "trace" }.map(\.result), ["exc.trace0", "in.trace0", "exc.trace0.2", "exc.trace1"])
         let out = try checkEngines(p, chip: Chip(program: p, seed: 1))
         let l = out.totals.learning
         XCTAssertGreaterThan(l.setPulses, 0)
@@ -86,14 +86,46 @@ final class PlasticityCompileTests: XCTestCase {
         XCTAssertNotEqual(other.learned?.codes, out.learned?.codes)
     }
 
+    /// NALSM-style astrocyte (a modulator of the liquid's and the input's spikes setting a_minus), a three-factor
+    /// rule with a gate on the recurrence, and homeostasis, through the compiler onto every engine.
+    static let modulated: String = {
+        let astro = #"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.04, "a_minus": 1.0, "modulator": "astro", "modulates": "a_minus", "same_step": "exclude", "clip": [0, 1], "every": 2}"#
+        var g = graph(plasticity: astro)
+        g = g.replacingOccurrences(of: #""plasticity": {"rule": "stdp", "tau_pre": 4, "tau_post": 4, "a_plus": 0.05, "a_minus": 0.05, "bound": "soft","#,
+                                   with: #""plasticity": {"rule": "homeostasis", "tau_rate": 8, "target_rate": 0.1, "eta": 0.02, "bound": "soft","#)
+        g = g.replacingOccurrences(of: #""same_step": "exclude", "clip": [-1, 1], "every": 0}"#, with: #""clip": [-1, 1], "every": 4}"#)
+        let mods = #""modulators": [{"name": "astro", "tau": 10, "sources": [{"from": "exc", "weight": 0.01}, {"from": "in", "weight": -0.002}], "bias": 0.05, "init": 0.05}],"#
+        return g.replacingOccurrences(of: #""projections": ["#, with: mods + #" "projections": ["#)
+    }()
+
+    func testModulatorAndHomeostasisAgreeOnEveryEngine() throws {
+        let p = try compile(Self.modulated, target: "ideal", set: ["mapping.slices=1"])
+        XCTAssertEqual(p.step.filter { $0.kind.writesCells }.map(\.kind.mnemonic), ["stdp", "homeostasis"])
+        guard case let .modulator(m) = try XCTUnwrap(p.step.first { $0.kind.mnemonic == "modulator" }).kind else { return XCTFail() }
+        // A += (0.01 x exc spikes - 0.002 x input spikes + 0.05 - A) / 10, in units of 2^-24.
+        XCTAssertEqual(m.sources.map(\.weight), [16777, -3355])
+        XCTAssertEqual([m.bias, m.initial, m.decayMul, Int64(m.decayShift)], [83886, 838861, 58982, 16])
+        let out = try checkEngines(p, chip: Chip(program: p, seed: 1))
+        XCTAssertGreaterThan(out.totals.learning.modulatorUpdates, 0)
+        XCTAssertGreaterThan(out.totals.learning.homeostasisUpdates, 0)
+        XCTAssertGreaterThan(out.totals.learning.pulses, 0)
+        // The graph writes back with its modulators and rules.
+        let g = try GraphJSON.parse(Data(Self.modulated.utf8), file: "g.json")
+        XCTAssertEqual(try GraphJSON.parse(Data(GraphWriter.json(g).utf8), file: "w.json"), g)
+    }
+
     func testBadRulesAreOneLineErrors() throws {
         let cases: [(String, String)] = [
             (#"{"rule": "stdp", "tau_pre": -5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1]}"#,
              "projections[0].plasticity.tau_pre: time constant must be > 0 steps"),
             (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0.5, 1]}"#,
              "projections[0].plasticity.clip: clip range [0.5, 1.0] must contain 0"),
-            (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": -0.1, "a_minus": 0.1, "clip": [0, 1]}"#,
-             "projections[0].plasticity.a_plus: amplitude must be >= 0"),
+            (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 2e6, "a_minus": 0.1, "clip": [0, 1]}"#,
+             "projections[0].plasticity.a_plus: 2000000.0 out of range"),
+            (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1], "modulator": "astro"}"#,
+             "projections[0].plasticity.modulator: no modulator \"astro\""),
+            (#"{"rule": "homeostasis", "tau_rate": 5, "target_rate": [0.1, 0.2], "eta": 0.1, "clip": [0, 1]}"#,
+             "projections[0].plasticity.target_rate: expected one rate or 10 (one per neuron), found 2"),
             (#"{"rule": "hebb", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1]}"#,
              "projections[0].plasticity.rule: expected one of \"stdp\""),
             (#"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1], "gain": 2}"#,
@@ -104,6 +136,10 @@ final class PlasticityCompileTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains(message), "\(e)\n  lacks: \(message)")
                 XCTAssertFalse("\(e)".contains("\n"))
             }
+        }
+        let noSource = Self.modulated.replacingOccurrences(of: #""sources": [{"from": "exc", "weight": 0.01}, {"from": "in", "weight": -0.002}]"#, with: #""sources": []"#)
+        XCTAssertThrowsError(try compile(noSource, target: "ideal", set: ["mapping.slices=1"])) { e in
+            XCTAssertTrue("\(e)".contains("modulators[0].sources: a modulator needs at least one source"), "\(e)")
         }
         let targets: [(String, [String], String)] = [
             ("ideal", [], "projections.w_in.plasticity: the target cannot write this projection: on-chip learning needs one differential pair per weight, ideal uses mapping.slices = 2"),

@@ -20,21 +20,45 @@ public struct PlasticityPass: CompilerPass {
 
     public init() {}
 
+    /// Modulator values are m = A x 2^24 (`i32`: |A| < 128 graph units).
+    static let modulatorShift = 24
+
     public func run(_ s: inout CompilationState) throws {
         var traces: [String: String] = [:]  // "source@delay@decay" -> trace op result
+        var traceOps: [Op] = [], ruleOps: [Op] = []
         try s.forEachPopulation { s, p in
             let w = s.populations[p]
             for (b, block) in w.blocks.enumerated() {
                 guard let rule = block.rule else { continue }
                 try Self.checkBlock(block, of: w, context: s.context)
-                let params = try Self.lower(rule, of: w, block: block, context: s.context)
-                let pre = Self.trace(block.source, delay: block.delay, tau: rule.tauPre, traces: &traces, into: &s.program)
-                let post = Self.trace(w.name, delay: 0, tau: rule.tauPost, traces: &traces, into: &s.program)
-                Self.emit(params, block: b, of: w, preTrace: pre, postTrace: post, into: &s.program)
+                let post = Self.trace(w.name, delay: 0, tau: rule.tauPost, traces: &traces, into: &traceOps, s.program)
+                switch rule.kind {
+                case .stdp:
+                    let params = try Self.lower(rule, of: w, block: block, context: s.context)
+                    let pre = Self.trace(block.source, delay: block.delay, tau: rule.tauPre, traces: &traces, into: &traceOps, s.program)
+                    Self.emit(params, block: b, of: w, preTrace: pre, postTrace: post, program: s.program, into: &ruleOps)
+                case .homeostasis:
+                    let h = try Self.lowerHomeostasis(rule, of: w, block: block, rate: post, traceOps: traceOps, context: s.context)
+                    Self.emit(h, block: b, of: w, program: s.program, into: &ruleOps)
+                }
             }
         }
-        if s.program.step.contains(where: { if case .stdp = $0.kind { return true } else { return false } }) {
-            s.program.version = s.program.requiredVersion
+        guard !ruleOps.isEmpty else { return }
+        s.program.step += traceOps + Self.modulators(s.context) + ruleOps
+        s.program.version = s.program.requiredVersion
+    }
+
+    /// The graph's modulators as `modulator` ops: m = A x 2^24, decay round((1 - 1/tau) x 2^16) shr 16, weights and
+    /// bias divided by tau.
+    static func modulators(_ c: CompilationContext) -> [Op] {
+        let one = Double(Int64(1) << modulatorShift)
+        return c.graph.modulators.map { m in
+            let sources = m.sources.map { ModulatorSource(source: $0.from, delay: $0.delay, weight: Fixed.roundReal($0.weight / m.tau * one, .halfEven)) }
+            let spec = ModulatorSpec(sources: sources, bias: Fixed.roundReal(m.bias / m.tau * one, .halfEven),
+                                     initial: Swift.min(Int64(Int32.max), Swift.max(Int64(Int32.min), Fixed.roundReal(m.initial * one, .halfEven))),
+                                     decayMul: Fixed.roundReal((1 - 1 / m.tau) * Double(1 << decayShift), .halfEven), decayShift: decayShift,
+                                     rounding: .halfEven)
+            return Op(result: "\(m.name).mod", type: .i(32), length: 1, kind: .modulator(spec))
         }
     }
 
@@ -64,7 +88,7 @@ public struct PlasticityPass: CompilerPass {
         let field = "projections.\(block.projections[0].name).plasticity"
         func amplitude(_ a: Double, _ key: String) throws -> Int64 {
             let v = Fixed.roundReal(a / wPulse * Double(1 << pulseShift), .halfEven)
-            guard v <= Int64(1) << 31 else {
+            guard abs(v) <= Int64(1) << 31 else {
                 throw c.error("\(field).\(key)", "\(a) is \(a / wPulse) pulses per pairing; at most 32768 (one pulse is \(wPulse))")
             }
             return v
@@ -77,6 +101,16 @@ public struct PlasticityPass: CompilerPass {
                          every: r.every, pulseShift: pulseShift, maxPulses: r.maxPulses, pulseCodes: pulseCodes,
                          cellLow: Int64(map.levelCodes.first!), cellHigh: Int64(map.levelCodes.last!))
         u.sameStep = r.sameStep == .exclude ? .exclude : .include
+        if let m = r.modulator {
+            u.modulator = "\(m).mod"
+            u.modulation = r.modulates == .aPlus ? .aPlus : r.modulates == .aMinus ? .aMinus : .update
+            u.modulatorShift = modulatorShift
+        }
+        u.gate = r.gate.map { "\($0).mod" }
+        if let te = r.eligibilityTau {
+            u.eligibilityDecay = Fixed.roundReal(exp(-1 / te) * Double(1 << decayShift), .halfEven)
+            u.eligibilityShift = decayShift
+        }
         guard u.clipLow < u.clipHigh else {
             throw c.error("\(field).clip", "[\(r.clip.low), \(r.clip.high)] rounds to an empty range of conductance codes")
         }
@@ -84,14 +118,14 @@ public struct PlasticityPass: CompilerPass {
     }
 
     /// The trace op of `source` at `delay` with time constant `tau` (one per distinct trace), appended once.
-    static func trace(_ source: String, delay: Int, tau: Double, traces: inout [String: String], into p: inout Program) -> String {
+    static func trace(_ source: String, delay: Int, tau: Double, traces: inout [String: String], into ops: inout [Op], _ p: Program) -> String {
         let mul = Fixed.roundReal(exp(-1 / tau) * Double(1 << decayShift), .halfEven)
         let key = "\(source)@\(delay)@\(mul)"
         if let name = traces[key] { return name }
         let base = "\(source).trace\(delay)"
-        let name = p.step.contains { $0.result == base } ? "\(base).\(traces.count)" : base
+        let name = ops.contains { $0.result == base } ? "\(base).\(traces.count)" : base
         let size = p.input(named: source)?.size ?? p.neuron(named: source)!.size
-        p.step.append(Op(result: name, type: .u(traceBits + 8), length: size,
+        ops.append(Op(result: name, type: .u(traceBits + 8), length: size,
                          kind: .trace(source: source, delay: delay, decayMul: Swift.min(mul, (1 << decayShift) - 1), decayShift: decayShift,
                                       rounding: .halfEven, increment: 1 << traceBits)))
         traces[key] = name
@@ -99,7 +133,8 @@ public struct PlasticityPass: CompilerPass {
     }
 
     /// One stdp op per row source of block `b` in each kept tile of `w`.
-    static func emit(_ u0: STDPRule, block b: Int, of w: PopulationWork, preTrace: String, postTrace: String, into p: inout Program) {
+    static func emit(_ u0: STDPRule, block b: Int, of w: PopulationWork, preTrace: String, postTrace: String, program p: Program,
+                     into ops: inout [Op]) {
         let block = w.blocks[b]
         for (ct, cols) in w.colTiles.enumerated() {
             for (ri, rd) in w.reads.enumerated() {
@@ -111,7 +146,45 @@ public struct PlasticityPass: CompilerPass {
                     u.postStart = cols.lowerBound
                     u.preTrace = preTrace
                     u.postTrace = postTrace
-                    p.step.append(Op(result: "\(u.array).g\(ri).s\(si).stdp", type: .i(40), length: rs.count * cols.count, kind: .stdp(u)))
+                    // A three-factor eligibility is multiplied by the modulator (i32): at most 30 bits.
+                    let type: IntType = u.modulation == .update && u.modulator != nil ? .i(30) : .i(40)
+                    ops.append(Op(result: "\(u.array).g\(ri).s\(si).stdp", type: type, length: rs.count * cols.count, kind: .stdp(u)))
+                }
+            }
+        }
+    }
+
+    /// A homeostasis rule's integers: targets as rate-trace values r / (1 - decay) x 2^12, eta in pulses' worth per
+    /// unit of rate-trace error (shr 12), the limits as stdp's.
+    static func lowerHomeostasis(_ r: PlasticityRule, of w: PopulationWork, block: RowBlock, rate: String, traceOps: [Op],
+                                 context c: CompilationContext) throws -> HomeostasisRule {
+        let u = try lower(r, of: w, block: block, context: c)
+        guard case let .trace(_, _, mul, sh, _, _) = traceOps.first(where: { $0.result == rate })?.kind else { fatalError("rate trace") }
+        let d = Double(mul) / Double(Int64(1) << sh)
+        let rates = r.targetRates.count == 1 ? [Double](repeating: r.targetRates[0], count: w.size) : r.targetRates
+        let targets = rates.map { Swift.min(Int64(1) << 20 - 1, Fixed.roundReal($0 / (1 - d) * Double(1 << traceBits), .halfEven)) }
+        let wPulse = Double(u.pulseCodes) / c.map.stepCodes * w.format!.weightScale
+        let eta = Fixed.roundReal(r.eta / wPulse * Double(1 << pulseShift), .halfEven)
+        guard eta <= Int64(1) << 31 else {
+            throw c.error("projections.\(block.projections[0].name).plasticity.eta", "\(r.eta) is \(r.eta / wPulse) pulses per step per unit error; at most 32768")
+        }
+        return HomeostasisRule(array: "", row: u.row, colStart: 0, rate: rate, postStart: 0, targets: targets, eta: eta, shift: traceBits,
+                               every: r.every, pulseShift: pulseShift, maxPulses: r.maxPulses, train: u.train)
+    }
+
+    /// One homeostasis op per row source of block `b` in each kept tile of `w`.
+    static func emit(_ h0: HomeostasisRule, block b: Int, of w: PopulationWork, program p: Program, into ops: inout [Op]) {
+        let block = w.blocks[b]
+        for (ct, cols) in w.colTiles.enumerated() {
+            for (ri, rd) in w.reads.enumerated() {
+                guard let k = w.tile(row: rd.rowTile, col: ct)?.slot else { continue }
+                for (si, rs) in rd.sources.enumerated() where rs.source == block.source && rs.delay == block.delay {
+                    var h = h0
+                    h.array = p.arrays[k].name
+                    h.row = rs
+                    h.postStart = cols.lowerBound
+                    h.targets = Array(h0.targets[cols])
+                    ops.append(Op(result: "\(h.array).g\(ri).s\(si).homeostasis", type: .i(40), length: cols.count, kind: .homeostasis(h)))
                 }
             }
         }

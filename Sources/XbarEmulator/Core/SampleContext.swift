@@ -81,6 +81,7 @@ final class SampleContext {
         counters = FlatCounters(ops: exec.ops.count)
         activity = StepActivity(ops: exec.ops.count)
         for i in exec.program.neurons.indices { loadInitialState(i) }
+        for v in learningState { (values + v.offset).update(repeating: v.initial, count: v.length) }
     }
 
     /// The initial values of a registered model's state variables (lif state starts at 0, set by the caller).
