@@ -63,7 +63,7 @@ extension ExactState {
             let p = spiked(r.row.source, r.row.srcStart + i, delay: r.row.delay, step: t)
             for j in 0..<nn {
                 let q = post[r.postStart + j] == MPZ(1)
-                guard p || q else { continue }
+                guard p || q, r.synapses?.contains(i, j) ?? true else { continue }
                 var d = MPZ(0)
                 if q {
                     let xi = exclude && p ? max0(x[r.row.srcStart + i] - preInc) : x[r.row.srcStart + i]
@@ -107,6 +107,7 @@ extension ExactState {
                 if mp < n { n = mp }
                 if n < -mp { n = -mp }
                 if third == nil { e[i * nn + j] = e[i * nn + j] - n * unit }
+                guard r.synapses?.contains(i, j) ?? true else { continue }
                 guard !(n == MPZ(0)) else { continue }
                 exactTrain(n.int64!, array: arrayIndex[r.array]!, row: r.row.rowStart + i, col: r.colStart + 2 * j, r.train, chip: chip, &act)
             }
@@ -163,10 +164,8 @@ extension ExactState {
                 if n < -mp { n = -mp }
                 acc[j] = acc[j] - n * unit
                 guard !(n == MPZ(0)) else { continue }
-                for i in 0..<h.row.count {
+                for i in 0..<h.row.count where h.synapses?.contains(i, j) ?? true {
                     let row = h.row.rowStart + i, c = h.colStart + 2 * j
-                    act.verifyReads += 1
-                    if chip.code(a, row, c) == chip.code(a, row, c + 1) { continue }
                     exactTrain(-(n.int64!), array: a, row: row, col: c, h.train, chip: chip, &act)
                 }
             }

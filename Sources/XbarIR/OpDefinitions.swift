@@ -28,6 +28,8 @@ public enum OpPart: Sendable {
     case weightedSources(String)
     /// `[n, n, ...]`: a list of integers in a range.
     case intList(String, min: Int64, max: Int64)
+    /// `all` or `[i:j/j/..., ...]`: the synapses of a learning op.
+    case synapses(String)
 }
 
 /// The value of one non-keyword part.
@@ -43,6 +45,7 @@ public enum OpField: Equatable, Sendable {
     case optionalName(String?)
     case weighted([ModulatorSource])
     case ints([Int64])
+    case mask(SynapseMask?)
 }
 
 /// An op defined once (in the spirit of MLIR's op definitions): its mnemonic, its text parts, and the two maps between
@@ -134,6 +137,7 @@ public struct OpDefinition: Sendable {
         .keyword("rate"), .value("rate"), .keyword("start"), .int("start", min: 0, max: Int64(IRParser.maxLength)),
         .keyword("targets"), .intList("targets", min: 0, max: Int64(1) << 31), .keyword("eta"), .int("eta", min: 0, max: Int64(1) << 31),
         .keyword("shr"), .int("shr", min: 0, max: 48), .keyword("bound"), .word("bound", STDPBound.allCases.map(\.rawValue)),
+        .keyword("synapses"), .synapses("synapses"),
         .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
         .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
         .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
@@ -143,16 +147,19 @@ public struct OpDefinition: Sendable {
         guard case let .homeostasis(h) = $0 else { return [] }
         let t = h.train
         return [.name(h.array), .rows([h.row]), .int(Int64(h.colStart)), .name(h.rate), .int(Int64(h.postStart)), .ints(h.targets),
-                .int(h.eta), .int(Int64(h.shift)), .word(t.bound.rawValue), .int(t.clipLow), .int(t.clipHigh), .int(Int64(h.every)),
-                .int(Int64(h.pulseShift)), .int(Int64(h.maxPulses)), .int(t.pulseCodes), .int(t.cellLow), .int(t.cellHigh)]
+                .int(h.eta), .int(Int64(h.shift)), .word(t.bound.rawValue), .mask(h.synapses), .int(t.clipLow), .int(t.clipHigh),
+                .int(Int64(h.every)), .int(Int64(h.pulseShift)), .int(Int64(h.maxPulses)), .int(t.pulseCodes), .int(t.cellLow),
+                .int(t.cellHigh)]
     }, make: { f in
         let rows = f[1].rows
-        let train = PulseTrain(bound: STDPBound(rawValue: f[8].wordValue) ?? .additive, clipLow: f[9].int, clipHigh: f[10].int,
-                               pulseCodes: f[14].int, cellLow: f[15].int, cellHigh: f[16].int)
-        return .homeostasis(HomeostasisRule(
+        let train = PulseTrain(bound: STDPBound(rawValue: f[8].wordValue) ?? .additive, clipLow: f[10].int, clipHigh: f[11].int,
+                               pulseCodes: f[15].int, cellLow: f[16].int, cellHigh: f[17].int)
+        var h = HomeostasisRule(
             array: f[0].name, row: rows.count == 1 ? rows[0] : RowSource(rowStart: 0, source: "", srcStart: 0, count: 0, delay: 0),  // refused
             colStart: Int(f[2].int), rate: f[3].name, postStart: Int(f[4].int), targets: f[5].intsValue, eta: f[6].int,
-            shift: Int(f[7].int), every: Int(f[11].int), pulseShift: Int(f[12].int), maxPulses: Int(f[13].int), train: train))
+            shift: Int(f[7].int), every: Int(f[12].int), pulseShift: Int(f[13].int), maxPulses: Int(f[14].int), train: train)
+        h.synapses = f[9].maskValue
+        return .homeostasis(h)
     })
 
     static let modulator = OpDefinition(mnemonic: "modulator", parts: [
@@ -190,6 +197,7 @@ public struct OpDefinition: Sendable {
         .keyword("edecay"), .int("edecay", min: 0, max: Int64(1) << 30), .keyword("eshr"), .int("eshr", min: 0, max: 30),
         .keyword("modulator"), .optionalValue("modulator"), .keyword("mode"), .word("mode", STDPModulation.allCases.map(\.rawValue)),
         .keyword("mshr"), .int("mshr", min: 0, max: 48), .keyword("gate"), .optionalValue("gate"),
+        .keyword("synapses"), .synapses("synapses"),
         .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
         .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
         .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
@@ -200,7 +208,7 @@ public struct OpDefinition: Sendable {
         return [.name(r.array), .rows([r.row]), .int(Int64(r.colStart)), .name(r.post), .int(Int64(r.postStart)), .name(r.preTrace),
                 .name(r.postTrace), .int(r.aPlus), .int(r.aMinus), .int(Int64(r.shift)), .word(r.bound.rawValue), .word(r.sameStep.rawValue),
                 .int(r.eligibilityDecay), .int(Int64(r.eligibilityShift)), .optionalName(r.modulator), .word(r.modulation.rawValue),
-                .int(Int64(r.modulatorShift)), .optionalName(r.gate), .int(r.clipLow),
+                .int(Int64(r.modulatorShift)), .optionalName(r.gate), .mask(r.synapses), .int(r.clipLow),
                 .int(r.clipHigh), .int(Int64(r.every)), .int(Int64(r.pulseShift)), .int(Int64(r.maxPulses)), .int(r.pulseCodes),
                 .int(r.cellLow), .int(r.cellHigh)]
     }, make: { f in
@@ -208,9 +216,10 @@ public struct OpDefinition: Sendable {
         var r = STDPRule(array: f[0].name, row: rows.count == 1 ? rows[0] : RowSource(rowStart: 0, source: "", srcStart: 0, count: 0, delay: 0),  // refused
                          colStart: Int(f[2].int), post: f[3].name, postStart: Int(f[4].int), preTrace: f[5].name,
                          postTrace: f[6].name, aPlus: f[7].int, aMinus: f[8].int, shift: Int(f[9].int),
-                         bound: STDPBound(rawValue: f[10].wordValue) ?? .additive, clipLow: f[18].int, clipHigh: f[19].int,
-                         every: Int(f[20].int), pulseShift: Int(f[21].int), maxPulses: Int(f[22].int), pulseCodes: f[23].int,
-                         cellLow: f[24].int, cellHigh: f[25].int)
+                         bound: STDPBound(rawValue: f[10].wordValue) ?? .additive, clipLow: f[19].int, clipHigh: f[20].int,
+                         every: Int(f[21].int), pulseShift: Int(f[22].int), maxPulses: Int(f[23].int), pulseCodes: f[24].int,
+                         cellLow: f[25].int, cellHigh: f[26].int)
+        r.synapses = f[18].maskValue
         r.sameStep = STDPSameStep(rawValue: f[11].wordValue) ?? .include
         r.eligibilityDecay = f[12].int
         r.eligibilityShift = Int(f[13].int)
@@ -234,4 +243,5 @@ extension OpField {
     var optionalNameValue: String? { if case let .optionalName(n) = self { return n }; return nil }
     var weightedValue: [ModulatorSource] { if case let .weighted(w) = self { return w }; return [] }
     var intsValue: [Int64] { if case let .ints(v) = self { return v }; return [] }
+    var maskValue: SynapseMask? { if case let .mask(m) = self { return m }; return nil }
 }

@@ -375,6 +375,9 @@ public struct IRParser {
                 if c.pos < c.tokens.count && c.tokens[c.pos] == "none" { c.pos += 1; fields.append(.optionalName(nil)) }
                 else { fields.append(.optionalName(try c.name("%", what))) }
             case let .weightedSources(what): fields.append(.weighted(try weightedSources(try c.next(what), l.line)))
+            case let .synapses(what):
+                let t = try c.next(what)
+                fields.append(.mask(t == "all" ? nil : try synapseMask(t, l.line)))
             case let .intList(what, lo, hi):
                 let t = try c.next(what)
                 guard t.first == "[", t.last == "]" else { throw fail("\(what): expected [n, n, ...], found '\(t)'", line: l.line) }
@@ -396,6 +399,29 @@ public struct IRParser {
         else { throw fail("result type: expected like i24[200], found '\(tt)'", line: l.line) }
         try c.done()
         return Op(result: result, type: ty, length: n, kind: kind)
+    }
+
+    /// `[0:1/5/9, 3:0/2]`: per listed row, its connected neurons (ascending); unlisted rows have none. The op's
+    /// verifier checks the shape.
+    func synapseMask(_ t: Substring, _ line: Int) throws -> SynapseMask {
+        guard t.first == "[", t.last == "]" else { throw fail("synapses: expected all or [ROW:J/J/..., ...], found '\(t)'", line: line) }
+        var rows: [Int: [Int32]] = [:]
+        var last = -1
+        for part in t.dropFirst().dropLast().split(separator: ",") {
+            let s = part.trimmingSpaces()
+            let kv = s.split(separator: ":")
+            guard kv.count == 2, let i = Int(kv[0]), i > last, i < IRParser.maxLength else {
+                throw fail("synapses: '\(s)': expected ROW:J/J/... with rows ascending", line: line)
+            }
+            var js: [Int32] = []
+            for j in kv[1].split(separator: "/") {
+                guard let x = Int32(j), x >= 0, x > (js.last ?? -1) else { throw fail("synapses: row \(i): neurons must be ascending integers", line: line) }
+                js.append(x)
+            }
+            rows[i] = js
+            last = i
+        }
+        return SynapseMask(rows: (0..<(last + 1)).map { rows[$0] ?? [] })
     }
 
     /// `[@liquid@0*3, @in@0*-3]`: a modulator's sources.

@@ -130,6 +130,10 @@ public enum IRPrinter {
             case let .word(w): body += " " + w
             case let .optionalName(n): body += " " + (n.map { "%" + $0 } ?? "none")
             case let .ints(v): body += " [" + v.map(String.init).joined(separator: ", ") + "]"
+            case let .mask(m):
+                guard let m else { body += " all"; continue }
+                body += " [" + m.rows.enumerated().filter { !$0.element.isEmpty }
+                    .map { "\($0.offset):" + $0.element.map(String.init).joined(separator: "/") }.joined(separator: ", ") + "]"
             case let .weighted(ws): body += " [" + ws.map { "@\($0.source)@\($0.delay)*\($0.weight)" }.joined(separator: ", ") + "]"
             case let .rows(rows):
                 body += " [" + rows.map { "\($0.rowStart):@\($0.source)[\($0.srcStart):\($0.count)]@\($0.delay)" }.joined(separator: ", ") + "]"

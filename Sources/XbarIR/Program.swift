@@ -452,6 +452,8 @@ public struct STDPRule: Equatable, Sendable {
     public var modulatorShift: Int = 0
     /// A gate value: pairing and update happen only at steps where it is > 0; nil: always.
     public var gate: String? = nil
+    /// The pairs that are synapses (nil: all).
+    public var synapses: SynapseMask? = nil
     /// Allowed range of a synapse's pair difference code(G+) - code(G-), in conductance codes (LO <= 0 <= HI).
     public var clipLow: Int64
     public var clipHigh: Int64
@@ -498,6 +500,41 @@ public struct STDPRule: Equatable, Sendable {
     }
 }
 
+/// Which pairs of a learning op's N x NN block are synapses (docs/ir.md, "Plasticity"): per row i, the ascending
+/// neuron indices j (relative to the op's first column) that are connected. A learning rule never pairs or writes a
+/// pair that is not a synapse (a sparse projection stays sparse).
+public struct SynapseMask: Equatable, Sendable {
+    /// Rows up to the last one with a synapse (later rows have none).
+    public private(set) var rows: [[Int32]]
+    public init(rows: [[Int32]]) {
+        var r = rows
+        while r.last?.isEmpty == true { r.removeLast() }
+        self.rows = r
+    }
+
+    /// Synapses in all.
+    public var count: Int { rows.reduce(0) { $0 + $1.count } }
+
+    /// Whether (i, j) is a synapse.
+    public func contains(_ i: Int, _ j: Int) -> Bool {
+        guard i < rows.count else { return false }
+        let r = rows[i]
+        var lo = 0, hi = r.count
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if r[m] < Int32(j) { lo = m + 1 } else { hi = m }
+        }
+        return lo < r.count && r[lo] == Int32(j)
+    }
+
+    /// The mask as a flat row-major Bool array of rows x neurons.
+    public func flat(rows n: Int, neurons nn: Int) -> [Bool] {
+        var b = [Bool](repeating: false, count: n * nn)
+        for (i, r) in rows.enumerated() { for j in r { b[i * nn + Int(j)] = true } }
+        return b
+    }
+}
+
 /// The limits of one synapse's pulse train (docs/ir.md, "Plasticity", the update): the clip range of the pair's weight,
 /// soft or hard bounds, and the ideal device's pulse (a change of `pulseCodes` within [cellLow, cellHigh]).
 public struct PulseTrain: Equatable, Sendable {
@@ -535,6 +572,8 @@ public struct HomeostasisRule: Equatable, Sendable {
     public var pulseShift: Int
     public var maxPulses: Int
     public var train: PulseTrain
+    /// The pairs that are synapses (nil: all).
+    public var synapses: SynapseMask? = nil
 
     public init(array: String, row: RowSource, colStart: Int, rate: String, postStart: Int, targets: [Int64], eta: Int64, shift: Int,
                 every: Int, pulseShift: Int, maxPulses: Int, train: PulseTrain) {

@@ -62,6 +62,7 @@ extension IRVerifier {
             throw fail("range \(r.cellLow) \(r.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
         }
         guard r.every <= p.timesteps else { throw fail("every \(r.every) exceeds the \(p.timesteps) timesteps") }
+        try verifyMask(r.synapses, rows: rs.count, neurons: nn, fail)
         guard r.eligibilityDecay <= Int64(1) << r.eligibilityShift else { throw fail("edecay must be in 0...2^eshr") }
         var k = 3
         if let m = r.modulator {
@@ -142,6 +143,14 @@ extension IRVerifier {
             throw fail("range \(t.cellLow) \(t.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
         }
         guard h.every <= p.timesteps else { throw fail("every \(h.every) exceeds the \(p.timesteps) timesteps") }
+        try verifyMask(h.synapses, rows: rs.count, neurons: nn, fail)
+    }
+
+    /// A synapse mask inside the op's rows x neurons.
+    static func verifyMask(_ m: SynapseMask?, rows: Int, neurons nn: Int, _ fail: (String) -> XbarError) throws {
+        guard let m else { return }
+        guard m.rows.count <= rows else { throw fail("synapses: row \(m.rows.count - 1) outside the \(rows) rows") }
+        if let i = m.rows.firstIndex(where: { ($0.last ?? -1) >= Int32(nn) }) { throw fail("synapses: row \(i) names a neuron >= \(nn)") }
     }
 
     /// The population an update op (lif or a registered model's) updates.

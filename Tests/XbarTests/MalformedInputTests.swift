@@ -357,7 +357,7 @@ final class MalformedInputTests: XCTestCase {
         assertIR("xbar-ir 1", "xbar-ir 4", message: "version: this tool reads IR versions 1...3, the file is version 4")
         assertIR("xbar-ir 1", "xbar-ir one", message: "version: expected an integer, found 'one'")
         assertIR("%d = sub %e %o sat", "%d = mul %e %o sat",
-                 message: "unknown op 'mul' (expected read, adc, slice, concat, add, sub, scale, trace, stdp, lif, izhikevich)")
+                 message: "unknown op 'mul' (expected read, adc, slice, concat, add, sub, scale, trace, stdp, modulator, homeostasis, lif, izhikevich)")
         assertIR("%d = sub %e %o sat : i7[2]", "%d = sub %e %o sat : q7[2]", message: "result type: expected like i24[200], found 'q7[2]'")
         assertIR("%d = sub %e %o sat : i7[2]", "%d = sub %e %o sat : i7[two]",
                  message: "result type: expected like i24[200], found 'i7[two]'")

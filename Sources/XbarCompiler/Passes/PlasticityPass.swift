@@ -28,6 +28,11 @@ public struct PlasticityPass: CompilerPass {
         var traceOps: [Op] = [], ruleOps: [Op] = []
         try s.forEachPopulation { s, p in
             let w = s.populations[p]
+            // The weight matrices again (the cells pass released them): their zeros are the pairs that are no synapse.
+            var weights: [[Double]] = []
+            if w.blocks.contains(where: { $0.rule != nil }) {
+                weights = BlocksPass.blocks(into: w.name, post: w.size, graph: s.context.graph).map(\.weights)
+            }
             for (b, block) in w.blocks.enumerated() {
                 guard let rule = block.rule else { continue }
                 try Self.checkBlock(block, of: w, context: s.context)
@@ -36,10 +41,10 @@ public struct PlasticityPass: CompilerPass {
                 case .stdp:
                     let params = try Self.lower(rule, of: w, block: block, context: s.context)
                     let pre = Self.trace(block.source, delay: block.delay, tau: rule.tauPre, traces: &traces, into: &traceOps, s.program)
-                    Self.emit(params, block: b, of: w, preTrace: pre, postTrace: post, program: s.program, into: &ruleOps)
+                    Self.emit(params, block: b, of: w, weights: weights[b], preTrace: pre, postTrace: post, program: s.program, into: &ruleOps)
                 case .homeostasis:
                     let h = try Self.lowerHomeostasis(rule, of: w, block: block, rate: post, traceOps: traceOps, context: s.context)
-                    Self.emit(h, block: b, of: w, program: s.program, into: &ruleOps)
+                    Self.emit(h, block: b, of: w, weights: weights[b], program: s.program, into: &ruleOps)
                 }
             }
         }
@@ -133,8 +138,8 @@ public struct PlasticityPass: CompilerPass {
     }
 
     /// One stdp op per row source of block `b` in each kept tile of `w`.
-    static func emit(_ u0: STDPRule, block b: Int, of w: PopulationWork, preTrace: String, postTrace: String, program p: Program,
-                     into ops: inout [Op]) {
+    static func emit(_ u0: STDPRule, block b: Int, of w: PopulationWork, weights: [Double], preTrace: String, postTrace: String,
+                     program p: Program, into ops: inout [Op]) {
         let block = w.blocks[b]
         for (ct, cols) in w.colTiles.enumerated() {
             for (ri, rd) in w.reads.enumerated() {
@@ -146,6 +151,7 @@ public struct PlasticityPass: CompilerPass {
                     u.postStart = cols.lowerBound
                     u.preTrace = preTrace
                     u.postTrace = postTrace
+                    u.synapses = mask(weights, post: w.size, rows: rs.srcStart..<(rs.srcStart + rs.count), neurons: cols)
                     // A three-factor eligibility is multiplied by the modulator (i32): at most 30 bits.
                     let type: IntType = u.modulation == .update && u.modulator != nil ? .i(30) : .i(40)
                     ops.append(Op(result: "\(u.array).g\(ri).s\(si).stdp", type: type, length: rs.count * cols.count, kind: .stdp(u)))
@@ -173,7 +179,7 @@ public struct PlasticityPass: CompilerPass {
     }
 
     /// One homeostasis op per row source of block `b` in each kept tile of `w`.
-    static func emit(_ h0: HomeostasisRule, block b: Int, of w: PopulationWork, program p: Program, into ops: inout [Op]) {
+    static func emit(_ h0: HomeostasisRule, block b: Int, of w: PopulationWork, weights: [Double], program p: Program, into ops: inout [Op]) {
         let block = w.blocks[b]
         for (ct, cols) in w.colTiles.enumerated() {
             for (ri, rd) in w.reads.enumerated() {
@@ -184,10 +190,18 @@ public struct PlasticityPass: CompilerPass {
                     h.row = rs
                     h.postStart = cols.lowerBound
                     h.targets = Array(h0.targets[cols])
+                    h.synapses = mask(weights, post: w.size, rows: rs.srcStart..<(rs.srcStart + rs.count), neurons: cols)
                     ops.append(Op(result: "\(h.array).g\(ri).s\(si).homeostasis", type: .i(40), length: cols.count, kind: .homeostasis(h)))
                 }
             }
         }
+    }
+
+    /// The synapses of source rows x neurons of a block's matrix (`post` columns): its non-zero graph weights; nil when
+    /// every pair is one.
+    static func mask(_ weights: [Double], post: Int, rows: Range<Int>, neurons: Range<Int>) -> SynapseMask? {
+        let m = rows.map { i in neurons.filter { weights[i * post + $0] != 0 }.map { Int32($0 - neurons.lowerBound) } }
+        return m.allSatisfy({ $0.count == neurons.count }) ? nil : SynapseMask(rows: m)
     }
 
     /// Every stdp op names a trace op of its row source and one of its population (the IR verifier checks the rest).

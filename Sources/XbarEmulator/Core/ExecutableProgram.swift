@@ -148,10 +148,11 @@ public struct ExecutableProgram: Sendable {
                                     rows: u.row.count, neurons: op.length / u.row.count, preTrace: off[ins[1]], postTrace: off[ins[2]],
                                     preIncrement: increment(ins[1]), postIncrement: increment(ins[2]),
                                     modulator: u.modulator.map { _ in off[ins[3]] }, gate: u.gate.map { _ in off[ins[u.modulator == nil ? 3 : 4]] },
-                                    out: out, eMin: op.type.min, eMax: op.type.max))
+                                    mask: u.synapses?.flat(rows: u.row.count, neurons: op.length / u.row.count), out: out, eMin: op.type.min, eMax: op.type.max))
         case let .homeostasis(h):
-            return .homeostasis(HomeostasisRecord(rule: h, array: arrayIndex[h.array]!, rate: off[ins[0]], out: out, eMin: op.type.min,
-                                                  eMax: op.type.max))
+            return .homeostasis(HomeostasisRecord(rule: h, array: arrayIndex[h.array]!, rate: off[ins[0]],
+                                                  mask: h.synapses?.flat(rows: h.row.count, neurons: op.length), out: out,
+                                                  eMin: op.type.min, eMax: op.type.max))
         case let .modulator(m):
             return .modulator(ModulatorRecord(spec: m, sources: m.sources.map { source[$0.source]! }, min: op.type.min, max: op.type.max,
                                               out: out))

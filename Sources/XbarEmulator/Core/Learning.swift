@@ -33,6 +33,8 @@ struct STDPRecord: Sendable {
     /// Value offsets of the modulator and the gate (nil: none).
     let modulator: Int?
     let gate: Int?
+    /// The synapses, rows x neurons row-major (nil: every pair).
+    let mask: [Bool]?
     let out: Int
     let eMin: Int64
     let eMax: Int64
@@ -53,6 +55,8 @@ struct HomeostasisRecord: Sendable {
     let rule: HomeostasisRule
     let array: Int
     let rate: Int
+    /// The synapses, rows x neurons row-major (nil: every pair).
+    let mask: [Bool]?
     let out: Int
     let eMin: Int64
     let eMax: Int64
@@ -195,10 +199,8 @@ extension OpKernels {
                 let n = Swift.min(Int64(h.maxPulses), Swift.max(-Int64(h.maxPulses), Fixed.shiftRight(acc[j], h.pulseShift, .trunc)))
                 acc[j] -= n << h.pulseShift
                 guard n != 0 else { continue }
-                for i in 0..<h.row.count {
+                for i in 0..<h.row.count where r.mask?[i * nn + j] ?? true {
                     let row = h.row.rowStart + i, c = h.colStart + 2 * j
-                    act.verifyReads += 1
-                    guard chip.code(r.array, row, c) != chip.code(r.array, row, c + 1) else { continue }  // no synapse
                     STDPProgramming.pulses(-n, row: row, pair: c, array: r.array, train: h.train, chip: chip,
                                            set: &act.setPulses, reset: &act.resetPulses, reads: &act.verifyReads)
                 }
@@ -257,8 +259,9 @@ extension OpKernels {
         let depress = (0..<nn).map { j in
             Fixed.shiftRight(aMinus * (exclude && post[j] ? Swift.max(0, y[j] - r.postIncrement) : y[j]), u.shift, .halfEven)
         }
+        let mask = r.mask
         for j in 0..<nn where post[j] {
-            for i in 0..<r.rows {
+            for i in 0..<r.rows where mask?[i * nn + j] ?? true {
                 let xi = exclude && pre[i] ? Swift.max(0, x[i] - r.preIncrement) : x[i]
                 let d = Fixed.shiftRight(aPlus * xi, u.shift, .halfEven) - (pre[i] ? depress[j] : 0)
                 e[i * nn + j] = Swift.min(r.eMax, Swift.max(r.eMin, e[i * nn + j] + d))
@@ -266,7 +269,7 @@ extension OpKernels {
             }
         }
         for i in 0..<r.rows where pre[i] {
-            for j in 0..<nn where !post[j] {
+            for j in 0..<nn where !post[j] && (mask?[i * nn + j] ?? true) {
                 e[i * nn + j] = Swift.min(r.eMax, Swift.max(r.eMin, e[i * nn + j] - depress[j]))
                 act.eligibilityUpdates += 1
             }
@@ -286,6 +289,7 @@ extension OpKernels {
                     ?? Fixed.shiftRight(e[k], u.pulseShift, .trunc)
                 let n = Swift.min(Int64(u.maxPulses), Swift.max(-Int64(u.maxPulses), raw))
                 if third == nil { e[k] -= n << u.pulseShift }
+                guard r.mask?[k] ?? true else { continue }
                 guard n != 0 else { continue }
                 act.decisions += 1
                 STDPProgramming.pulses(n, row: u.row.rowStart + i, pair: u.colStart + 2 * j, array: r.array, train: u.train, chip: chip,
