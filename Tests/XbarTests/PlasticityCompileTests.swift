@@ -114,6 +114,34 @@ final class PlasticityCompileTests: XCTestCase {
         XCTAssertEqual(try GraphJSON.parse(Data(GraphWriter.json(g).utf8), file: "w.json"), g)
     }
 
+    /// Two projections of one (source, delay) with different rules on disjoint rows (NALSM's excitatory and inhibitory
+    /// rows): one stdp op per row run, each with its own amplitudes; a row with weights of both is refused.
+    func testRulesPerRowRun() throws {
+        func sparse(_ rows: Range<Int>, _ w: Double) -> String {
+            "[" + rows.map { "[\($0), \($0 % 10), \(w)], [\($0), \(($0 + 3) % 10), \(w)]" }.joined(separator: ", ") + "]"
+        }
+        let ruleE = #"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": 0.05, "a_minus": 0.05, "clip": [0, 1]}"#
+        let ruleI = #"{"rule": "stdp", "tau_pre": 5, "tau_post": 5, "a_plus": -0.05, "a_minus": -0.05, "clip": [-1, 0]}"#
+        func graph(_ e: Range<Int>, _ i: Range<Int>) -> String {
+            """
+            {"format": "neuroxbar-graph", "version": 1, "name": "ei", "timesteps": 12,
+             "populations": [{"name": "in", "kind": "input", "size": 24}, {"name": "exc", "kind": "lif", "size": 10, "decay": 0.9, "threshold": 1.5}],
+             "projections": [
+               {"name": "e", "from": "in", "to": "exc", "weights": {"kind": "sparse", "entries": \(sparse(e, 0.8))}, "plasticity": \(ruleE)},
+               {"name": "i", "from": "in", "to": "exc", "weights": {"kind": "sparse", "entries": \(sparse(i, -0.4))}, "plasticity": \(ruleI)}]}
+            """
+        }
+        let p = try compile(graph(0..<16, 16..<24), target: "ideal", set: ["mapping.slices=1"])
+        let rules = p.step.compactMap { op -> STDPRule? in if case let .stdp(r) = op.kind { return r } else { return nil } }
+        XCTAssertEqual(rules.map { [$0.row.rowStart, $0.row.count] }, [[0, 16], [16, 8]])
+        XCTAssertEqual(rules.map { $0.aPlus.signum() }, [1, -1])
+        XCTAssertEqual(rules[1].synapses?.count, 16)
+        _ = try checkEngines(p, chip: Chip(program: p, seed: 1))
+        XCTAssertThrowsError(try compile(graph(0..<16, 15..<24), target: "ideal", set: ["mapping.slices=1"])) { e in
+            XCTAssertTrue("\(e)".contains("projections.i.plasticity: source row 15 of (from in, delay 0) has weights of projection e with a different learning rule"), "\(e)")
+        }
+    }
+
     func testBadRulesAreOneLineErrors() throws {
         let cases: [(String, String)] = [
             (#"{"rule": "stdp", "tau_pre": -5, "tau_post": 5, "a_plus": 0.1, "a_minus": 0.1, "clip": [0, 1]}"#,

@@ -28,29 +28,58 @@ public struct PlasticityPass: CompilerPass {
         var traceOps: [Op] = [], ruleOps: [Op] = []
         try s.forEachPopulation { s, p in
             let w = s.populations[p]
+            guard w.blocks.contains(where: { $0.rule != nil }) else { return }
             // The weight matrices again (the cells pass released them): their zeros are the pairs that are no synapse.
-            var weights: [[Double]] = []
-            if w.blocks.contains(where: { $0.rule != nil }) {
-                weights = BlocksPass.blocks(into: w.name, post: w.size, graph: s.context.graph).map(\.weights)
-            }
-            for (b, block) in w.blocks.enumerated() {
-                guard let rule = block.rule else { continue }
-                try Self.checkBlock(block, of: w, context: s.context)
-                let post = Self.trace(w.name, delay: 0, tau: rule.tauPost, traces: &traces, into: &traceOps, s.program)
-                switch rule.kind {
-                case .stdp:
-                    let params = try Self.lower(rule, of: w, block: block, context: s.context)
-                    let pre = Self.trace(block.source, delay: block.delay, tau: rule.tauPre, traces: &traces, into: &traceOps, s.program)
-                    Self.emit(params, block: b, of: w, weights: weights[b], preTrace: pre, postTrace: post, program: s.program, into: &ruleOps)
-                case .homeostasis:
-                    let h = try Self.lowerHomeostasis(rule, of: w, block: block, rate: post, traceOps: traceOps, context: s.context)
-                    Self.emit(h, block: b, of: w, weights: weights[b], program: s.program, into: &ruleOps)
+            let weights = BlocksPass.blocks(into: w.name, post: w.size, graph: s.context.graph).map(\.weights)
+            for (b, block) in w.blocks.enumerated() where block.rule != nil {
+                try Self.checkTarget(block, context: s.context)
+                let (rules, rowRule) = try Self.rowRules(block, post: w.size, context: s.context)
+                var lowered: [OpKind] = []
+                for rule in rules {
+                    let post = Self.trace(w.name, delay: 0, tau: rule.tauPost, traces: &traces, into: &traceOps, s.program)
+                    switch rule.kind {
+                    case .stdp:
+                        var u = try Self.lower(rule, of: w, block: block, context: s.context)
+                        u.preTrace = Self.trace(block.source, delay: block.delay, tau: rule.tauPre, traces: &traces, into: &traceOps, s.program)
+                        u.postTrace = post
+                        lowered.append(.stdp(u))
+                    case .homeostasis:
+                        lowered.append(.homeostasis(try Self.lowerHomeostasis(rule, of: w, block: block, rate: post, traceOps: traceOps,
+                                                                               context: s.context)))
+                    }
                 }
+                Self.emit(lowered, rowRule: rowRule, block: b, of: w, weights: weights[b], program: s.program, into: &ruleOps)
             }
         }
         guard !ruleOps.isEmpty else { return }
         s.program.step += traceOps + Self.modulators(s.context) + ruleOps
         s.program.version = s.program.requiredVersion
+    }
+
+    /// The distinct rules of a block's projections and the rule of each source row (index into the rules; nil: no
+    /// plastic synapse). Projections of different rules may share a block when their non-zero rows are disjoint (NALSM:
+    /// the excitatory and the inhibitory rows of the liquid's recurrence); a row with weights of two different rules, or
+    /// of a rule and a fixed projection, is an error.
+    static func rowRules(_ block: RowBlock, post: Int, context c: CompilationContext) throws -> ([PlasticityRule], [Int?]) {
+        var rules: [PlasticityRule] = []
+        var owner = [Int?](repeating: nil, count: block.size)       // projection index per row
+        var rowRule = [Int?](repeating: nil, count: block.size)
+        for (k, pr) in block.projections.enumerated() {
+            let m = Materialize.weights(pr, pre: block.size, post: post)
+            var ruleIndex: Int? = nil
+            if let r = pr.plasticity {
+                ruleIndex = rules.firstIndex(of: r) ?? { rules.append(r); return rules.count - 1 }()
+            }
+            for i in 0..<block.size where (0..<post).contains(where: { m[i * post + $0] != 0 }) {
+                if let o = owner[i], block.projections[o].plasticity != pr.plasticity {
+                    throw c.error("projections.\(pr.name).plasticity",
+                                  "source row \(i) of (from \(block.source), delay \(block.delay)) has weights of projection \(block.projections[o].name) with a different learning rule")
+                }
+                owner[i] = k
+                rowRule[i] = ruleIndex
+            }
+        }
+        return (rules, rowRule)
     }
 
     /// The graph's modulators as `modulator` ops: m = A x 2^24, decay round((1 - 1/tau) x 2^16) shr 16, weights and
@@ -67,8 +96,8 @@ public struct PlasticityPass: CompilerPass {
         }
     }
 
-    /// The target must write single differential pairs, and every projection of the block must share its rule.
-    static func checkBlock(_ block: RowBlock, of w: PopulationWork, context c: CompilationContext) throws {
+    /// The target must write single differential pairs.
+    static func checkTarget(_ block: RowBlock, context c: CompilationContext) throws {
         let pr = block.projections.first { $0.plasticity != nil }!
         let field = "projections.\(pr.name).plasticity"
         guard !c.strategy.formsCells else {
@@ -76,9 +105,6 @@ public struct PlasticityPass: CompilerPass {
         }
         guard c.strategy.slices == 1 else {
             throw c.error(field, "the target cannot write this projection: on-chip learning needs one differential pair per weight, \(c.target.name) uses mapping.slices = \(c.strategy.slices)")
-        }
-        if let other = block.projections.first(where: { $0.plasticity != pr.plasticity }) {
-            throw c.error(field, "projection \(other.name) shares (from \(block.source), delay \(block.delay)) with a different learning rule")
         }
     }
 
@@ -137,29 +163,6 @@ public struct PlasticityPass: CompilerPass {
         return name
     }
 
-    /// One stdp op per row source of block `b` in each kept tile of `w`.
-    static func emit(_ u0: STDPRule, block b: Int, of w: PopulationWork, weights: [Double], preTrace: String, postTrace: String,
-                     program p: Program, into ops: inout [Op]) {
-        let block = w.blocks[b]
-        for (ct, cols) in w.colTiles.enumerated() {
-            for (ri, rd) in w.reads.enumerated() {
-                guard let k = w.tile(row: rd.rowTile, col: ct)?.slot else { continue }
-                for (si, rs) in rd.sources.enumerated() where rs.source == block.source && rs.delay == block.delay {
-                    var u = u0
-                    u.array = p.arrays[k].name
-                    u.row = rs
-                    u.postStart = cols.lowerBound
-                    u.preTrace = preTrace
-                    u.postTrace = postTrace
-                    u.synapses = mask(weights, post: w.size, rows: rs.srcStart..<(rs.srcStart + rs.count), neurons: cols)
-                    // A three-factor eligibility is multiplied by the modulator (i32): at most 30 bits.
-                    let type: IntType = u.modulation == .update && u.modulator != nil ? .i(30) : .i(40)
-                    ops.append(Op(result: "\(u.array).g\(ri).s\(si).stdp", type: type, length: rs.count * cols.count, kind: .stdp(u)))
-                }
-            }
-        }
-    }
-
     /// A homeostasis rule's integers: targets as rate-trace values r / (1 - decay) x 2^12, eta in pulses' worth per
     /// unit of rate-trace error (shr 12), the limits as stdp's.
     static func lowerHomeostasis(_ r: PlasticityRule, of w: PopulationWork, block: RowBlock, rate: String, traceOps: [Op],
@@ -178,22 +181,50 @@ public struct PlasticityPass: CompilerPass {
                                every: r.every, pulseShift: pulseShift, maxPulses: r.maxPulses, train: u.train)
     }
 
-    /// One homeostasis op per row source of block `b` in each kept tile of `w`.
-    static func emit(_ h0: HomeostasisRule, block b: Int, of w: PopulationWork, weights: [Double], program p: Program, into ops: inout [Op]) {
+    /// One learning op per run of consecutive rows of one rule, per row source of block `b` in each kept tile of `w`.
+    static func emit(_ lowered: [OpKind], rowRule: [Int?], block b: Int, of w: PopulationWork, weights: [Double], program p: Program,
+                     into ops: inout [Op]) {
         let block = w.blocks[b]
         for (ct, cols) in w.colTiles.enumerated() {
             for (ri, rd) in w.reads.enumerated() {
                 guard let k = w.tile(row: rd.rowTile, col: ct)?.slot else { continue }
                 for (si, rs) in rd.sources.enumerated() where rs.source == block.source && rs.delay == block.delay {
-                    var h = h0
-                    h.array = p.arrays[k].name
-                    h.row = rs
-                    h.postStart = cols.lowerBound
-                    h.targets = Array(h0.targets[cols])
-                    h.synapses = mask(weights, post: w.size, rows: rs.srcStart..<(rs.srcStart + rs.count), neurons: cols)
-                    ops.append(Op(result: "\(h.array).g\(ri).s\(si).homeostasis", type: .i(40), length: cols.count, kind: .homeostasis(h)))
+                    var i = 0
+                    while i < rs.count {
+                        var j = i
+                        while j < rs.count && rowRule[rs.srcStart + j] == rowRule[rs.srcStart + i] { j += 1 }
+                        if let r = rowRule[rs.srcStart + i] {
+                            let sub = RowSource(rowStart: rs.rowStart + i, source: rs.source, srcStart: rs.srcStart + i, count: j - i, delay: rs.delay)
+                            let name = "\(p.arrays[k].name).g\(ri).s\(si)" + (i == 0 && j == rs.count ? "" : ".r\(i)")
+                            ops.append(op(lowered[r], array: p.arrays[k].name, row: sub, neurons: cols, name: name,
+                                          mask: mask(weights, post: w.size, rows: sub.srcStart..<(sub.srcStart + sub.count), neurons: cols)))
+                        }
+                        i = j
+                    }
                 }
             }
+        }
+    }
+
+    /// The learning op of one row run and column tile.
+    static func op(_ kind: OpKind, array: String, row: RowSource, neurons cols: Range<Int>, name: String, mask: SynapseMask?) -> Op {
+        switch kind {
+        case var .stdp(u):
+            u.array = array
+            u.row = row
+            u.postStart = cols.lowerBound
+            u.synapses = mask
+            // A three-factor eligibility is multiplied by the modulator (i32): at most 30 bits.
+            let type: IntType = u.modulation == .update && u.modulator != nil ? .i(30) : .i(40)
+            return Op(result: name + ".stdp", type: type, length: row.count * cols.count, kind: .stdp(u))
+        case var .homeostasis(h):
+            h.array = array
+            h.row = row
+            h.postStart = cols.lowerBound
+            h.targets = Array(h.targets[cols])
+            h.synapses = mask
+            return Op(result: name + ".homeostasis", type: .i(40), length: cols.count, kind: .homeostasis(h))
+        default: fatalError("a learning op")
         }
     }
 
