@@ -202,7 +202,10 @@ public struct FloatNetwork: Sendable {
     }
 
     /// Simulates one sample; `trace` records every population's membrane (and synaptic current) at every step.
-    public func simulate(_ s: SpikeRaster, trace: Bool = false) -> Run {
+    /// With `plasticity`, its current weights are used and it learns at the end of every step (samples must then run
+    /// one at a time, in order).
+    public func simulate(_ s: SpikeRaster, trace: Bool = false, plasticity: FloatPlasticity? = nil) -> Run {
+        plasticity?.beginSample()
         var ops: Int64 = 0
         let maxDelay = incoming.flatMap { $0.map(\.delay) }.max() ?? 0
         let depth = maxDelay + 1
@@ -227,10 +230,10 @@ public struct FloatNetwork: Sendable {
             }
             for (ni, n) in neurons.enumerated() {
                 current = [Double](repeating: 0, count: n.size)
-                for e in incoming[ni] where t - e.delay >= 0 {
+                for (ei, e) in incoming[ni].enumerated() where t - e.delay >= 0 {
                     let act = history[e.source][(t - e.delay) % depth]
                     ops += Int64(act.count * n.size)
-                    e.weights.withUnsafeBufferPointer { w in
+                    (plasticity?.edgeWeights(ni, ei) ?? e.weights).withUnsafeBufferPointer { w in
                         current.withUnsafeMutableBufferPointer { c in
                             for a in act {
                                 let base = Int(a) * n.size
@@ -279,6 +282,7 @@ public struct FloatNetwork: Sendable {
                 }
                 history[inputs.count + ni][slot] = spk
             }
+            plasticity?.step(t) { q, step in step < 0 || step <= t - depth ? [] : history[q][step % depth] }
         }
         return Run(counts: counts, synapticOps: ops, membrane: mem, synapse: syn, membraneTrace: memTrace, synapseTrace: synTrace)
     }

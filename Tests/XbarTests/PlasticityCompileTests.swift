@@ -4,6 +4,7 @@ import XbarCore
 import XbarEvents
 import XbarGraph
 import XbarIR
+import XbarLearn
 import XbarTarget
 @testable import XbarEmulator
 
@@ -179,6 +180,37 @@ final class PlasticityCompileTests: XCTestCase {
             XCTAssertThrowsError(try compile(g, target: t, set: set)) { e in
                 XCTAssertTrue("\(e)".contains(message), "\(e)\n  lacks: \(message)")
             }
+        }
+    }
+}
+
+/// The software twin of the rules (FloatPlasticity) against a hand computation.
+final class FloatPlasticityTests: XCTestCase {
+    /// One input -> one neuron (w 1.0 > threshold 0.5, no decay), traces halving per step, update every 2 steps:
+    /// t0: x = y = 1: acc = 0.1 x 1 - 0.05 x 1 = 0.05; t1: x = y = 1.5: acc += 0.15 - 0.075 -> 0.125; update: w = 1.125.
+    /// A second sample repeats it from w = 1.125: 1.25. Soft bounds scale the gain by (2 - w) / 2: 1 + 0.125 x 0.5.
+    func testSTDPHandTrace() throws {
+        func graph(_ bound: String) -> String {
+            """
+            {"format": "neuroxbar-graph", "version": 1, "name": "f", "timesteps": 4,
+             "populations": [{"name": "in", "kind": "input", "size": 1}, {"name": "out", "kind": "lif", "size": 1, "decay": 0, "threshold": 0.5}],
+             "projections": [{"from": "in", "to": "out", "weights": {"kind": "dense", "values": [[1.0]]},
+               "plasticity": {"rule": "stdp", "tau_pre": \(1 / log(2.0)), "tau_post": \(1 / log(2.0)), "a_plus": 0.1, "a_minus": 0.05,
+                              "bound": "\(bound)", "clip": [0, 2], "every": 2}}]}
+            """
+        }
+        let sample = SpikeRaster(channels: 1, timesteps: 4, active: [[0], [0], [], []])
+        for (bound, expected) in [("additive", [1.125, 1.25]), ("soft", [1.0625, 1.0625 + 0.125 * (2 - 1.0625) / 2])] {
+            let g = try GraphJSON.parse(Data(graph(bound).utf8), file: "f.json")
+            let net = try FloatNetwork(graph: g)
+            let learner = FloatPlasticity(graph: g, network: net)
+            var got: [Double] = []
+            for _ in 0..<2 {
+                _ = net.simulate(sample, plasticity: learner)
+                got.append(learner.learned(net).incoming[0][0].weights[0])
+            }
+            XCTAssertEqual(got[0], expected[0], accuracy: 1e-12, bound)
+            XCTAssertEqual(got[1], expected[1], accuracy: 1e-12, bound)
         }
     }
 }
