@@ -102,3 +102,73 @@ public enum LSMBuilder {
             readout: Readout(from: "res", classes: o.classes))
     }
 }
+
+extension LSMBuilder {
+    /// Which learning the NALSM-style liquid gets (docs/experiment.md, "NALSM with astrocyte-modulated STDP").
+    public enum NALSMLearning: String, CaseIterable, Sendable {
+        /// Fixed random weights.
+        case lsm
+        /// STDP with fixed rates on every synapse (NALSM's LSM+STDP baseline).
+        case stdp = "lsm-stdp"
+        /// STDP whose depression rate is an astrocyte's leaky integral of liquid minus input activity (NALSM).
+        case nalsm
+    }
+
+    /// The NALSM-style liquid of `nalsm(_:)` with its neurons ordered excitatory first (so excitatory and inhibitory
+    /// presynaptic rows are two runs), the recurrence split into an excitatory-row and an inhibitory-row projection,
+    /// and, unless `learning` is `.lsm`, Ivanov & Michmizos' rules (docs/nalsm-reference.md): traces tau 10, pairing
+    /// without same-step spikes, excitatory and input synapses +0.015 x pre trace on a post spike and -a_minus x post
+    /// trace on a pre spike, inhibitory synapses mirrored, clips [0, 3], [-3, 0] and [-3, 3]; a_minus 0.015 (LSM+STDP)
+    /// or 0.1 x A(t) with A the astrocyte (tau 100, +w_astro per liquid spike, -w_astro per input spike, bias and start
+    /// 0.15). Cells are written every `every` steps.
+    public static func nalsmPlastic(_ o: NALSMOptions, learning: NALSMLearning, wAstro: Double = 0.015, every: Int = 5) -> Graph {
+        var g = nalsm(o)
+        let n = o.neurons
+        guard case let .spatial(sp) = g.projections[1].weights else { return g }
+        let salt = Materialize.salt(g.projections[1].name)
+        let inh = Materialize.inhibitory(sp, salt: salt, n: n)
+        let w = Materialize.weights(g.projections[1], pre: n, post: n)
+        // New index: excitatory neurons first (in their order), then inhibitory.
+        let order = (0..<n).filter { !inh[$0] } + (0..<n).filter { inh[$0] }
+        var newIndex = [Int](repeating: 0, count: n)
+        for (k, i) in order.enumerated() { newIndex[i] = k }
+        var exc: [SparseEntry] = [], inhib: [SparseEntry] = []
+        for i in 0..<n {
+            for j in 0..<n where w[i * n + j] != 0 {
+                let e = SparseEntry(pre: newIndex[i], post: newIndex[j], weight: w[i * n + j])
+                if inh[i] { inhib.append(e) } else { exc.append(e) }
+            }
+        }
+        // The input projection's columns follow the neurons to their new places.
+        let win = Materialize.weights(g.projections[0], pre: o.inputs, post: n)
+        var input: [SparseEntry] = []
+        for a in 0..<o.inputs { for j in 0..<n where win[a * n + j] != 0 { input.append(SparseEntry(pre: a, post: newIndex[j], weight: win[a * n + j])) } }
+        func rule(_ sign: Double, clip: (Double, Double)) -> PlasticityRule? {
+            guard learning != .lsm else { return nil }
+            var r = PlasticityRule(tauPre: 10, tauPost: 10, aPlus: 0.015 * sign, aMinus: 0.015 * sign, clip: clip)
+            r.sameStep = .exclude
+            r.every = every
+            if learning == .nalsm {
+                r.modulator = "astro"
+                // Excitatory: A sets the depression; inhibitory (mirrored): A sets the (negative) potentiation.
+                r.modulates = sign > 0 ? .aMinus : .aPlus
+                if sign > 0 { r.aMinus = 0.1 } else { r.aPlus = -0.1 }
+            }
+            return r
+        }
+        var pin = Projection(name: "w_in", from: "in", to: "res", delay: 0, weights: .sparse(input))
+        pin.plasticity = rule(1, clip: (-3, 3))
+        var pe = Projection(name: "w_rec_e", from: "res", to: "res", delay: 1, weights: .sparse(exc))
+        pe.plasticity = rule(1, clip: (0, 3))
+        var pi = Projection(name: "w_rec_i", from: "res", to: "res", delay: 1, weights: .sparse(inhib))
+        pi.plasticity = rule(-1, clip: (-3, 0))
+        g.projections = [pin, pe, pi]
+        g.name = "nalsm-\(learning.rawValue)"
+        if learning == .nalsm {
+            g.modulators = [Modulator(name: "astro", tau: 100, sources: [Modulator.Source(from: "res", weight: wAstro),
+                                                                          Modulator.Source(from: "in", weight: -wAstro)],
+                                      bias: 0.15, initial: 0.15)]
+        }
+        return g
+    }
+}

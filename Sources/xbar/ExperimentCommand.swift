@@ -50,6 +50,8 @@ struct ExperimentCommand: ParsableCommand {
 
     enum Config: String, ExpressibleByArgument, CaseIterable {
         case paper, nalsm
+        /// NALSM with astrocyte-modulated STDP: plain LSM, LSM + STDP and NALSM, learning in software and on the chip.
+        case nalsmStdp = "nalsm-stdp"
     }
 
     enum FeatureScaling: String, ExpressibleByArgument, CaseIterable {
@@ -66,7 +68,7 @@ struct ExperimentCommand: ParsableCommand {
 
         @Option(help: "Events: `digits` (the digits by simulated saccades, in memory, as make-digits-nmnist writes them), `digits-rate` (rate-coded digits: first 1597 train, last 200 test, as examples/digits/digits-test.xev), or an N-MNIST folder (Train/<label>/*.bin, Test/<label>/*.bin).")
         var data = "digits"
-        @Option(help: "LSM: paper (256 -> 200, 16x16 centre crop, ON events) or nalsm (2312 -> 1000 3-D reservoir, 34x34 x 2 polarities).")
+        @Option(help: "LSM: paper (256 -> 200, 16x16 centre crop, ON events), nalsm (2312 -> 1000 3-D reservoir, 34x34 x 2 polarities) or nalsm-stdp (that liquid plain, with STDP and with astrocyte-modulated STDP, learning on the chip; docs/experiment.md).")
         var config: Config = .paper
         @Option(help: "Use this graph JSON as the LSM instead of --config (its input size sets the crop: 256 = centre16 ON, 2312 = full field both polarities, 1156 = full ON).")
         var graph: String?
@@ -100,6 +102,7 @@ struct ExperimentCommand: ParsableCommand {
         @Option(help: "Chip instance whose readout --export-graph writes.") var exportSeed: UInt64?
         @Option(help: "example_input written into the exported graph.") var exampleInput: String?
         @OptionGroup var saccades: SaccadeArgs
+        @OptionGroup var plastic: PlasticArgs
 
         func validate() throws {
             if let t = timestepsOption { guard t >= 1 && t <= 10_000 else { throw ValidationError("--timesteps must be in 1...10000") } }
@@ -130,7 +133,7 @@ struct ExperimentCommand: ParsableCommand {
                 if let v = inputDensity { o.inputDensity = v }
                 if let v = recurrentDensity { o.recurrentDensity = v }
                 return LSMBuilder.paper(o)
-            case .nalsm:
+            case .nalsm, .nalsmStdp:
                 var o = ExperimentConfigs.nalsm
                 o.timesteps = timesteps
                 if let v = inputGain { o.inputGain = v }
@@ -189,13 +192,17 @@ struct ExperimentCommand: ParsableCommand {
                 var g = try buildGraph()
                 let inputs = g.populations.filter { $0.kind == .input }.reduce(0) { $0 + $1.size }
                 g.timesteps = timesteps
-                let tname = target ?? (config == .nalsm && graph == nil ? "neurram-130nm" : "rram-40nm-256kb")
+                let tname = target ?? (config == .nalsmStdp ? "rram-plastic-130nm"
+                    : config == .nalsm && graph == nil ? "neurram-130nm" : "rram-40nm-256kb")
                 let t = try TargetLoader.resolve(tname, searchDirs: targetSearchDirs())
                 var set = try loadData(inputs: inputs, err: err).thinned(trainMax: trainMax, testMax: testMax)
                 set.timesteps = timesteps
                 let loaded = Date().timeIntervalSince(start)
                 err(String(format: "data: %d train + %d test samples, %d channels x %d steps (%.1f s)", set.train.count, set.test.count,
                            set.channels, set.timesteps, loaded))
+                if config == .nalsmStdp && graph == nil {
+                    return try runPlastic(target: t, data: set, start: start, err: err)
+                }
                 var spec = ExperimentSpec(name: graph ?? config.rawValue, graph: g, target: t, seeds: seedList)
                 spec.models = modelList!
                 spec.validationFraction = validationFraction
@@ -294,5 +301,60 @@ final class ProgressBars: @unchecked Sendable {
         let f = current!.1
         lock.unlock()
         f(done, total)
+    }
+}
+
+/// Options of `--config nalsm-stdp`.
+struct PlasticArgs: ParsableArguments {
+    @Option(help: "nalsm-stdp: training samples the plasticity runs over, in order, before the liquid is frozen.") var learnSamples = 100
+    @Option(help: "nalsm-stdp: steps between two cell updates of a rule.") var every = 5
+    @Option(help: "nalsm-stdp: the astrocyte's weight per spike (NALSM1000: 0.015).") var wAstro = 0.015
+    @Option(help: "nalsm-stdp: liquids (comma-separated): lsm, lsm-stdp, nalsm.") var variants = "lsm,lsm-stdp,nalsm"
+    @Flag(help: "nalsm-stdp: a small run (seeds 1,2; 300 train and 100 test samples; 30 learning samples) for tests.") var quick = false
+}
+
+extension ExperimentCommand.Run {
+    /// `--config nalsm-stdp` (docs/experiment.md, "NALSM with astrocyte-modulated STDP").
+    func runPlastic(target t: Target, data set0: LabelledSet, start: Date, err: @escaping @Sendable (String) -> Void) throws {
+        var o = ExperimentConfigs.nalsm
+        o.timesteps = timesteps
+        if let v = inputGain { o.inputGain = v }
+        if let v = recurrentGain { o.recurrentGain = v }
+        if let v = inputDensity { o.inputDensity = v }
+        let set = plastic.quick ? set0.thinned(trainMax: 300, testMax: 100) : set0
+        var spec = PlasticExperimentSpec(options: o, target: t, seeds: plastic.quick ? [1, 2] : seedList)
+        spec.learnSamples = plastic.quick ? 30 : plastic.learnSamples
+        spec.every = plastic.every
+        spec.wAstro = plastic.wAstro
+        spec.variants = try plastic.variants.split(separator: ",").map { v in
+            guard let x = LSMBuilder.NALSMLearning(rawValue: v.trimmingCharacters(in: .whitespaces)) else {
+                throw XbarError(file: "<command line>", field: "--variants", "unknown liquid \"\(v)\" (expected lsm, lsm-stdp, nalsm)")
+            }
+            return x
+        }
+        spec.models = (modelList ?? [.software, .chip]).filter { $0 != .chipFloat }
+        spec.validationFraction = validationFraction
+        spec.splitSeed = validationSeed
+        spec.trainer.standardise = featureScaling == .perNeuron
+        spec.trainer.clips = clipList
+        spec.threads = threads
+        var hooks = ExperimentHooks()
+        let bars = ProgressBars()
+        hooks.progress = { label, done, total in bars.update(label, done, total) }
+        hooks.log = err
+        let results = try PlasticExperiment.run(spec, data: set, hooks: hooks)
+        let seconds = Date().timeIntervalSince(start)
+        let header = String(format: "NALSM with astrocyte-modulated STDP on %@: %d train + %d test samples (%@), %d learning samples, cells written every %d steps, %.0f s",
+                            t.name, set.train.count, set.test.count, data, spec.learnSamples, spec.every, seconds)
+        let table = PlasticReport.table(results, header: header)
+        if let dir = out {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try AtomicFile.write(table, to: (dir as NSString).appendingPathComponent("results.md"))
+            let meta: [(String, JSONValue)] = [("command", .string(CommandLine.arguments.dropFirst().joined(separator: " "))),
+                                               ("target", .string(t.name)), ("learn_samples", .int(Int64(spec.learnSamples))),
+                                               ("every", .int(Int64(spec.every))), ("seconds", .double(seconds))]
+            try AtomicFile.write(PlasticReport.json(results, meta: meta).serialized() + "\n", to: (dir as NSString).appendingPathComponent("results.json"))
+        }
+        print(table)
     }
 }
