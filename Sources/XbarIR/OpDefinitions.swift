@@ -132,24 +132,33 @@ public struct OpDefinition: Sendable {
     /// Ops that exist from version 3 on.
     public static let plasticity: Set<String> = ["trace", "stdp", "modulator", "homeostasis"]
 
+    /// The parts every cell-writing op ends with: clip range, schedule, pulse count limits and the ideal pulse.
+    static let writeParts: [OpPart] = [
+        .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
+        .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
+        .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
+        .keyword("pulse"), .int("pulse", min: 1, max: Int64(1) << 30), .keyword("range"),
+        .int("range low", min: 0, max: Int64(Int32.max)), .int("range high", min: 0, max: Int64(Int32.max)),
+    ]
+
+    /// The fields of `writeParts`.
+    static func writeFields(_ t: PulseTrain, every: Int, pulseShift: Int, maxPulses: Int) -> [OpField] {
+        [.int(t.clipLow), .int(t.clipHigh), .int(Int64(every)), .int(Int64(pulseShift)), .int(Int64(maxPulses)), .int(t.pulseCodes),
+         .int(t.cellLow), .int(t.cellHigh)]
+    }
+
     static let homeostasis = OpDefinition(mnemonic: "homeostasis", parts: [
         .array("array"), .keyword("rows"), .rowSources("row source"), .keyword("cols"), .int("cols", min: 0, max: 1 << 16),
         .keyword("rate"), .value("rate"), .keyword("start"), .int("start", min: 0, max: Int64(IRParser.maxLength)),
         .keyword("targets"), .intList("targets", min: 0, max: Int64(1) << 31), .keyword("eta"), .int("eta", min: 0, max: Int64(1) << 31),
         .keyword("shr"), .int("shr", min: 0, max: 48), .keyword("bound"), .word("bound", STDPBound.allCases.map(\.rawValue)),
         .keyword("synapses"), .synapses("synapses"),
-        .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
-        .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
-        .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
-        .keyword("pulse"), .int("pulse", min: 1, max: Int64(1) << 30), .keyword("range"),
-        .int("range low", min: 0, max: Int64(Int32.max)), .int("range high", min: 0, max: Int64(Int32.max)),
-    ], fields: {
+    ] + writeParts, fields: {
         guard case let .homeostasis(h) = $0 else { return [] }
         let t = h.train
         return [.name(h.array), .rows([h.row]), .int(Int64(h.colStart)), .name(h.rate), .int(Int64(h.postStart)), .ints(h.targets),
-                .int(h.eta), .int(Int64(h.shift)), .word(t.bound.rawValue), .mask(h.synapses), .int(t.clipLow), .int(t.clipHigh),
-                .int(Int64(h.every)), .int(Int64(h.pulseShift)), .int(Int64(h.maxPulses)), .int(t.pulseCodes), .int(t.cellLow),
-                .int(t.cellHigh)]
+                .int(h.eta), .int(Int64(h.shift)), .word(t.bound.rawValue), .mask(h.synapses)]
+            + writeFields(t, every: h.every, pulseShift: h.pulseShift, maxPulses: h.maxPulses)
     }, make: { f in
         let rows = f[1].rows
         let train = PulseTrain(bound: STDPBound(rawValue: f[8].wordValue) ?? .additive, clipLow: f[10].int, clipHigh: f[11].int,
@@ -198,19 +207,13 @@ public struct OpDefinition: Sendable {
         .keyword("modulator"), .optionalValue("modulator"), .keyword("mode"), .word("mode", STDPModulation.allCases.map(\.rawValue)),
         .keyword("mshr"), .int("mshr", min: 0, max: 48), .keyword("gate"), .optionalValue("gate"),
         .keyword("synapses"), .synapses("synapses"),
-        .keyword("clip"), .int("clip low", min: -(Int64(1) << 31), max: 0), .int("clip high", min: 0, max: Int64(1) << 31),
-        .keyword("every"), .int("every", min: 0, max: Int64(IRParser.maxLength)), .keyword("pulse_shift"),
-        .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
-        .keyword("pulse"), .int("pulse", min: 1, max: Int64(1) << 30), .keyword("range"),
-        .int("range low", min: 0, max: Int64(Int32.max)), .int("range high", min: 0, max: Int64(Int32.max)),
-    ], fields: {
+    ] + writeParts, fields: {
         guard case let .stdp(r) = $0 else { return [] }
         return [.name(r.array), .rows([r.row]), .int(Int64(r.colStart)), .name(r.post), .int(Int64(r.postStart)), .name(r.preTrace),
                 .name(r.postTrace), .int(r.aPlus), .int(r.aMinus), .int(Int64(r.shift)), .word(r.bound.rawValue), .word(r.sameStep.rawValue),
                 .int(r.eligibilityDecay), .int(Int64(r.eligibilityShift)), .optionalName(r.modulator), .word(r.modulation.rawValue),
-                .int(Int64(r.modulatorShift)), .optionalName(r.gate), .mask(r.synapses), .int(r.clipLow),
-                .int(r.clipHigh), .int(Int64(r.every)), .int(Int64(r.pulseShift)), .int(Int64(r.maxPulses)), .int(r.pulseCodes),
-                .int(r.cellLow), .int(r.cellHigh)]
+                .int(Int64(r.modulatorShift)), .optionalName(r.gate), .mask(r.synapses)]
+            + writeFields(r.train, every: r.every, pulseShift: r.pulseShift, maxPulses: r.maxPulses)
     }, make: { f in
         let rows = f[1].rows
         var r = STDPRule(array: f[0].name, row: rows.count == 1 ? rows[0] : RowSource(rowStart: 0, source: "", srcStart: 0, count: 0, delay: 0),  // refused

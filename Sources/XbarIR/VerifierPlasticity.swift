@@ -22,21 +22,42 @@ extension IRVerifier {
         guard increment >= 1, increment <= op.type.max else { throw fail("add \(increment) must be in 1...\(op.type.max)") }
     }
 
+    /// What every cell-writing op must satisfy: an array of programmable cells, one row source inside it, NN synapse
+    /// pairs inside its columns, a clip range containing 0, an ideal pulse range within the code type, a schedule within
+    /// the sample and a synapse mask inside the block. Returns the array.
+    static func verifyWrites(array name: String, row rs: RowSource, colStart: Int, neurons nn: Int, train t: PulseTrain, every: Int,
+                             mask: SynapseMask?, _ p: Program, _ fail: (String) -> XbarError) throws -> ArrayDecl {
+        guard let a = p.array(named: name) else { throw fail("array %\(name) is not declared") }
+        guard !a.formed else { throw fail("array %\(name) holds formed cells: they cannot be written") }
+        guard !rs.source.isEmpty else { throw fail("expected exactly one row source") }
+        guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
+            throw fail("rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
+        }
+        guard p.input(named: rs.source) != nil || p.neuron(named: rs.source) != nil else {
+            throw fail("row source @\(rs.source) is not an input or neuron population")
+        }
+        guard colStart + 2 * nn <= a.cols else { throw fail("columns \(colStart)..<\(colStart + 2 * nn) exceed array's \(a.cols)") }
+        guard t.clipLow <= 0, t.clipHigh >= 0, t.clipLow < t.clipHigh else {
+            throw fail("clip \(t.clipLow) \(t.clipHigh) must contain 0 and be non-empty")
+        }
+        guard t.cellLow < t.cellHigh, t.cellHigh <= a.codeType.max else {
+            throw fail("range \(t.cellLow) \(t.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
+        }
+        guard every <= p.timesteps else { throw fail("every \(every) exceeds the \(p.timesteps) timesteps") }
+        try verifyMask(mask, rows: rs.count, neurons: nn, fail)
+        return a
+    }
+
     /// An STDP op: its synapses inside the array (one differential pair each), its post operand an update op, its
     /// traces those of the pre source (same delay) and of the post population (delay 0), bounds that keep every
     /// product inside 62 bits, and a clip range that contains 0.
     static func verifySTDP(_ op: Op, _ r: STDPRule, _ ins: [Op], _ p: Program, field f: String, file: String) throws {
         func fail(_ msg: String) -> XbarError { XbarError(file: file, field: f, msg) }
-        guard let a = p.array(named: r.array) else { throw fail("array %\(r.array) is not declared") }
-        guard !a.formed else { throw fail("array %\(r.array) holds formed cells: they cannot be written") }
         let rs = r.row
-        guard !rs.source.isEmpty else { throw fail("expected exactly one row source") }
-        guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
-            throw fail("rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
-        }
-        guard op.length % rs.count == 0 else { throw fail("length \(op.length) is not rows \(rs.count) x neurons") }
+        guard rs.count >= 1, op.length % rs.count == 0 else { throw fail("length \(op.length) is not rows \(rs.count) x neurons") }
         let nn = op.length / rs.count
-        guard r.colStart + 2 * nn <= a.cols else { throw fail("columns \(r.colStart)..<\(r.colStart + 2 * nn) exceed array's \(a.cols)") }
+        _ = try verifyWrites(array: r.array, row: rs, colStart: r.colStart, neurons: nn, train: r.train, every: r.every,
+                             mask: r.synapses, p, fail)
         guard let post = updatedPopulation(ins[0]), let pn = p.neuron(named: post) else {
             throw fail("post %\(r.post) must be a population's update op result")
         }
@@ -55,14 +76,6 @@ extension IRVerifier {
             throw fail("a_plus/a_minus x trace maximum exceeds 2^61")
         }
         guard op.type.signed, op.type.bits <= 48 else { throw fail("eligibility type must be signed, at most 48 bits") }
-        guard r.clipLow <= 0, r.clipHigh >= 0, r.clipLow < r.clipHigh else {
-            throw fail("clip \(r.clipLow) \(r.clipHigh) must contain 0 and be non-empty")
-        }
-        guard r.cellLow < r.cellHigh, r.cellHigh <= a.codeType.max else {
-            throw fail("range \(r.cellLow) \(r.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
-        }
-        guard r.every <= p.timesteps else { throw fail("every \(r.every) exceeds the \(p.timesteps) timesteps") }
-        try verifyMask(r.synapses, rows: rs.count, neurons: nn, fail)
         guard r.eligibilityDecay <= Int64(1) << r.eligibilityShift else { throw fail("edecay must be in 0...2^eshr") }
         var k = 3
         if let m = r.modulator {
@@ -113,18 +126,9 @@ extension IRVerifier {
     /// neuron, bounds that keep every product inside 62 bits, and a clip range that contains 0.
     static func verifyHomeostasis(_ op: Op, _ h: HomeostasisRule, _ ins: [Op], _ p: Program, field f: String, file: String) throws {
         func fail(_ msg: String) -> XbarError { XbarError(file: file, field: f, msg) }
-        guard let a = p.array(named: h.array) else { throw fail("array %\(h.array) is not declared") }
-        guard !a.formed else { throw fail("array %\(h.array) holds formed cells: they cannot be written") }
-        let rs = h.row
-        guard !rs.source.isEmpty else { throw fail("expected exactly one row source") }
-        guard rs.count >= 1, rs.rowStart + rs.count <= a.rows else {
-            throw fail("rows \(rs.rowStart)..<\(rs.rowStart + rs.count) exceed array's \(a.rows)")
-        }
-        guard p.input(named: rs.source) != nil || p.neuron(named: rs.source) != nil else {
-            throw fail("row source @\(rs.source) is not an input or neuron population")
-        }
         let nn = op.length
-        guard h.colStart + 2 * nn <= a.cols else { throw fail("columns \(h.colStart)..<\(h.colStart + 2 * nn) exceed array's \(a.cols)") }
+        _ = try verifyWrites(array: h.array, row: h.row, colStart: h.colStart, neurons: nn, train: h.train, every: h.every,
+                             mask: h.synapses, p, fail)
         guard case let .trace(post, 0, _, _, _, _) = ins[0].kind, let pn = p.neuron(named: post) else {
             throw fail("rate %\(h.rate) must be a trace of a neuron population with delay 0")
         }
@@ -135,15 +139,6 @@ extension IRVerifier {
             throw fail("eta x (rate + target) exceeds 2^61")
         }
         guard op.type.signed, op.type.bits <= 48 else { throw fail("accumulator type must be signed, at most 48 bits") }
-        let t = h.train
-        guard t.clipLow <= 0, t.clipHigh >= 0, t.clipLow < t.clipHigh else {
-            throw fail("clip \(t.clipLow) \(t.clipHigh) must contain 0 and be non-empty")
-        }
-        guard t.cellLow < t.cellHigh, t.cellHigh <= a.codeType.max else {
-            throw fail("range \(t.cellLow) \(t.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
-        }
-        guard h.every <= p.timesteps else { throw fail("every \(h.every) exceeds the \(p.timesteps) timesteps") }
-        try verifyMask(h.synapses, rows: rs.count, neurons: nn, fail)
     }
 
     /// A synapse mask inside the op's rows x neurons.
