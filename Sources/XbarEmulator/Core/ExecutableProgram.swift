@@ -207,10 +207,11 @@ enum ExecOp: Sendable {
     case addSub(AddSubRecord)
     case scale(ScaleRecord)
     case lif(LifRecord)
-    case trace(TraceRecord)
-    case stdp(STDPRecord)
-    case modulator(ModulatorRecord)
-    case homeostasis(HomeostasisRecord)
+    // The learning ops' records are large: kept out of line so every op record stays as small as the others.
+    indirect case trace(TraceRecord)
+    indirect case stdp(STDPRecord)
+    indirect case modulator(ModulatorRecord)
+    indirect case homeostasis(HomeostasisRecord)
 }
 
 /// Rows [rowStart, rowStart + count) driven by source elements [srcStart, srcStart + count) at step t - delay.
