@@ -117,6 +117,17 @@ extension ExactState {
     /// Up to |n| pulses on the pair (row, col / col + 1) of array a, the pair read before each decision; soft bounds
     /// scale n first.
     func exactTrain(_ n0: Int64, array a: Int, row: Int, col c: Int, _ r: PulseTrain, chip: LearningChip, _ act: inout STDPActivity) {
+        if r.write == .openLoop {
+            let cell = r.clipHigh > 0 ? c : c + 1  // a [0, HI] synapse lives on G+, a [LO, 0] one on G-
+            let setPulse = (n0 > 0) == (cell == c)
+            var k: Int64 = 0
+            while k < abs(n0) {
+                chip.pulse(a, row, cell, up: setPulse, train: r)
+                if setPulse { act.setPulses += 1 } else { act.resetPulses += 1 }
+                k += 1
+            }
+            return
+        }
         func pair() -> MPZ { MPZ(Int64(chip.code(a, row, c))) - MPZ(Int64(chip.code(a, row, c + 1))) }
         var w = pair()
         act.verifyReads += 1

@@ -26,6 +26,8 @@ public struct PlasticityRule: Equatable, Sendable {
     public var aPlus: Double = 0
     public var aMinus: Double = 0
     public var bound: Bound = .additive
+    /// How the cells are written: `verify` (the pair read before each pulse) or `open_loop` (no reads; one-signed clip).
+    public var write: String = "verify"
     public var sameStep: SameStep = .include
     /// The weights' allowed range (graph units); it contains 0.
     public var clip: (low: Double, high: Double) = (0, 0)
@@ -57,8 +59,8 @@ public struct PlasticityRule: Equatable, Sendable {
     public static func == (a: PlasticityRule, b: PlasticityRule) -> Bool { a.json == b.json }
 
     static let stdpKeys: Set<String> = ["rule", "tau_pre", "tau_post", "a_plus", "a_minus", "bound", "same_step", "clip", "every",
-                                        "max_pulses", "modulator", "modulates", "gate", "eligibility_tau"]
-    static let homeostasisKeys: Set<String> = ["rule", "tau_rate", "target_rate", "eta", "bound", "clip", "every", "max_pulses"]
+                                        "max_pulses", "modulator", "modulates", "gate", "eligibility_tau", "write"]
+    static let homeostasisKeys: Set<String> = ["rule", "tau_rate", "target_rate", "eta", "bound", "clip", "every", "max_pulses", "write"]
 
     /// Reads a projection's `plasticity` object; every error names its field (`projections[i].plasticity.KEY`).
     public static func read(_ r: JSONReader) throws -> PlasticityRule {
@@ -79,6 +81,13 @@ public struct PlasticityRule: Equatable, Sendable {
         rule.bound = try r.optionalField("bound")?.enumValue(Bound.self) ?? .additive
         rule.every = try r.optionalField("every")?.int(min: 0, max: 1 << 20) ?? 1
         rule.maxPulses = try r.optionalField("max_pulses")?.int(min: 1, max: 65535) ?? 15
+        if let wf = try r.optionalField("write") {
+            rule.write = try wf.string()
+            guard ["verify", "open_loop"].contains(rule.write) else { throw wf.fail("expected \"verify\" or \"open_loop\", found \"\(rule.write)\"") }
+            guard rule.write == "verify" || ((c[0] == 0 || c[1] == 0) && rule.bound == .additive) else {
+                throw wf.fail("open_loop writes one cell per synapse without reading it: it needs a one-signed clip ([0, high] or [low, 0]) and additive bounds")
+            }
+        }
         switch rule.kind {
         case .stdp:
             rule.tauPre = try tau("tau_pre")
@@ -113,6 +122,7 @@ public struct PlasticityRule: Equatable, Sendable {
         case .homeostasis:
             s += "\"tau_rate\": \(tauPost), \"target_rate\": [\(targetRates.map { "\($0)" }.joined(separator: ", "))], \"eta\": \(eta), "
         }
+        if write != "verify" { s += "\"write\": \"\(write)\", " }
         return s + "\"bound\": \"\(bound.rawValue)\", \"clip\": [\(clip.low), \(clip.high)], \"every\": \(every), \"max_pulses\": \(maxPulses)}"
     }
 }

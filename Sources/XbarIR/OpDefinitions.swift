@@ -139,12 +139,13 @@ public struct OpDefinition: Sendable {
         .int("pulse_shift", min: 0, max: 40), .keyword("max_pulses"), .int("max_pulses", min: 1, max: 65535),
         .keyword("pulse"), .int("pulse", min: 1, max: Int64(1) << 30), .keyword("range"),
         .int("range low", min: 0, max: Int64(Int32.max)), .int("range high", min: 0, max: Int64(Int32.max)),
+        .keyword("write"), .word("write", PulseTrain.Write.allCases.map(\.rawValue)),
     ]
 
     /// The fields of `writeParts`.
     static func writeFields(_ t: PulseTrain, every: Int, pulseShift: Int, maxPulses: Int) -> [OpField] {
         [.int(t.clipLow), .int(t.clipHigh), .int(Int64(every)), .int(Int64(pulseShift)), .int(Int64(maxPulses)), .int(t.pulseCodes),
-         .int(t.cellLow), .int(t.cellHigh)]
+         .int(t.cellLow), .int(t.cellHigh), .word(t.write.rawValue)]
     }
 
     static let homeostasis = OpDefinition(mnemonic: "homeostasis", parts: [
@@ -168,6 +169,7 @@ public struct OpDefinition: Sendable {
             colStart: Int(f[2].int), rate: f[3].name, postStart: Int(f[4].int), targets: f[5].intsValue, eta: f[6].int,
             shift: Int(f[7].int), every: Int(f[12].int), pulseShift: Int(f[13].int), maxPulses: Int(f[14].int), train: train)
         h.synapses = f[9].maskValue
+        h.train.write = PulseTrain.Write(rawValue: f[18].wordValue) ?? .verify
         return .homeostasis(h)
     })
 
@@ -224,6 +226,7 @@ public struct OpDefinition: Sendable {
                          cellLow: f[25].int, cellHigh: f[26].int)
         r.synapses = f[18].maskValue
         r.sameStep = STDPSameStep(rawValue: f[11].wordValue) ?? .include
+        r.write = PulseTrain.Write(rawValue: f[27].wordValue) ?? .verify
         r.eligibilityDecay = f[12].int
         r.eligibilityShift = Int(f[13].int)
         r.modulator = f[14].optionalNameValue

@@ -454,6 +454,8 @@ public struct STDPRule: Equatable, Sendable {
     public var gate: String? = nil
     /// The pairs that are synapses (nil: all).
     public var synapses: SynapseMask? = nil
+    /// Pair reads before every pulse, or open loop.
+    public var write: PulseTrain.Write = .verify
     /// Allowed range of a synapse's pair difference code(G+) - code(G-), in conductance codes (LO <= 0 <= HI).
     public var clipLow: Int64
     public var clipHigh: Int64
@@ -496,7 +498,9 @@ public struct STDPRule: Equatable, Sendable {
 
     /// How its pulse trains are limited.
     public var train: PulseTrain {
-        PulseTrain(bound: bound, clipLow: clipLow, clipHigh: clipHigh, pulseCodes: pulseCodes, cellLow: cellLow, cellHigh: cellHigh)
+        var t = PulseTrain(bound: bound, clipLow: clipLow, clipHigh: clipHigh, pulseCodes: pulseCodes, cellLow: cellLow, cellHigh: cellHigh)
+        t.write = write
+        return t
     }
 }
 
@@ -538,6 +542,15 @@ public struct SynapseMask: Equatable, Sendable {
 /// The limits of one synapse's pulse train (docs/ir.md, "Plasticity", the update): the clip range of the pair's weight,
 /// soft or hard bounds, and the ideal device's pulse (a change of `pulseCodes` within [cellLow, cellHigh]).
 public struct PulseTrain: Equatable, Sendable {
+    /// How the write controller drives a synapse's pulses (docs/ir.md, "Plasticity", the update).
+    public enum Write: String, CaseIterable, Sendable {
+        /// The pair is read before every pulse: the cell follows the weight's sign, the clip range stops the train.
+        case verify
+        /// No read: every pulse goes to the synapse's one cell (G+ for a clip range [0, HI], G- for [LO, 0]); only the
+        /// device's range bounds it.
+        case openLoop = "open_loop"
+    }
+    public var write: Write = .verify
     public var bound: STDPBound
     public var clipLow: Int64
     public var clipHigh: Int64

@@ -44,6 +44,12 @@ extension IRVerifier {
             throw fail("range \(t.cellLow) \(t.cellHigh) must be non-empty and within the array's codes (\(a.codeType))")
         }
         guard every <= p.timesteps else { throw fail("every \(every) exceeds the \(p.timesteps) timesteps") }
+        if t.write == .openLoop {
+            guard t.clipLow == 0 || t.clipHigh == 0 else {
+                throw fail("write open_loop needs a one-signed clip range ([0, HI] or [LO, 0]): without reads the cell is fixed")
+            }
+            guard t.bound == .additive else { throw fail("bound soft needs write verify (it reads the weight)") }
+        }
         try verifyMask(mask, rows: rs.count, neurons: nn, fail)
         return a
     }

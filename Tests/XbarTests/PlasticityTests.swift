@@ -9,6 +9,7 @@ import XbarIR
 final class PlasticityTests: XCTestCase {
     /// One synapse pair per input (2 inputs -> 1 neuron, threshold 1, no decay); traces decay by 1/2 (floor) and add 8.
     static func program(bound: String = "additive", sameStep: String = "include", every: Int = 2, extraOps: String = "", synapses: String = "all",
+                        write: String = "verify",
                         third: String = "edecay 1 eshr 0 modulator none mode a_minus mshr 0 gate none") -> String {
         """
         xbar-ir 3
@@ -28,7 +29,7 @@ final class PlasticityTests: XCTestCase {
           %x = trace @in delay 0 decay 2 shr 2 floor add 8 : u8[2]
           %y = trace @out delay 0 decay 2 shr 2 floor add 8 : u8[1]
         \(extraOps)
-          %e = stdp %A rows [0:@in[0:2]@0] cols 0 post %out.spk start 0 pre_trace %x post_trace %y a_plus 4 a_minus 2 shr 3 bound \(bound) same_step \(sameStep) \(third) synapses \(synapses) clip -8 8 every \(every) pulse_shift 2 max_pulses 3 pulse 1 range 0 15 : i16[2]
+          %e = stdp %A rows [0:@in[0:2]@0] cols 0 post %out.spk start 0 pre_trace %x post_trace %y a_plus 4 a_minus 2 shr 3 bound \(bound) same_step \(sameStep) \(third) synapses \(synapses) clip -8 8 every \(every) pulse_shift 2 max_pulses 3 pulse 1 range 0 15 write \(write) : i16[2]
         end
         """
     }
@@ -80,6 +81,15 @@ final class PlasticityTests: XCTestCase {
         for run in try runAll(Self.program(synapses: "[0:0]"), samples: 2) {
             XCTAssertEqual(run.codes, [7, 0, 0, 0])
             XCTAssertEqual(run.results[0].counters.learning.eligibilityUpdates, 2)
+        }
+    }
+
+    /// Open loop: the same pulses without pair reads (a [0, 8] synapse lives on G+): 5 -> 6 -> 7 over two samples.
+    func testOpenLoopWritesWithoutReads() throws {
+        let text = Self.program(write: "open_loop").replacingOccurrences(of: "clip -8 8", with: "clip 0 8")
+        for run in try runAll(text, samples: 2) {
+            XCTAssertEqual(run.codes, [7, 0, 0, 0])
+            XCTAssertEqual([run.results[0].counters.learning.setPulses, run.results[0].counters.learning.verifyReads], [1, 0])
         }
     }
 
@@ -168,7 +178,7 @@ final class PlasticityTests: XCTestCase {
     /// RESET to 2, 4 pair reads; row 1 is no synapse (the mask), skipped); t3: acc = 2 - 1 = 1, n = 0.
     /// The second sample reads G+ = 2 (still a spike at t0, t1) and the -3 cross zero: RESET 2 -> 0, SET G- 0 -> 1.
     func testHomeostasisHandTrace() throws {
-        let h = "%h = homeostasis %A rows [0:@in[0:2]@0] cols 0 rate %y start 0 targets [4] eta 2 shr 1 bound additive synapses [0:0] clip -8 8 every 2 pulse_shift 2 max_pulses 3 pulse 1 range 0 15 : i16[1]"
+        let h = "%h = homeostasis %A rows [0:@in[0:2]@0] cols 0 rate %y start 0 targets [4] eta 2 shr 1 bound additive synapses [0:0] clip -8 8 every 2 pulse_shift 2 max_pulses 3 pulse 1 range 0 15 write verify : i16[1]"
         let text = Self.program().split(separator: "\n").map { $0.contains("= stdp ") ? "  " + h : String($0) }.joined(separator: "\n")
         for (kind, run) in zip(["fast", "exact", "cycle"], try runAll(text, samples: 2)) {
             XCTAssertEqual(run.codes, [0, 1, 0, 0], kind)
@@ -205,6 +215,7 @@ final class PlasticityTests: XCTestCase {
             ("pre_trace %x post_trace %y", "pre_trace %y post_trace %x", "pre_trace %y must be a trace of @in"),
             ("rows [0:@in[0:2]@0] cols 0 post", "rows [0:@in[0:2]@1] cols 0 post", "pre_trace %x must be a trace of @in with delay 1"),
             ("xbar-ir 3", "xbar-ir 2", "unknown op 'trace'"),
+            ("write verify : i16[2]", "write open_loop : i16[2]", "write open_loop needs a one-signed clip range"),
         ]
         for (from, to, message) in cases {
             let text = Self.program().replacingOccurrences(of: from, with: to)

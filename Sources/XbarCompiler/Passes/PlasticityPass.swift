@@ -132,6 +132,7 @@ public struct PlasticityPass: CompilerPass {
                          every: r.every, pulseShift: pulseShift, maxPulses: r.maxPulses, pulseCodes: pulseCodes,
                          cellLow: Int64(map.levelCodes.first!), cellHigh: Int64(map.levelCodes.last!))
         u.sameStep = r.sameStep == .exclude ? .exclude : .include
+        u.write = r.write == "open_loop" ? .openLoop : .verify
         if let m = r.modulator {
             u.modulator = "\(m).mod"
             u.modulation = r.modulates == .aPlus ? .aPlus : r.modulates == .aMinus ? .aMinus : .update

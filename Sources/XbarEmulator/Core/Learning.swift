@@ -305,6 +305,16 @@ public enum STDPProgramming {
     /// Applies up to |n| pulses to the pair (row, pair / pair + 1) of `array`, reading the pair before each decision.
     public static func pulses(_ n0: Int64, row: Int, pair c: Int, array a: Int, train u: PulseTrain, chip: LearningChip,
                               set: inout Int, reset: inout Int, reads: inout Int) {
+        if u.write == .openLoop {
+            // The synapse's one cell (G+ for [0, HI], G- for [LO, 0]): a SET raises its magnitude, a RESET lowers it.
+            let positive = u.clipLow == 0
+            let up = (n0 > 0) == positive
+            for _ in 0..<Int(n0.magnitude) {
+                chip.pulse(a, row, positive ? c : c + 1, up: up, train: u)
+                if up { set += 1 } else { reset += 1 }
+            }
+            return
+        }
         var w = Int64(chip.code(a, row, c)) - Int64(chip.code(a, row, c + 1))
         reads += 1
         var n = n0
