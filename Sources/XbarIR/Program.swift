@@ -50,6 +50,22 @@ public struct Program: Equatable, Sendable {
     /// one chip state.
     public var isPlastic: Bool { step.contains { $0.kind.writesCells } }
 
+    /// The digital SRAM the learning ops need (docs/ir.md, "Plasticity"): `state` = the bits they keep across steps (traces,
+    /// eligibilities, modulators, homeostasis accumulators: length x type width); `configuration` = their per-synapse
+    /// enable bits (ops with a synapse mask) and per-neuron homeostasis targets (31 bits each).
+    public var learningSRAMBits: (state: Int, configuration: Int) {
+        var state = 0, config = 0
+        for op in step where OpDefinition.plasticity.contains(op.kind.mnemonic) {
+            state += op.length * op.type.bits
+            switch op.kind {
+            case let .stdp(r) where r.synapses != nil: config += op.length
+            case let .homeostasis(h): config += (h.synapses != nil ? op.length * h.row.count : 0) + 31 * h.targets.count
+            default: break
+            }
+        }
+        return (state, config)
+    }
+
     public func input(named n: String) -> InputDecl? { inputs.first { $0.name == n } }
     public func neuron(named n: String) -> NeuronDecl? { neurons.first { $0.name == n } }
     public func array(named n: String) -> ArrayDecl? { arrays.first { $0.name == n } }

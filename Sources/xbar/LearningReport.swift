@@ -16,9 +16,12 @@ struct LearningReport {
     /// Cells written more often than the device's endurance (`device.update.endurance_cycles`).
     let wornOut: Int64
     let cells: Int64
+    /// Digital SRAM of the learning ops (`Program.learningSRAMBits`).
+    let sram: (state: Int, configuration: Int)
 
-    init(counters c: LearningCounters, state: ChipState, target: Target) {
+    init(counters c: LearningCounters, state: ChipState, target: Target, program: Program) {
         counters = c
+        sram = program.learningSRAMBits
         writeEnergyPJ = Double(c.pulses) * target.energy.cellWritePJ + Double(c.verifyReads) * target.energy.verifyPJ
         var hist = [Int64](repeating: 0, count: 34)
         var worn: Int64 = 0, top: UInt32 = 0, n: Int64 = 0
@@ -47,6 +50,7 @@ struct LearningReport {
             ("homeostasis_updates", .int(counters.homeostasisUpdates)), ("write_energy_pj", .double(writeEnergyPJ)),
             ("wear_histogram", .array(wearHistogram.map { .int($0) })), ("max_writes_per_cell", .int(Int64(maxWrites))),
             ("cells_worn_out", .int(wornOut)), ("cells", .int(cells)),
+            ("sram_state_bits", .int(Int64(sram.state))), ("sram_configuration_bits", .int(Int64(sram.configuration))),
         ])
     }
 
@@ -58,6 +62,7 @@ struct LearningReport {
         let buckets = wearHistogram.enumerated().map { k, v in k == 0 ? "0: \(v)" : "\(1 << (k - 1))-\((1 << k) - 1): \(v)" }
         s += "  wear (cells by pulses): " + buckets.joined(separator: ", ") + "\n"
         s += "  most-written cell: \(maxWrites) pulses; cells worn out: \(wornOut) of \(cells)\n"
+        s += "  learning SRAM: \(sram.state) state bits (traces, eligibilities, modulators), \(sram.configuration) configuration bits\n"
         return s
     }
 }

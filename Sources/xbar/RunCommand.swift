@@ -115,7 +115,7 @@ enum Emulation {
         }
         var learning: LearningReport? = nil
         if let state = outcome.learned {
-            let l = LearningReport(counters: outcome.totals.learning, state: state, target: target)
+            let l = LearningReport(counters: outcome.totals.learning, state: state, target: target, program: p)
             learning = l
             report = report.inserting(("learning", l.json), before: "per_sample")
             if let path = o.learned { try AtomicFile.write(IRPrinter.print(state.learnedProgram(p)), to: path) }
