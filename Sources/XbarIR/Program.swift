@@ -360,6 +360,14 @@ public enum OpKind: Equatable, Sendable {
         }
     }
 
+    /// The population an update op (`lif` or a registered model's) updates; nil for other ops.
+    public var updatedPopulation: String? {
+        switch self {
+        case let .lif(pop, _), let .neuron(_, pop, _): return pop
+        default: return nil
+        }
+    }
+
     /// Whether the op programs cells while the program runs (docs/ir.md, "Plasticity").
     public var writesCells: Bool {
         switch self {

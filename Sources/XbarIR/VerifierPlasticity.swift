@@ -64,7 +64,7 @@ extension IRVerifier {
         let nn = op.length / rs.count
         _ = try verifyWrites(array: r.array, row: rs, colStart: r.colStart, neurons: nn, train: r.train, every: r.every,
                              mask: r.synapses, p, fail)
-        guard let post = updatedPopulation(ins[0]), let pn = p.neuron(named: post) else {
+        guard let post = ins[0].kind.updatedPopulation, let pn = p.neuron(named: post) else {
             throw fail("post %\(r.post) must be a population's update op result")
         }
         guard r.postStart + nn <= pn.size else { throw fail("post neurons \(r.postStart)..<\(r.postStart + nn) exceed @\(post)'s \(pn.size)") }
@@ -152,14 +152,6 @@ extension IRVerifier {
         guard let m else { return }
         guard m.rows.count <= rows else { throw fail("synapses: row \(m.rows.count - 1) outside the \(rows) rows") }
         if let i = m.rows.firstIndex(where: { ($0.last ?? -1) >= Int32(nn) }) { throw fail("synapses: row \(i) names a neuron >= \(nn)") }
-    }
-
-    /// The population an update op (lif or a registered model's) updates.
-    static func updatedPopulation(_ op: Op) -> String? {
-        switch op.kind {
-        case let .lif(pop, _), let .neuron(_, pop, _): return pop
-        default: return nil
-        }
     }
 
     /// Every read of an array an `stdp` op writes comes before that op in the step, and no two `stdp` ops write the

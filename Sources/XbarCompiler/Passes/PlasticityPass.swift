@@ -82,6 +82,11 @@ public struct PlasticityPass: CompilerPass {
         return (rules, rowRule)
     }
 
+    /// The name of the block's projection that carries rule `r` (error messages name it).
+    static func owner(of r: PlasticityRule, in block: RowBlock) -> String {
+        (block.projections.first { $0.plasticity == r } ?? block.projections[0]).name
+    }
+
     /// The graph's modulators as `modulator` ops: m = A x 2^24, decay round((1 - 1/tau) x 2^16) shr 16, weights and
     /// bias divided by tau.
     static func modulators(_ c: CompilationContext) -> [Op] {
@@ -116,7 +121,7 @@ public struct PlasticityPass: CompilerPass {
             ?? Fixed.roundReal(map.stepCodes, .halfEven))
         // Graph weight of one pulse: pulseCodes codes of a cell, stepCodes codes per weight step s.
         let wPulse = Double(pulseCodes) / map.stepCodes * s
-        let field = "projections.\(block.projections[0].name).plasticity"
+        let field = "projections.\(owner(of: r, in: block)).plasticity"
         func amplitude(_ a: Double, _ key: String) throws -> Int64 {
             let v = Fixed.roundReal(a / wPulse * Double(1 << pulseShift), .halfEven)
             guard abs(v) <= Int64(1) << 31 else {
@@ -176,7 +181,7 @@ public struct PlasticityPass: CompilerPass {
         let wPulse = Double(u.pulseCodes) / c.map.stepCodes * w.format!.weightScale
         let eta = Fixed.roundReal(r.eta / wPulse * Double(1 << pulseShift), .halfEven)
         guard eta <= Int64(1) << 31 else {
-            throw c.error("projections.\(block.projections[0].name).plasticity.eta", "\(r.eta) is \(r.eta / wPulse) pulses per step per unit error; at most 32768")
+            throw c.error("projections.\(owner(of: r, in: block)).plasticity.eta", "\(r.eta) is \(r.eta / wPulse) pulses per step per unit error; at most 32768")
         }
         return HomeostasisRule(array: "", row: u.row, colStart: 0, rate: rate, postStart: 0, targets: targets, eta: eta, shift: traceBits,
                                every: r.every, pulseShift: pulseShift, maxPulses: r.maxPulses, train: u.train)

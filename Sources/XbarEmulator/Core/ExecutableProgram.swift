@@ -143,7 +143,7 @@ public struct ExecutableProgram: Sendable {
                                       length: op.length, out: out))
         case let .stdp(u):
             func increment(_ k: Int) -> Int64 { if case let .trace(_, _, _, _, _, inc) = p.step[k].kind { return inc } else { return 0 } }
-            let post = ExecutableProgram.updatedPopulation(p.step[ins[0]].kind)
+            let post = p.step[ins[0]].kind.updatedPopulation!
             return .stdp(STDPRecord(rule: u, array: arrayIndex[u.array]!, source: source[u.row.source]!, postSource: source[post]!,
                                     rows: u.row.count, neurons: op.length / u.row.count, preTrace: off[ins[1]], postTrace: off[ins[2]],
                                     preIncrement: increment(ins[1]), postIncrement: increment(ins[2]),
@@ -156,14 +156,6 @@ public struct ExecutableProgram: Sendable {
         case let .modulator(m):
             return .modulator(ModulatorRecord(spec: m, sources: m.sources.map { source[$0.source]! }, min: op.type.min, max: op.type.max,
                                               out: out))
-        }
-    }
-
-    /// The population an update op updates ("" for other ops).
-    static func updatedPopulation(_ k: OpKind) -> String {
-        switch k {
-        case let .lif(pop, _), let .neuron(_, pop, _): return pop
-        default: return ""
         }
     }
 

@@ -69,7 +69,6 @@ struct STDPActivity {
     var setPulses = 0
     var resetPulses = 0
     var verifyReads = 0
-    var decisions = 0
 }
 
 /// How one programming pulse changes a cell: the device side of on-chip learning. The engines decide which cell gets
@@ -291,7 +290,6 @@ extension OpKernels {
                 if third == nil { e[k] -= n << u.pulseShift }
                 guard r.mask?[k] ?? true else { continue }
                 guard n != 0 else { continue }
-                act.decisions += 1
                 STDPProgramming.pulses(n, row: u.row.rowStart + i, pair: u.colStart + 2 * j, array: r.array, train: u.train, chip: chip,
                                        set: &act.setPulses, reset: &act.resetPulses, reads: &act.verifyReads)
             }
