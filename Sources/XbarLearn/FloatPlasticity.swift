@@ -102,7 +102,10 @@ public final class FloatPlasticity: @unchecked Sendable {
 
     private func stdp(_ k: Int, _ t: Int, _ spikes: (Int, Int) -> [Int32]) {
         let l = learners[k], r = l.rule, post = sizes[l.post]
-        if let te = r.eligibilityTau { for i in learners[k].acc.indices { learners[k].acc[i] *= exp(-1 / te) } }
+        if let te = r.eligibilityTau {
+            let d = exp(-1 / te)
+            for i in learners[k].acc.indices { learners[k].acc[i] *= d }
+        }
         if let g = modulator(r.gate), g <= 0 { return }
         let m = modulator(r.modulator)
         let ap = r.aPlus * (m != nil && r.modulates == .aPlus ? m! : 1), am = r.aMinus * (m != nil && r.modulates == .aMinus ? m! : 1)

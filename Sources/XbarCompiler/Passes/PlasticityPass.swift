@@ -28,12 +28,9 @@ public struct PlasticityPass: CompilerPass {
         var traceOps: [Op] = [], ruleOps: [Op] = []
         try s.forEachPopulation { s, p in
             let w = s.populations[p]
-            guard w.blocks.contains(where: { $0.rule != nil }) else { return }
-            // The weight matrices again (the cells pass released them): their zeros are the pairs that are no synapse.
-            let weights = BlocksPass.blocks(into: w.name, post: w.size, graph: s.context.graph).map(\.weights)
             for (b, block) in w.blocks.enumerated() where block.rule != nil {
                 try Self.checkTarget(block, context: s.context)
-                let (rules, rowRule) = try Self.rowRules(block, post: w.size, context: s.context)
+                let (rules, rowRule, weights) = try Self.rowRules(block, post: w.size, context: s.context)
                 var lowered: [OpKind] = []
                 for rule in rules {
                     let post = Self.trace(w.name, delay: 0, tau: rule.tauPost, traces: &traces, into: &traceOps, s.program)
@@ -48,7 +45,7 @@ public struct PlasticityPass: CompilerPass {
                                                                                context: s.context)))
                     }
                 }
-                Self.emit(lowered, rowRule: rowRule, block: b, of: w, weights: weights[b], program: s.program, into: &ruleOps)
+                Self.emit(lowered, rowRule: rowRule, block: b, of: w, weights: weights, program: s.program, into: &ruleOps)
             }
         }
         guard !ruleOps.isEmpty else { return }
@@ -56,16 +53,19 @@ public struct PlasticityPass: CompilerPass {
         s.program.version = s.program.requiredVersion
     }
 
-    /// The distinct rules of a block's projections and the rule of each source row (index into the rules; nil: no
-    /// plastic synapse). Projections of different rules may share a block when their non-zero rows are disjoint (NALSM:
+    /// The distinct rules of a block's projections, the rule of each source row (index into the rules; nil: no plastic
+    /// synapse), and the block's summed weight matrix again (the cells pass released it: its zeros are the pairs that
+    /// are no synapse), each projection materialised once. Projections of different rules may share a block when their non-zero rows are disjoint (NALSM:
     /// the excitatory and the inhibitory rows of the liquid's recurrence); a row with weights of two different rules, or
     /// of a rule and a fixed projection, is an error.
-    static func rowRules(_ block: RowBlock, post: Int, context c: CompilationContext) throws -> ([PlasticityRule], [Int?]) {
+    static func rowRules(_ block: RowBlock, post: Int, context c: CompilationContext) throws -> ([PlasticityRule], [Int?], [Double]) {
         var rules: [PlasticityRule] = []
+        var weights = [Double](repeating: 0, count: block.size * post)
         var owner = [Int?](repeating: nil, count: block.size)       // projection index per row
         var rowRule = [Int?](repeating: nil, count: block.size)
         for (k, pr) in block.projections.enumerated() {
             let m = Materialize.weights(pr, pre: block.size, post: post)
+            for i in m.indices { weights[i] += m[i] }
             var ruleIndex: Int? = nil
             if let r = pr.plasticity {
                 ruleIndex = rules.firstIndex(of: r) ?? { rules.append(r); return rules.count - 1 }()
@@ -79,7 +79,7 @@ public struct PlasticityPass: CompilerPass {
                 rowRule[i] = ruleIndex
             }
         }
-        return (rules, rowRule)
+        return (rules, rowRule, weights)
     }
 
     /// The name of the block's projection that carries rule `r` (error messages name it).
