@@ -15,8 +15,9 @@ public struct RowBlock: Equatable, Sendable {
     /// The graph projections merged into the block, in file order.
     public var projections: [Projection]
 
-    /// The block's learning rule (its projections share one; docs/compiler.md, section 9).
-    public var rule: PlasticityRule? { projections.first?.plasticity }
+    /// Whether any projection of the block learns (its rows may carry several rules, one per row; docs/compiler.md,
+    /// section 9): a fixed projection first in the file does not hide a plastic one after it.
+    public var isPlastic: Bool { projections.contains { $0.plasticity != nil } }
 }
 
 /// One row of a population's stacked [x; h] matrix: row `index` of block `block`.

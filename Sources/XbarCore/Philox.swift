@@ -79,6 +79,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case deviceUpdate = 25
     /// Device-to-device pulse-response parameters of a cell: counter (array, row << 16 | col, k), k = 0, 1, 2, ...
     case deviceUpdateDtoD = 26
+    /// Time-series task inputs (docs/experiment.md, "Adaptive E/I reservoir"): counter (task, sequence, step, 0).
+    case taskSeries = 27
+    /// Reservoir construction draws of the adaptive E/I reservoir: counter (kind, neuron, k, 0).
+    case reservoirBuild = 28
 }
 
 #if canImport(Glibc)

@@ -59,6 +59,8 @@ public struct FloatNetwork: Sendable {
         /// after its update in synapseTrace (empty without a synapse).
         public var membraneTrace: [[[Double]]]
         public var synapseTrace: [[[Double]]]
+        /// With `spikes`: every population's spiking neurons at every step, `spikeTrains[population][t]`.
+        public var spikeTrains: [[[Int32]]] = []
     }
 
     public struct Edge: Sendable {
@@ -204,7 +206,7 @@ public struct FloatNetwork: Sendable {
     /// Simulates one sample; `trace` records every population's membrane (and synaptic current) at every step.
     /// With `plasticity`, its current weights are used and it learns at the end of every step (samples must then run
     /// one at a time, in order).
-    public func simulate(_ s: SpikeRaster, trace: Bool = false, plasticity: FloatPlasticity? = nil) -> Run {
+    public func simulate(_ s: SpikeRaster, trace: Bool = false, spikes: Bool = false, plasticity: FloatPlasticity? = nil) -> Run {
         plasticity?.beginSample()
         var ops: Int64 = 0
         let maxDelay = incoming.flatMap { $0.map(\.delay) }.max() ?? 0
@@ -218,6 +220,7 @@ public struct FloatNetwork: Sendable {
         var modelState = neurons.map { $0.dynamics?.initialState() ?? [] }
         for (ni, st) in modelState.enumerated() where !st.isEmpty { mem[ni] = st[0] }
         var memTrace = [[[Double]]](repeating: [], count: neurons.count), synTrace = memTrace
+        var trains = [[[Int32]]](repeating: [], count: spikes ? neurons.count : 0)
         var offsets: [Int] = []
         var o = 0
         for i in inputs { offsets.append(o); o += i.size }
@@ -281,10 +284,12 @@ public struct FloatNetwork: Sendable {
                     if n.synapse != nil { synTrace[ni].append(syn[ni]) }
                 }
                 history[inputs.count + ni][slot] = spk
+                if spikes { trains[ni].append(spk) }
             }
             plasticity?.step(t) { q, step in step < 0 || step <= t - depth ? [] : history[q][step % depth] }
         }
-        return Run(counts: counts, synapticOps: ops, membrane: mem, synapse: syn, membraneTrace: memTrace, synapseTrace: synTrace)
+        return Run(counts: counts, synapticOps: ops, membrane: mem, synapse: syn, membraneTrace: memTrace, synapseTrace: synTrace,
+                   spikeTrains: trains)
     }
 
     /// Index of a LIF population in `neurons`.

@@ -52,6 +52,11 @@ struct ExperimentCommand: ParsableCommand {
         case paper, nalsm
         /// NALSM with astrocyte-modulated STDP: plain LSM, LSM + STDP and NALSM, learning in software and on the chip.
         case nalsmStdp = "nalsm-stdp"
+        /// Adaptive E/I balance: a spiking E/I reservoir globally tuned vs adapted on the chip (time-series tasks).
+        case adaptiveEI = "adaptive-ei"
+        /// A heterogeneous Izhikevich reservoir whose readout learns cue -> event timing and probability online (in
+        /// progress: the readout does not learn the paradigm yet; docs/experiment.md).
+        case izhikevichWhatWhen = "izhikevich-what-when"
     }
 
     enum FeatureScaling: String, ExpressibleByArgument, CaseIterable {
@@ -68,7 +73,7 @@ struct ExperimentCommand: ParsableCommand {
 
         @Option(help: "Events: `digits` (the digits by simulated saccades, in memory, as make-digits-nmnist writes them), `digits-rate` (rate-coded digits: first 1597 train, last 200 test, as examples/digits/digits-test.xev), or an N-MNIST folder (Train/<label>/*.bin, Test/<label>/*.bin).")
         var data = "digits"
-        @Option(help: "LSM: paper (256 -> 200, 16x16 centre crop, ON events), nalsm (2312 -> 1000 3-D reservoir, 34x34 x 2 polarities) or nalsm-stdp (that liquid plain, with STDP and with astrocyte-modulated STDP, learning on the chip; docs/experiment.md).")
+        @Option(help: "LSM: paper (256 -> 200, 16x16 centre crop, ON events), nalsm (2312 -> 1000 3-D reservoir, 34x34 x 2 polarities) nalsm-stdp (that liquid plain, with STDP and with astrocyte-modulated STDP, learning on the chip) or adaptive-ei (a spiking E/I reservoir on time-series tasks, globally tuned vs adapted on the chip); docs/experiment.md.")
         var config: Config = .paper
         @Option(help: "Use this graph JSON as the LSM instead of --config (its input size sets the crop: 256 = centre16 ON, 2312 = full field both polarities, 1156 = full ON).")
         var graph: String?
@@ -103,6 +108,8 @@ struct ExperimentCommand: ParsableCommand {
         @Option(help: "example_input written into the exported graph.") var exampleInput: String?
         @OptionGroup var saccades: SaccadeArgs
         @OptionGroup var plastic: PlasticArgs
+        @OptionGroup var adaptive: AdaptiveArgs
+        @OptionGroup var whatWhen: WhatWhenArgs
 
         func validate() throws {
             if let t = timestepsOption { guard t >= 1 && t <= 10_000 else { throw ValidationError("--timesteps must be in 1...10000") } }
@@ -133,7 +140,7 @@ struct ExperimentCommand: ParsableCommand {
                 if let v = inputDensity { o.inputDensity = v }
                 if let v = recurrentDensity { o.recurrentDensity = v }
                 return LSMBuilder.paper(o)
-            case .nalsm, .nalsmStdp:
+            case .nalsm, .nalsmStdp, .adaptiveEI, .izhikevichWhatWhen:
                 var o = ExperimentConfigs.nalsm
                 o.timesteps = timesteps
                 if let v = inputGain { o.inputGain = v }
@@ -189,6 +196,8 @@ struct ExperimentCommand: ParsableCommand {
             try reportingErrors {
                 let start = Date()
                 let err: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+                if config == .adaptiveEI { return try runAdaptive(err: err) }
+                if config == .izhikevichWhatWhen { return try runWhatWhen(err: err) }
                 var g = try buildGraph()
                 let inputs = g.populations.filter { $0.kind == .input }.reduce(0) { $0 + $1.size }
                 g.timesteps = timesteps
@@ -310,7 +319,7 @@ struct PlasticArgs: ParsableArguments {
     @Option(help: "nalsm-stdp: steps between two cell updates of a rule.") var every = 5
     @Option(help: "nalsm-stdp: the astrocyte's weight per spike (NALSM1000: 0.015).") var wAstro = 0.015
     @Option(help: "nalsm-stdp: liquids (comma-separated): lsm, lsm-stdp, nalsm.") var variants = "lsm,lsm-stdp,nalsm"
-    @Flag(help: "nalsm-stdp: a small run (seeds 1,2; 300 train and 100 test samples; 30 learning samples) for tests.") var quick = false
+    @Flag(help: "nalsm-stdp: a small run (seeds 1,2; 300 train and 100 test samples; 30 learning samples) for tests; adaptive-ei: seed 1, 100 + 600 + 300 steps, g in 1, 2, target rates 0.15, 0.25, one adaptation sequence, 15 delays.") var quick = false
 }
 
 extension ExperimentCommand.Run {

@@ -28,7 +28,7 @@ public struct PlasticityPass: CompilerPass {
         var traceOps: [Op] = [], ruleOps: [Op] = []
         try s.forEachPopulation { s, p in
             let w = s.populations[p]
-            for (b, block) in w.blocks.enumerated() where block.rule != nil {
+            for (b, block) in w.blocks.enumerated() where block.isPlastic {
                 try Self.checkTarget(block, context: s.context)
                 let (rules, rowRule, weights) = try Self.rowRules(block, post: w.size, context: s.context)
                 var lowered: [OpKind] = []

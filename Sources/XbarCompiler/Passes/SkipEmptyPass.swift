@@ -33,7 +33,7 @@ public struct SkipEmptyPass: CompilerPass {
     static func emptyTiles(of work: PopulationWork, context c: CompilationContext) -> Set<Int> {
         func isEmpty(_ t: Tile) -> Bool {
             // A tile with plastic synapses is kept: learning may make its weights non-zero.
-            if t.rows.contains(where: { work.blocks[work.stacked[$0].block].rule != nil }) { return false }
+            if t.rows.contains(where: { work.blocks[work.stacked[$0].block].isPlastic }) { return false }
             return !t.rows.contains { si in
                 t.neurons.contains { c.strategy.weightCode(work.weight(row: si, neuron: $0), format: work.format, context: c) != 0 }
             }
