@@ -116,16 +116,11 @@ public enum PlasticExperiment {
                 .run(learnData, file: "<learning samples>") { hooks.progress("seed \(seed) \(v.rawValue) chip learning", $0, $1) }
             let state = outcome.learned!
             frozen = Self.frozen(state.learnedProgram(compiled.program))
-            let l = outcome.totals.learning
-            r.pulses = l.pulses
-            r.writeEnergyPJ = Double(l.pulses) * spec.target.energy.cellWritePJ + Double(l.verifyReads) * spec.target.energy.verifyPJ
-            let endurance = spec.target.device.update?.enduranceCycles
-            for w in state.writes.compactMap({ $0 }) {
-                for x in w {
-                    r.maxWrites = max(r.maxWrites, x)
-                    if let e = endurance, x > e { r.wornCells += 1 }
-                }
-            }
+            let w = LearningWear(outcome.totals.learning, state: state, target: spec.target)
+            r.pulses = w.pulses
+            r.writeEnergyPJ = w.writeEnergyPJ
+            r.wornCells = w.wornCells
+            r.maxWrites = w.maxWrites
         }
         let fixed = try Chip(program: frozen, target: spec.target, seed: seed)
         let tr = try Experiment.chipRun(fixed, samples: data.train, indexBase: 0, channels: data.channels, threads: spec.threads,

@@ -1,6 +1,8 @@
 import Foundation
 import XbarCore
+import XbarEmulator
 import XbarGraph
+import XbarTarget
 
 /// The NALSM experiment's table (docs/experiment.md): accuracy mean +- std over seeds per learning variant and model,
 /// the chip's branching factor, pulses, write energy and worn cells; as Markdown and as JSON.
@@ -41,5 +43,40 @@ public enum PlasticReport {
                      ("max_writes_per_cell", .int(Int64(r.maxWrites))), ("spikes_per_sample", .double(r.meanSpikesPerSample)),
                      ("seconds", .double(r.seconds))])
         }))])
+    }
+}
+
+/// What a learning run cost the chip: pulses, their write energy (pulses x `cell_write_pj` + pair reads x
+/// `verify_pj`), cells written more often than the device's endurance, and the largest write count of a cell.
+public struct LearningWear: Sendable, Equatable {
+    public var pulses: Int64 = 0
+    public var writeEnergyPJ: Double = 0
+    public var wornCells: Int64 = 0
+    public var maxWrites: UInt32 = 0
+
+    public init() {}
+
+    /// The wear of a run's learning counters and the chip state it left.
+    public init(_ l: LearningCounters, state: ChipState?, target t: Target) {
+        pulses = l.pulses
+        writeEnergyPJ = Double(l.pulses) * t.energy.cellWritePJ + Double(l.verifyReads) * t.energy.verifyPJ
+        let endurance = t.device.update?.enduranceCycles
+        for w in state?.writes.compactMap({ $0 }) ?? [] {
+            for x in w {
+                maxWrites = max(maxWrites, x)
+                if let e = endurance, x > e { wornCells += 1 }
+            }
+        }
+    }
+}
+
+/// Writes an experiment's outputs into a folder (created if needed), each file atomically: `results.md` (the
+/// printed table), `results.json`, and any extra named files (plots).
+public enum ExperimentOutput {
+    public static func write(to dir: String, table: String, json: JSONValue, extra: [(name: String, text: String)] = []) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try AtomicFile.write(table, to: (dir as NSString).appendingPathComponent("results.md"))
+        try AtomicFile.write(json.serialized() + "\n", to: (dir as NSString).appendingPathComponent("results.json"))
+        for f in extra { try AtomicFile.write(f.text, to: (dir as NSString).appendingPathComponent(f.name)) }
     }
 }

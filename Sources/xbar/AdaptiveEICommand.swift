@@ -47,20 +47,17 @@ extension ExperimentCommand.Run {
                             spec.testLength, spec.seeds.map { "\($0)" }.joined(separator: ","), seconds)
         let table = AdaptiveReport.table(results, header: header)
         if let dir = out {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try AtomicFile.write(table, to: (dir as NSString).appendingPathComponent("results.md"))
             let meta: [(String, JSONValue)] = [("command", .string(CommandLine.arguments.dropFirst().joined(separator: " "))),
                                                ("target", .string(t.name)), ("seconds", .double(seconds))]
-            try AtomicFile.write(AdaptiveReport.json(results, meta: meta).serialized() + "\n", to: (dir as NSString).appendingPathComponent("results.json"))
-            if results.contains(where: { $0.task == .memory }) {
-                try AtomicFile.write(AdaptiveReport.memorySVG(results, subtitle: "\(t.name), seeds \(spec.seeds.map { "\($0)" }.joined(separator: ",")); solid: software, dashed: chip"),
-                                     to: (dir as NSString).appendingPathComponent("memory-capacity.svg"))
-            }
+            let svg = results.contains { $0.task == .memory }
+                ? [("memory-capacity.svg", AdaptiveReport.memorySVG(results, subtitle: "\(t.name), seeds \(spec.seeds.map { "\($0)" }.joined(separator: ",")); solid: software, dashed: chip"))]
+                : []
+            try ExperimentOutput.write(to: dir, table: table, json: AdaptiveReport.json(results, meta: meta), extra: svg)
         }
         print(table)
     }
 
-    private func list<T>(_ s: String, _ field: String, _ parse: (String) -> T?) throws -> [T] {
+    func list<T>(_ s: String, _ field: String, _ parse: (String) -> T?) throws -> [T] {
         let v = try s.split(separator: ",").map { x -> T in
             let w = x.trimmingCharacters(in: .whitespaces)
             guard let t = parse(w) else { throw XbarError(file: "<command line>", field: field, "unknown or invalid value \"\(w)\"") }

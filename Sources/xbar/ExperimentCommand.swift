@@ -357,12 +357,10 @@ extension ExperimentCommand.Run {
                             t.name, set.train.count, set.test.count, data, spec.learnSamples, spec.every, seconds)
         let table = PlasticReport.table(results, header: header)
         if let dir = out {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try AtomicFile.write(table, to: (dir as NSString).appendingPathComponent("results.md"))
             let meta: [(String, JSONValue)] = [("command", .string(CommandLine.arguments.dropFirst().joined(separator: " "))),
                                                ("target", .string(t.name)), ("learn_samples", .int(Int64(spec.learnSamples))),
                                                ("every", .int(Int64(spec.every))), ("seconds", .double(seconds))]
-            try AtomicFile.write(PlasticReport.json(results, meta: meta).serialized() + "\n", to: (dir as NSString).appendingPathComponent("results.json"))
+            try ExperimentOutput.write(to: dir, table: table, json: PlasticReport.json(results, meta: meta))
         }
         print(table)
     }

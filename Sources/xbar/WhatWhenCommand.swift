@@ -18,11 +18,7 @@ extension ExperimentCommand.Run {
         let t = try TargetLoader.resolve(target ?? "rram-plastic-130nm", searchDirs: targetSearchDirs())
         let a = whatWhen
         var spec = WhatWhenSpec(target: t, seeds: plastic.quick ? [1] : seedList)
-        spec.probabilities = try a.probabilities.split(separator: ",").map { x in
-            let w = x.trimmingCharacters(in: .whitespaces)
-            guard let v = Double(w), v >= 0, v <= 1 else { throw XbarError(file: "<command line>", field: "--probabilities", "expected numbers in 0...1, found \"\(w)\"") }
-            return v
-        }
+        spec.probabilities = try list(a.probabilities, "--probabilities") { Double($0).flatMap { (0...1).contains($0) ? $0 : nil } }
         guard (10...100_000).contains(a.learnTrials) else { throw XbarError(file: "<command line>", field: "--learn-trials", "expected 10 ... 100000, found \(a.learnTrials)") }
         guard (1...10_000).contains(a.testTrials) else { throw XbarError(file: "<command line>", field: "--test-trials", "expected 1 ... 10000, found \(a.testTrials)") }
         spec.learnTrials = a.learnTrials
@@ -46,14 +42,10 @@ extension ExperimentCommand.Run {
                             spec.learnTrials, spec.testTrials, spec.seeds.map { "\($0)" }.joined(separator: ","), seconds)
         let table = WhatWhenReport.table(results, header: header)
         if let dir = out {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try AtomicFile.write(table, to: (dir as NSString).appendingPathComponent("results.md"))
             let meta: [(String, JSONValue)] = [("command", .string(CommandLine.arguments.dropFirst().joined(separator: " "))),
                                                ("target", .string(t.name)), ("seconds", .double(seconds))]
-            try AtomicFile.write(WhatWhenReport.json(results, meta: meta).serialized() + "\n", to: (dir as NSString).appendingPathComponent("results.json"))
-            let pA = spec.probabilities.last!
-            try AtomicFile.write(WhatWhenReport.responseSVG(results, pA: pA, subtitle: "\(t.name), mean over seeds; solid: software, dashed: chip"),
-                                 to: (dir as NSString).appendingPathComponent("response.svg"))
+            let svg = WhatWhenReport.responseSVG(results, pA: spec.probabilities.last!, subtitle: "\(t.name), mean over seeds; solid: software, dashed: chip")
+            try ExperimentOutput.write(to: dir, table: table, json: WhatWhenReport.json(results, meta: meta), extra: [("response.svg", svg)])
         }
         print(table)
     }

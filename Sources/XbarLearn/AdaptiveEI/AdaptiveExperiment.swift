@@ -175,16 +175,11 @@ public enum AdaptiveEIExperiment {
                 let outcome = try Runner(chip: chip, engine: .fast, options: RunOptions(seed: o.seed, threads: 1)).run(data, file: "<adaptation>") { _, _ in }
                 let state = outcome.learned!
                 program = PlasticExperiment.frozen(state.learnedProgram(program))
-                let l = outcome.totals.learning
-                r.pulses = l.pulses
-                r.writeEnergyPJ = Double(l.pulses) * spec.target.energy.cellWritePJ + Double(l.verifyReads) * spec.target.energy.verifyPJ
-                let endurance = spec.target.device.update?.enduranceCycles
-                for w in state.writes.compactMap({ $0 }) {
-                    for x in w {
-                        r.maxWrites = max(r.maxWrites, x)
-                        if let e = endurance, x > e { r.wornCells += 1 }
-                    }
-                }
+                let w = LearningWear(outcome.totals.learning, state: state, target: spec.target)
+                r.pulses = w.pulses
+                r.writeEnergyPJ = w.writeEnergyPJ
+                r.wornCells = w.wornCells
+                r.maxWrites = w.maxWrites
             }
             let chip = try Chip(program: program, target: spec.target, seed: o.seed)
             let binding = try InputBinding(program: program, channels: 2 * o.dacBits, file: "<analog input>")

@@ -97,7 +97,7 @@ public enum WhatWhenExperiment {
         var net: FloatNetwork?
         var plasticity: FloatPlasticity?
         var program: Program?
-        var pulses: Int64 = 0, verifyReads: Int64 = 0
+        var learning = LearningCounters()
         var state: ChipState?
 
         init(_ spec: WhatWhenSpec, graph: Graph, seed: UInt64, model: ModelKind) throws {
@@ -129,8 +129,7 @@ public enum WhatWhenExperiment {
             let st = outcome.learned!
             program = st.learnedProgram(program!)
             state = st
-            pulses += outcome.totals.learning.pulses
-            verifyReads += outcome.totals.learning.verifyReads
+            learning.add(outcome.totals.learning)
             return outcome.samples.map { r in
                 WhatWhenNetwork.channelNames.map { c in
                     var v = [Int](repeating: 0, count: spec.paradigm.trialSteps)
@@ -186,15 +185,11 @@ public enum WhatWhenExperiment {
         }
         r.trialErrors = errors
         if model == .chip {
-            r.pulses = learner.pulses
-            r.writeEnergyPJ = Double(learner.pulses) * spec.target.energy.cellWritePJ + Double(learner.verifyReads) * spec.target.energy.verifyPJ
-            let endurance = spec.target.device.update?.enduranceCycles
-            for w in learner.state?.writes.compactMap({ $0 }) ?? [] {
-                for x in w {
-                    r.maxWrites = max(r.maxWrites, x)
-                    if let e = endurance, x > e { r.wornCells += 1 }
-                }
-            }
+            let w = LearningWear(learner.learning, state: learner.state, target: spec.target)
+            r.pulses = w.pulses
+            r.writeEnergyPJ = w.writeEnergyPJ
+            r.wornCells = w.wornCells
+            r.maxWrites = w.maxWrites
         }
         return r
     }
