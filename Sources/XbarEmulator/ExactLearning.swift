@@ -53,6 +53,17 @@ extension ExactState {
         let exclude = r.sameStep == .exclude
         let preInc = MPZ(increment(of: r.preTrace)), postInc = MPZ(increment(of: r.postTrace))
         var ap = MPZ(r.aPlus), am = MPZ(r.aMinus)
+        if r.modulation == .delta {
+            var updates = 0
+            for i in 0..<r.row.count {
+                let d = (ap * x[r.row.srcStart + i]).shifted(right: r.shift, .halfEven)
+                for j in 0..<nn where r.synapses?.contains(i, j) ?? true {
+                    e[i * nn + j] = fit(e[i * nn + j] + d, op.type, .sat, step: t, site: op.result, index: i * nn + j)
+                    updates += 1
+                }
+            }
+            return updates
+        }
         if let mo = r.modulator, r.modulation != .update {
             let m = values[mo]![0]
             if r.modulation == .aPlus { ap = (ap * m).shifted(right: r.modulatorShift, .halfEven) }
@@ -99,7 +110,7 @@ extension ExactState {
         // A three-factor update takes n from eligibility x modulator and leaves the eligibility (a trace) as it is.
         act.programmed = true
         let unit = MPZ.pow2(r.pulseShift), mp = MPZ(Int64(r.maxPulses))
-        let third = r.modulation == .update ? r.modulator.map { values[$0]![0] } : nil
+        let third = r.modulation.isThreeFactor ? r.modulator.map { values[$0]![0] } : nil
         for i in 0..<r.row.count {
             for j in 0..<nn {
                 var n = third.map { (e[i * nn + j] * $0).divided(by: MPZ.pow2(r.pulseShift + r.modulatorShift), rounding: .trunc) }

@@ -11,9 +11,10 @@ public struct PlasticityRule: Equatable, Sendable {
     public enum Bound: String, CaseIterable, Sendable { case additive, soft }
     /// Whether a pairing sees its own step's spikes (IR `same_step`).
     public enum SameStep: String, CaseIterable, Sendable { case include, exclude }
-    /// What the modulator changes: the potentiation or the depression amplitude, or the update (three-factor).
+    /// What the modulator changes: the potentiation or the depression amplitude, or the update (three-factor: the
+    /// eligibility of STDP pairings, or `delta`: a presynaptic eligibility, a_plus x pre trace every step, the delta rule).
     public enum Modulates: String, CaseIterable, Sendable {
-        case aPlus = "a_plus", aMinus = "a_minus", update
+        case aPlus = "a_plus", aMinus = "a_minus", update, delta
     }
 
     public var kind: Kind = .stdp
@@ -99,6 +100,12 @@ public struct PlasticityRule: Equatable, Sendable {
             rule.modulates = try r.optionalField("modulates")?.enumValue(Modulates.self) ?? .aMinus
             rule.gate = try r.optionalField("gate")?.string()
             rule.eligibilityTau = try r.optionalField("eligibility_tau").map { _ in try tau("eligibility_tau") }
+            if rule.modulates == .delta {
+                guard rule.modulator != nil else { throw try r.field("modulates").fail("\"delta\" needs a modulator (the error signal)") }
+                guard rule.aMinus == 0, rule.sameStep == .include else {
+                    throw try r.field("a_minus").fail("the delta rule pairs nothing: a_minus must be 0 (and same_step include)")
+                }
+            }
         case .homeostasis:
             rule.tauPost = try tau("tau_rate")
             let tf = try r.field("target_rate")

@@ -404,6 +404,11 @@ public enum STDPSameStep: String, CaseIterable, Sendable {
 /// What an STDP op's modulator changes (docs/ir.md, "Plasticity").
 public enum STDPModulation: String, CaseIterable, Sendable {
     case aPlus = "a_plus", aMinus = "a_minus", update
+    /// The delta rule (a three-factor update whose eligibility is presynaptic only: e += AP x pre trace every step).
+    case delta
+
+    /// The update's pulses come from eligibility x modulator, and the eligibility is a trace, not consumed.
+    public var isThreeFactor: Bool { self == .update || self == .delta }
 }
 
 /// One weighted source of a modulator: the spike count of `source` at step t - delay, times `weight`.

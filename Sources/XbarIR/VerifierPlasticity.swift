@@ -83,13 +83,17 @@ extension IRVerifier {
         }
         guard op.type.signed, op.type.bits <= 48 else { throw fail("eligibility type must be signed, at most 48 bits") }
         guard r.eligibilityDecay <= Int64(1) << r.eligibilityShift else { throw fail("edecay must be in 0...2^eshr") }
+        if r.modulation == .delta {
+            guard r.modulator != nil else { throw fail("mode delta needs a modulator (the error the eligibility is multiplied by)") }
+            guard r.aMinus == 0, r.sameStep == .include else { throw fail("mode delta pairs nothing: a_minus must be 0 and same_step include") }
+        }
         var k = 3
         if let m = r.modulator {
             let mo = ins[k]
             k += 1
             guard case .modulator = mo.kind else { throw fail("modulator %\(m) must be a modulator op's result") }
             let mMax = max(abs(mo.type.min), abs(mo.type.max))
-            if r.modulation == .update {
+            if r.modulation.isThreeFactor {
                 guard op.type.bits + mo.type.bits <= 62 else { throw fail("eligibility x modulator exceeds 2^62") }
             } else {
                 let a = abs(r.modulation == .aPlus ? r.aPlus : r.aMinus)

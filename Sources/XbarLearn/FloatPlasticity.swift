@@ -108,6 +108,26 @@ public final class FloatPlasticity: @unchecked Sendable {
         }
         if let g = modulator(r.gate), g <= 0 { return }
         let m = modulator(r.modulator)
+        if r.modulates == .delta {
+            // The delta rule: a presynaptic eligibility, a_plus x pre trace for every synapse every step.
+            let x = traces[l.preTrace]
+            for i in 0..<sizes[l.pre] { for j in 0..<post where l.mask[i * post + j] { learners[k].acc[i * post + j] += r.aPlus * x[i] } }
+        } else {
+            pair(k, t, spikes)
+        }
+        guard updates(r, t) else { return }
+        let threeFactor = (r.modulates == .update || r.modulates == .delta) && m != nil
+        for s in learners[k].acc.indices where l.mask[s] {
+            let d = threeFactor ? learners[k].acc[s] * m! : learners[k].acc[s]
+            weights[l.population][l.edge][s] = apply(d, to: weights[l.population][l.edge][s], r)
+            if !threeFactor { learners[k].acc[s] = 0 }
+        }
+    }
+
+    /// STDP pairings of this step's spikes into the eligibility of learner k (modulated amplitudes as the chip's).
+    private func pair(_ k: Int, _ t: Int, _ spikes: (Int, Int) -> [Int32]) {
+        let l = learners[k], r = l.rule, post = sizes[l.post]
+        let m = modulator(r.modulator)
         let ap = r.aPlus * (m != nil && r.modulates == .aPlus ? m! : 1), am = r.aMinus * (m != nil && r.modulates == .aMinus ? m! : 1)
         let delay = delayOf(l)
         let pre = Set(spikes(l.pre, t - delay).map(Int.init)), postS = Set(spikes(l.post, t).map(Int.init))
@@ -122,12 +142,6 @@ public final class FloatPlasticity: @unchecked Sendable {
             for j in 0..<post where l.mask[i * post + j] {
                 learners[k].acc[i * post + j] -= am * (ex && postS.contains(j) ? y[j] - 1 : y[j])
             }
-        }
-        guard updates(r, t) else { return }
-        for s in learners[k].acc.indices where l.mask[s] {
-            let d = r.modulates == .update && m != nil ? learners[k].acc[s] * m! : learners[k].acc[s]
-            weights[l.population][l.edge][s] = apply(d, to: weights[l.population][l.edge][s], r)
-            if !(r.modulates == .update && m != nil) { learners[k].acc[s] = 0 }
         }
     }
 

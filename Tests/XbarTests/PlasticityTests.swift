@@ -162,6 +162,28 @@ final class PlasticityTests: XCTestCase {
         }
     }
 
+    /// The delta rule (`mode delta`): a presynaptic eligibility e_i += round_half_even(4 x_i / 8) every step for every
+    /// synapse, halved first (edecay 2 eshr 2), and n = trunc(e x m / 2^(2 + 2)) at the updates (t1, t3), e kept.
+    /// x = [8, 0], [12, 0], [6, 8], [3, 4]; m = 4 x input spikes = 4, 4, 4, 0.
+    /// t0: e = [4, 0]. t1: e0 = 2 + 6 = 8; n0 = trunc(8 x 4 / 16) = 2: SET 5 -> 6 -> 7 (3 pair reads); n1 = 0.
+    /// t2: e = [4 + 3, 0 + 4] = [7, 4]. t3: e = [round_half_even(3.5) + 2, 2 + 2] = [6, 4]; m = 0: no pulse.
+    func testDeltaRuleHandTrace() throws {
+        let third = "edecay 2 eshr 2 modulator %m mode delta mshr 2 gate none"
+        let text = Self.program(extraOps: Self.modulators, third: third).replacingOccurrences(of: "a_minus 2", with: "a_minus 0")
+        for run in try runAll(text, samples: 1) {
+            XCTAssertEqual(run.codes, [7, 0, 0, 0])
+            XCTAssertEqual(run.results[0].counters.learning,
+                           LearningCounters(traceUpdates: 12, eligibilityUpdates: 8, setPulses: 2, resetPulses: 0, verifyReads: 3,
+                                            modulatorUpdates: 8))
+        }
+        // The delta rule pairs nothing: a_minus must be 0, and it needs its modulator.
+        XCTAssertThrowsError(try IRVerifier.verify(IRParser.parse(Self.program(extraOps: Self.modulators, third: third)))) {
+            XCTAssertTrue("\($0)".contains("mode delta pairs nothing"), "\($0)")
+        }
+        let noModulator = text.replacingOccurrences(of: "modulator %m mode delta", with: "modulator none mode delta")
+        XCTAssertThrowsError(try IRVerifier.verify(IRParser.parse(noModulator))) { XCTAssertTrue("\($0)".contains("mode delta needs a modulator"), "\($0)") }
+    }
+
     /// A modulated a_minus (NALSM's astrocyte): m = -8 each step, a_minus := round_half_even(2 x -8 / 4) = -4, so a pre
     /// spike potentiates. t0: e0 = 4 + 4 = 8; t1: e0 += 6 + 6 -> 20; update: n = min(5, 3) = 3, e0 = 8: SETs 5 -> 8;
     /// t2: e1 -= round(-4 x 6 / 8) = -3 -> 3; t3: n0 = 2 but w = 8 = HI: no pulse (1 read); n1 = 0.

@@ -140,7 +140,7 @@ public struct PlasticityPass: CompilerPass {
         u.write = r.write == "open_loop" ? .openLoop : .verify
         if let m = r.modulator {
             u.modulator = "\(m).mod"
-            u.modulation = r.modulates == .aPlus ? .aPlus : r.modulates == .aMinus ? .aMinus : .update
+            u.modulation = STDPModulation(rawValue: r.modulates.rawValue)!
             u.modulatorShift = modulatorShift
         }
         u.gate = r.gate.map { "\($0).mod" }
@@ -221,7 +221,7 @@ public struct PlasticityPass: CompilerPass {
             u.postStart = cols.lowerBound
             u.synapses = mask
             // A three-factor eligibility is multiplied by the modulator (i32): at most 30 bits.
-            let type: IntType = u.modulation == .update && u.modulator != nil ? .i(30) : .i(40)
+            let type: IntType = u.modulation.isThreeFactor && u.modulator != nil ? .i(30) : .i(40)
             return Op(result: name + ".stdp", type: type, length: row.count * cols.count, kind: .stdp(u))
         case var .homeostasis(h):
             h.array = array

@@ -225,7 +225,7 @@ extension OpKernels {
     /// The op's amplitudes this step: a_plus or a_minus scaled by the modulator (round_half_even(A x m / 2^MS)).
     func amplitudes(_ r: STDPRecord, _ ctx: SampleContext) -> (plus: Int64, minus: Int64) {
         let u = r.rule
-        guard let mo = r.modulator, u.modulation != .update else { return (u.aPlus, u.aMinus) }
+        guard let mo = r.modulator, !u.modulation.isThreeFactor else { return (u.aPlus, u.aMinus) }
         let m = ctx.values[mo]
         let scale = { (a: Int64) in Fixed.shiftRight(a * m, u.modulatorShift, .halfEven) }
         return u.modulation == .aPlus ? (scale(u.aPlus), u.aMinus) : (u.aPlus, scale(u.aMinus))
@@ -244,6 +244,17 @@ extension OpKernels {
     func accumulate(_ r: STDPRecord, _ t: Int, _ ctx: SampleContext, _ act: inout STDPActivity) {
         let u = r.rule, nn = r.neurons, e = ctx.values + r.out
         let x = ctx.values + r.preTrace + u.row.srcStart, y = ctx.values + r.postTrace + u.postStart
+        if u.modulation == .delta {
+            // The delta rule: every synapse's eligibility gains round(AP x_i / 2^TS), spikes or not.
+            for i in 0..<r.rows {
+                let d = Fixed.shiftRight(u.aPlus * x[i], u.shift, .halfEven)
+                for j in 0..<nn where r.mask?[i * nn + j] ?? true {
+                    e[i * nn + j] = Swift.min(r.eMax, Swift.max(r.eMin, e[i * nn + j] + d))
+                    act.eligibilityUpdates += 1
+                }
+            }
+            return
+        }
         var pre = [Bool](repeating: false, count: r.rows), post = [Bool](repeating: false, count: nn)
         for s in spikes(r.source, step: t - u.row.delay, ctx) {
             let i = Int(s) - u.row.srcStart
@@ -280,7 +291,7 @@ extension OpKernels {
         let u = r.rule, nn = r.neurons, e = ctx.values + r.out
         act.programmed = true
         // A three-factor update: n from eligibility x modulator, the eligibility (a decaying trace) is not consumed.
-        let third: Int64? = u.modulation == .update ? r.modulator.map { ctx.values[$0] } : nil
+        let third: Int64? = u.modulation.isThreeFactor ? r.modulator.map { ctx.values[$0] } : nil
         for i in 0..<r.rows {
             for j in 0..<nn {
                 let k = i * nn + j

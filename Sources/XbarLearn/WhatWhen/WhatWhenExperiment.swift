@@ -18,9 +18,9 @@ public struct WhatWhenSpec: Sendable {
     /// second block whose latency of A switches to `switchLatencyA`.
     public var probabilities: [Double] = [0.2, 0.5, 0.8]
     /// Event latencies, steps from the trial's start (the cue starts at `paradigm.cueOnset`).
-    public var latencyA = 114
-    public var latencyB = 124
-    public var switchLatencyA = 119
+    public var latencyA = 106
+    public var latencyB = 113
+    public var switchLatencyA = 110
     public var learnTrials = 100
     public var testTrials = 20
     /// Workers over the (seed, model) jobs (0 = OMP_NUM_THREADS or all cores).

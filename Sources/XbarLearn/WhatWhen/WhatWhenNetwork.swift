@@ -5,9 +5,9 @@ import XbarGraph
 /// The heterogeneous Izhikevich reservoir with an error-modulated, attention-gated three-factor readout
 /// (docs/experiment.md, "What and when"): `IzhikevichReservoir`'s network (Izhikevich 2003 parameter spread, Dale's
 /// law) driven by the paradigm's cue and background channels, and per event channel c a pool of LIF readout neurons
-/// `read_A`, `read_B` on a crossbar whose cells the rule writes while trials run:
+/// `read_A`, `read_B` on a crossbar whose cells the rule writes while trials run (the delta rule, IR `mode delta`):
 ///
-///     e_ij := e_ij exp(-1/tau_e) + a x x_i x q_j        (eligibility: readout spike x reservoir trace)
+///     e_ij := e_ij exp(-1/tau_e) + a x x_i              (eligibility: the reservoir neuron's trace, presynaptic only)
 ///     w_ij := clip(w_ij + e_ij x E_c(t), 0, w_max)      at every step where the gate G_c(t) > 0
 ///
 /// with E_c(t) = s_c(t) - spikes(read_c, t) / pool the prediction error (the event's stimulus minus the pool's
@@ -18,15 +18,15 @@ public enum WhatWhenNetwork {
         public var reservoir = IzhikevichReservoir.Options()
         /// Readout neurons per event channel.
         public var pool = 10
-        /// Readout LIF: decay, threshold 1, bias (a low spontaneous rate, so the Hebbian eligibility can start).
+        /// Readout LIF: decay, threshold 1, bias (0: the pool is silent until the rule potentiates its weights).
         public var readoutDecay = 0.8
-        public var readoutBias = 0.21
+        public var readoutBias = 0.0
         /// Readout weights start uniform in [0, w0] and stay in [0, wMax] (graph units: threshold = 1).
         public var w0 = 0.001
         public var wMax = 0.1
         /// The rule: amplitude per pairing with a unit trace, trace and eligibility time constants (steps).
-        public var aPlus = 0.01
-        public var tauPre = 2.0
+        public var aPlus = 0.005
+        public var tauPre = 3.0
         public var tauEligibility = 2.0
         public var maxPulses = 4
         public init() {
@@ -59,7 +59,7 @@ public enum WhatWhenNetwork {
                                                                seed: seed &+ UInt64(40 + c))))
             var rule = PlasticityRule(tauPre: o.tauPre, tauPost: o.tauPre, aPlus: o.aPlus, aMinus: 0, clip: (0, o.wMax))
             rule.modulator = "error_\(name)"
-            rule.modulates = .update
+            rule.modulates = .delta
             rule.gate = "gate_\(name)"
             rule.eligibilityTau = o.tauEligibility
             rule.every = 1

@@ -22,8 +22,8 @@ public struct WhatWhenParadigm: Sendable, Equatable {
     public var noiseHz = 25.0
     /// An event lasts `eventSteps` steps from its latency; the attention gate of channel c is open over
     /// [t_c - gateHalfWidth, t_c + eventSteps + gateHalfWidth).
-    public var eventSteps = 5
-    public var gateHalfWidth = 8
+    public var eventSteps = 3
+    public var gateHalfWidth = 12
     public init() {}
 
     /// The statistics of a block.
