@@ -107,6 +107,13 @@ public struct PopulationTrace: Equatable, Sendable {
 public struct SampleResult: Equatable, Sendable {
     /// Spikes per neuron population, in step then neuron order.
     public var spikes: [String: [Spike]] = [:]
+
+    /// Population `name`'s spiking neurons at each of the first `steps` steps (`FloatNetwork`'s spike trains' shape).
+    public func spikeTrains(_ name: String, steps: Int) -> [[Int32]] {
+        var trains = [[Int32]](repeating: [], count: steps)
+        for s in spikes[name] ?? [] where Int(s.step) < steps { trains[Int(s.step)].append(Int32(s.neuron)) }
+        return trains
+    }
     /// Spike counts per neuron population.
     public var counts: [String: [Int64]] = [:]
     /// Final membrane state `mem` per neuron population (membrane LSBs), after the last step.

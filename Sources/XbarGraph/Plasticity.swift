@@ -15,6 +15,9 @@ public struct PlasticityRule: Equatable, Sendable {
     /// eligibility of STDP pairings, or `delta`: a presynaptic eligibility, a_plus x pre trace every step, the delta rule).
     public enum Modulates: String, CaseIterable, Sendable {
         case aPlus = "a_plus", aMinus = "a_minus", update, delta
+
+        /// The update's pulses are eligibility x modulator, and the eligibility is a trace, not consumed.
+        public var isThreeFactor: Bool { self == .update || self == .delta }
     }
 
     public var kind: Kind = .stdp

@@ -116,7 +116,7 @@ public final class FloatPlasticity: @unchecked Sendable {
             pair(k, t, spikes)
         }
         guard updates(r, t) else { return }
-        let threeFactor = (r.modulates == .update || r.modulates == .delta) && m != nil
+        let threeFactor = r.modulates.isThreeFactor && m != nil
         for s in learners[k].acc.indices where l.mask[s] {
             let d = threeFactor ? learners[k].acc[s] * m! : learners[k].acc[s]
             weights[l.population][l.edge][s] = apply(d, to: weights[l.population][l.edge][s], r)

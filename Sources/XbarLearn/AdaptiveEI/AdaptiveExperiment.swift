@@ -172,7 +172,7 @@ public enum AdaptiveEIExperiment {
             if program.isPlastic {
                 let chip = try Chip(program: program, target: spec.target, seed: o.seed)
                 let data = EventDataset(channels: 2 * o.dacBits, timesteps: spec.steps, samples: adaptRasters)
-                let outcome = try Runner(chip: chip, engine: .fast, options: RunOptions(seed: o.seed, threads: 1)).run(data, file: "<adaptation>") { _, _ in }
+                let outcome = try Runner(chip: chip, engine: .fast, options: RunOptions(seed: o.seed, threads: 1)).run(data, file: "<adaptation>")
                 let state = outcome.learned!
                 program = PlasticExperiment.frozen(state.learnedProgram(program))
                 let w = LearningWear(outcome.totals.learning, state: state, target: spec.target)
@@ -184,8 +184,7 @@ public enum AdaptiveEIExperiment {
             let chip = try Chip(program: program, target: spec.target, seed: o.seed)
             let binding = try InputBinding(program: program, channels: 2 * o.dacBits, file: "<analog input>")
             let res = FastEngine(chip: chip).run(raster, index: 0, binding: binding)
-            trains = [[Int32]](repeating: [], count: spec.steps)
-            for s in res.spikes["res"] ?? [] where Int(s.step) < spec.steps { trains[Int(s.step)].append(Int32(s.neuron)) }
+            trains = res.spikeTrains("res", steps: spec.steps)
             energy = CostModel.report(counters: res.counters, program: program, target: spec.target, samples: 1).perSamplePJ / Double(spec.steps)
         }
         var features = [Double](repeating: 0, count: spec.steps * n)

@@ -130,13 +130,7 @@ public enum WhatWhenExperiment {
             program = st.learnedProgram(program!)
             state = st
             learning.add(outcome.totals.learning)
-            return outcome.samples.map { r in
-                WhatWhenNetwork.channelNames.map { c in
-                    var v = [Int](repeating: 0, count: spec.paradigm.trialSteps)
-                    for s in r.spikes["read_\(c)"] ?? [] where Int(s.step) < v.count { v[Int(s.step)] += 1 }
-                    return v
-                }
-            }
+            return outcome.samples.map(pools)
         }
 
         /// The frozen readout's spikes per channel and step on test trials (no learning).
@@ -153,14 +147,12 @@ public enum WhatWhenExperiment {
             let chip = try Chip(program: frozen, target: spec.target, seed: seed)
             let binding = try InputBinding(program: frozen, channels: spec.paradigm.channels, file: "<test trials>")
             let engine = FastEngine(chip: chip)
-            return trials.enumerated().map { k, s in
-                let r = engine.run(s, index: k, binding: binding)
-                return WhatWhenNetwork.channelNames.map { c in
-                    var v = [Int](repeating: 0, count: spec.paradigm.trialSteps)
-                    for x in r.spikes["read_\(c)"] ?? [] where Int(x.step) < v.count { v[Int(x.step)] += 1 }
-                    return v
-                }
-            }
+            return trials.enumerated().map { k, s in pools(engine.run(s, index: k, binding: binding)) }
+        }
+
+        /// A chip sample's readout spikes per channel and step.
+        func pools(_ r: SampleResult) -> [[Int]] {
+            WhatWhenNetwork.channelNames.map { c in r.spikeTrains("read_\(c)", steps: spec.paradigm.trialSteps).map(\.count) }
         }
     }
 
