@@ -71,6 +71,8 @@ public struct CompilationState {
     public internal(set) var tiles: [TileInfo] = []
     /// Tiles (`P.r<rt>c<ct>`) left without an array because all their weights are zero (from `skip-empty`).
     public internal(set) var skippedTiles: [String] = []
+    /// Stacked rows dropped because all their weights are zero (from `skip-zero-rows`, with its option).
+    public internal(set) var skippedRows = 0
     /// Cells of the placed tiles' used rows and columns (from `place`).
     public internal(set) var cellsUsed = 0
     /// Forming targets: cells formed and cells left unformed (from `cells`).
@@ -116,7 +118,7 @@ public struct CompilationState {
                             cellsUsed: cellsUsed, cellsTotal: program.arrays.count * t.macro.rows * t.macro.cols,
                             conductanceCodes: context.map.levelCodes, adcLSBCodes: context.adcLSB, readoutScale: readoutScale,
                             unformedFraction: formedCells > 0 ? Double(unformedCells) / Double(formedCells) : nil,
-                            skippedTiles: skippedTiles)
+                            skippedTiles: skippedTiles, skippedRows: skippedRows)
     }
 }
 

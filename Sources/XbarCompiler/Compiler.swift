@@ -10,9 +10,13 @@ public struct CompileOptions: Sendable {
     public var replicateMacros = false
     /// Chip instance whose cells are electroformed (forming targets only).
     public var seed: UInt64 = 1
-    public init(replicateMacros: Bool = false, seed: UInt64 = 1) {
+    /// Leave out stacked rows whose weights are all zero (pass `skip-zero-rows`): a pruned (source, delay) row gets no
+    /// cells and is never driven. Off by default: it renumbers the rows of any graph with an all-zero row.
+    public var skipZeroRows = false
+    public init(replicateMacros: Bool = false, seed: UInt64 = 1, skipZeroRows: Bool = false) {
         self.replicateMacros = replicateMacros
         self.seed = seed
+        self.skipZeroRows = skipZeroRows
     }
 }
 
@@ -44,6 +48,8 @@ public struct CompileStats: Equatable, Sendable {
     /// Tiles (row tile x column tile blocks, named like their array would be: `P.r<rt>c<ct>`) whose weights are all
     /// zero: no array, no read (docs/compiler.md, section 6).
     public var skippedTiles: [String] = []
+    /// Stacked rows left out because all their weights are zero (`CompileOptions.skipZeroRows`).
+    public var skippedRows = 0
     /// How many tiles were skipped as empty.
     public var arraysSkipped: Int { skippedTiles.count }
 }

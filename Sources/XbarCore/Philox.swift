@@ -83,6 +83,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case taskSeries = 27
     /// Reservoir construction draws of the adaptive E/I reservoir: counter (kind, neuron, k, 0).
     case reservoirBuild = 28
+    /// Spiking-motif data sets (docs/experiment.md, "Heterogeneous delays"): counter (kind, trial or motif, index, k).
+    case spikeMotifs = 29
+    /// Moving-texture event streams (docs/experiment.md, "Heterogeneous delays"): counter (kind, sample, index, k).
+    case movingTexture = 30
 }
 
 #if canImport(Glibc)

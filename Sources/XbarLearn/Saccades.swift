@@ -73,11 +73,9 @@ public enum Saccades {
             return log(o.background + value(u, v))
         }
         let n = field * field
-        let thresholds = (0..<n).map { p in
-            max(0.02, o.contrast + o.contrastSigma * rng.normal(purpose: purpose, sample, UInt32(p), 0))
-        }
         let d0 = offset(atUS: 0, o)
-        var ref = (0..<n).map { logIntensity($0 % field, $0 / field, d0) }
+        var sensor = ChangeDetector(levels: (0..<n).map { logIntensity($0 % field, $0 / field, d0) }, contrast: o.contrast,
+                                    sigma: o.contrastSigma) { p in rng.normal(purpose: purpose, sample, UInt32(p), 0) }
         var events: [NMNISTEvent] = []
         var counter = [UInt32](repeating: 1, count: n)
         let steps = o.durationUS / max(1, o.stepUS)
@@ -90,11 +88,7 @@ public enum Saccades {
             let d = offset(atUS: Double(t), o)
             for p in live {
                 let x = p % field, y = p / field
-                let l = logIntensity(x, y, d)
-                let th = thresholds[p]
-                while abs(l - ref[p]) >= th {
-                    let on = l > ref[p]
-                    ref[p] += on ? th : -th
+                sensor.update(p, level: logIntensity(x, y, d)) { on in
                     let j = rng.uniform(purpose: purpose, sample, UInt32(p), 0x1000_0000 | counter[p])
                     counter[p] += 1
                     let ts = max(0, t - o.stepUS) + Int(j * Double(o.stepUS))
@@ -125,5 +119,31 @@ public enum Saccades {
             return !a.polarity && b.polarity
         }
         return events
+    }
+}
+
+/// The pixel model of the project's event sensors (`Saccades`, `MovingTextures`): a DVS/ATIS-like change detector per
+/// pixel. With log intensity L, a pixel emits an ON event each time L rises by its contrast threshold above the level
+/// of its last event and an OFF event each time it falls by it (the level moves by one threshold per event).
+/// Thresholds vary per pixel: max(0.02, contrast + sigma x N(0, 1)).
+public struct ChangeDetector: Sendable {
+    public private(set) var thresholds: [Double]
+    /// Each pixel's level at its last event (initially its first L).
+    public private(set) var reference: [Double]
+
+    /// `normal(p)` is pixel p's N(0, 1) draw for its threshold.
+    public init(levels: [Double], contrast: Double, sigma: Double, normal: (Int) -> Double) {
+        reference = levels
+        thresholds = levels.indices.map { max(0.02, contrast + sigma * normal($0)) }
+    }
+
+    /// Calls `emit(on)` once per event of pixel p whose log intensity is now `level`.
+    @inline(__always) public mutating func update(_ p: Int, level l: Double, _ emit: (Bool) -> Void) {
+        let th = thresholds[p]
+        while abs(l - reference[p]) >= th {
+            let on = l > reference[p]
+            reference[p] += on ? th : -th
+            emit(on)
+        }
     }
 }

@@ -14,8 +14,16 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Allow the graph to use more macros than the target provides (reported in --stats).")
     var replicateMacros = false
 
+    @Flag(help: "Leave out crossbar rows whose weights are all zero (pruned (source, delay) rows get no cells and are never driven).")
+    var skipZeroRows = false
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Change one target value, e.g. --set device.programming=write_verify (repeatable).", valueName: "TABLE.KEY=VALUE"))
     var overrides: [String] = []
+
+    /// The compile options these flags ask for, with the chip seed `seed`.
+    func compileOptions(seed: UInt64) -> CompileOptions {
+        CompileOptions(replicateMacros: replicateMacros, seed: seed, skipZeroRows: skipZeroRows)
+    }
 
     func load() throws -> Target { try TargetLoader.resolve(target, searchDirs: targetSearchDirs(), overrides: overrides) }
 }
@@ -46,7 +54,7 @@ struct CompileCommand: ParsableCommand {
             let file = graph!
             let g = try GraphInput.load(file, nir: nir)
             let t = try targetOptions.load()
-            let options = CompileOptions(replicateMacros: targetOptions.replicateMacros, seed: seed)
+            let options = targetOptions.compileOptions(seed: seed)
             if let p = printAfter {
                 return print(PipelineDump.text(try Compiler.state(after: p, g, target: t, options: options, file: file)), terminator: "")
             }
@@ -118,6 +126,7 @@ enum StatsReport {
             guard let y = f.synapse else { continue }
             o += "population \(f.population): synapse decay \(y.decayMul)/2^\(f.decayShift), bias \(y.bias)\n"
         }
+        if s.skippedRows > 0 { o += "rows skipped as zero (--skip-zero-rows): \(s.skippedRows)\n" }
         if s.arraysSkipped > 0 { o += "arrays skipped as empty (all-zero tiles): \(s.arraysSkipped)\n" }
         if let r = s.readoutScale { o += String(format: "readout: int%d weights, step %.6g\n", t.readout.weightBits, r) }
         return o

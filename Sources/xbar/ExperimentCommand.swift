@@ -57,6 +57,8 @@ struct ExperimentCommand: ParsableCommand {
         /// A heterogeneous Izhikevich reservoir whose readout learns cue -> event timing and probability online (in
         /// progress: the readout does not learn the paradigm yet; docs/experiment.md).
         case izhikevichWhatWhen = "izhikevich-what-when"
+        /// Heterogeneous synaptic delays (HD-SNN): spiking motifs and moving-texture directions, pruned, on the chip.
+        case hdSnn = "hd-snn"
     }
 
     enum FeatureScaling: String, ExpressibleByArgument, CaseIterable {
@@ -110,6 +112,7 @@ struct ExperimentCommand: ParsableCommand {
         @OptionGroup var plastic: PlasticArgs
         @OptionGroup var adaptive: AdaptiveArgs
         @OptionGroup var whatWhen: WhatWhenArgs
+        @OptionGroup var delays: DelayArgs
 
         func validate() throws {
             if let t = timestepsOption { guard t >= 1 && t <= 10_000 else { throw ValidationError("--timesteps must be in 1...10000") } }
@@ -140,7 +143,7 @@ struct ExperimentCommand: ParsableCommand {
                 if let v = inputDensity { o.inputDensity = v }
                 if let v = recurrentDensity { o.recurrentDensity = v }
                 return LSMBuilder.paper(o)
-            case .nalsm, .nalsmStdp, .adaptiveEI, .izhikevichWhatWhen:
+            case .nalsm, .nalsmStdp, .adaptiveEI, .izhikevichWhatWhen, .hdSnn:
                 var o = ExperimentConfigs.nalsm
                 o.timesteps = timesteps
                 if let v = inputGain { o.inputGain = v }
@@ -198,6 +201,7 @@ struct ExperimentCommand: ParsableCommand {
                 let err: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
                 if config == .adaptiveEI { return try runAdaptive(err: err) }
                 if config == .izhikevichWhatWhen { return try runWhatWhen(err: err) }
+                if config == .hdSnn { return try runDelays(err: err) }
                 var g = try buildGraph()
                 let inputs = g.populations.filter { $0.kind == .input }.reduce(0) { $0 + $1.size }
                 g.timesteps = timesteps
@@ -319,7 +323,7 @@ struct PlasticArgs: ParsableArguments {
     @Option(help: "nalsm-stdp: steps between two cell updates of a rule.") var every = 5
     @Option(help: "nalsm-stdp: the astrocyte's weight per spike (NALSM1000: 0.015).") var wAstro = 0.015
     @Option(help: "nalsm-stdp: liquids (comma-separated): lsm, lsm-stdp, nalsm.") var variants = "lsm,lsm-stdp,nalsm"
-    @Flag(help: "nalsm-stdp: a small run (seeds 1,2; 300 train and 100 test samples; 30 learning samples) for tests; adaptive-ei: seed 1, 100 + 600 + 300 steps, g in 1, 2, target rates 0.15, 0.25, one adaptation sequence, 15 delays.") var quick = false
+    @Flag(help: "nalsm-stdp: a small run (seeds 1,2; 300 train and 100 test samples; 30 learning samples) for tests; adaptive-ei: seed 1, 100 + 600 + 300 steps, g in 1, 2, target rates 0.15, 0.25, one adaptation sequence, 15 delays; hd-snn: seed 1, small motifs and textures, pruning 0 and 0.9.") var quick = false
 }
 
 extension ExperimentCommand.Run {

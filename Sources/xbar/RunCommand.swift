@@ -75,8 +75,7 @@ struct EmulateCommand: ParsableCommand {
             let given = GraphInput.isNIR(graph) ? try input.map { try EventFile.read($0) } : nil
             let g = try GraphInput.load(graph, nir: nir, defaultTimesteps: given?.timesteps ?? 100)
             let t = try targetOptions.load()
-            let c = try Compiler.compile(g, target: t, options: CompileOptions(replicateMacros: targetOptions.replicateMacros,
-                                                                              seed: engineOptions.seed), file: graph)
+            let c = try Compiler.compile(g, target: t, options: targetOptions.compileOptions(seed: engineOptions.seed), file: graph)
             var path = input
             if path == nil, let ex = g.exampleInput {
                 path = URL(fileURLWithPath: graph).deletingLastPathComponent().appendingPathComponent(ex).path

@@ -249,9 +249,9 @@ final class PassPipelineTests: XCTestCase {
 
     func testPassManagerListsThePipelineAndRefusesUnknownPasses() throws {
         XCTAssertEqual(PassManager.standard.names,
-                       ["blocks", "quantise", "tile", "skip-empty", "place", "cells", "group-rows", "scales", "neurons", "readout", "emit", "plasticity"])
+                       ["blocks", "quantise", "skip-zero-rows", "tile", "skip-empty", "place", "cells", "group-rows", "scales", "neurons", "readout", "emit", "plasticity"])
         assertError(try Compiler.state(after: "tiel", tiny, target: try Repo.target("ideal")),
-                    "--print-after: unknown pass \"tiel\" (expected one of: blocks, quantise, tile, skip-empty, place, cells, group-rows, scales, neurons, readout, emit, plasticity)")
+                    "--print-after: unknown pass \"tiel\" (expected one of: blocks, quantise, skip-zero-rows, tile, skip-empty, place, cells, group-rows, scales, neurons, readout, emit, plasticity)")
     }
 
     func testPassManagerVerifierCatchesABrokenState() throws {
@@ -301,7 +301,7 @@ final class PassPipelineTests: XCTestCase {
     func testCompilePrintAfterTileAndPasses() throws {
         let (s, out, err) = try Repo.run(["compile", "examples/lsm-paper/lsm-paper.json", "-t", "neurram-130nm", "--print-after", "tile"])
         XCTAssertEqual(s, 0, err)
-        XCTAssertTrue(out.hasPrefix("# the program after pass 3 of 12 (tile)"), out)
+        XCTAssertTrue(out.hasPrefix("# the program after pass 4 of 13 (tile)"), out)
         for (k, a) in ["lsm.r0c0", "lsm.r1c0", "lsm.r0c1", "lsm.r1c1"].enumerated() {
             XCTAssertTrue(out.contains("array %\(a) macro \(k) index 0 rows 256 cols 256 code u13 gunit_ns 10.0 state programmed\n"), a)
         }
