@@ -44,7 +44,7 @@ let package = Package(
         // libhdf5 (Debian libhdf5-dev) for reading NIR files.
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         // NIR (.nir, HDF5) reader and importer to the graph format (docs/nir.md).
-        .target(name: "XbarNIR", dependencies: ["XbarCore", "XbarGraph", "CHDF5"]),
+        .target(name: "XbarNIR", dependencies: ["XbarCore", "XbarGraph", "XbarEvents", "CHDF5"]),
         // IR -> results.
         .target(name: "XbarEmulator", dependencies: ["XbarCore", "XbarIR", "XbarEvents", "XbarTarget", "XbarDevice", "CXbarKernel", "CGMP"],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),

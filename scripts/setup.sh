@@ -9,6 +9,7 @@ need=()
 [ -f /usr/include/lapacke.h ] || need+=(liblapacke-dev)
 [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need+=(libblas-dev)
 [ -f /usr/include/hdf5/serial/hdf5.h ] || need+=(libhdf5-dev)  # NIR import (docs/nir.md)
+[ -x /usr/bin/espeak-ng ] || need+=(espeak-ng)  # spoken digits of the LSM-CLIP experiment (docs/experiment.md)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2
     SUDO=""

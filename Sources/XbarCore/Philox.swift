@@ -87,6 +87,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case spikeMotifs = 29
     /// Moving-texture event streams (docs/experiment.md, "Heterogeneous delays"): counter (kind, sample, index, k).
     case movingTexture = 30
+    /// Silicon-cochlea channel mismatch (docs/experiment.md, "LSM-CLIP"): counter (channel, 0, 0).
+    case cochlea = 31
+    /// Spoken-digit speakers, takes and the contrastive heads' batches (docs/experiment.md, "LSM-CLIP"): counter (kind, a, b).
+    case spokenDigits = 32
 }
 
 #if canImport(Glibc)

@@ -59,6 +59,8 @@ struct ExperimentCommand: ParsableCommand {
         case izhikevichWhatWhen = "izhikevich-what-when"
         /// Heterogeneous synaptic delays (HD-SNN): spiking motifs and moving-texture directions, pruned, on the chip.
         case hdSnn = "hd-snn"
+        /// Zero-shot multimodal learning: image and audio LSM encoders (software or chip) with contrastive heads.
+        case lsmClip = "lsm-clip"
     }
 
     enum FeatureScaling: String, ExpressibleByArgument, CaseIterable {
@@ -113,6 +115,7 @@ struct ExperimentCommand: ParsableCommand {
         @OptionGroup var adaptive: AdaptiveArgs
         @OptionGroup var whatWhen: WhatWhenArgs
         @OptionGroup var delays: DelayArgs
+        @OptionGroup var lsmClip: LSMCLIPArgs
 
         func validate() throws {
             if let t = timestepsOption { guard t >= 1 && t <= 10_000 else { throw ValidationError("--timesteps must be in 1...10000") } }
@@ -135,7 +138,7 @@ struct ExperimentCommand: ParsableCommand {
         func buildGraph() throws -> Graph {
             if let path = graph { return try GraphJSON.load(path) }
             switch config {
-            case .paper:
+            case .paper, .lsmClip:
                 var o = ExperimentConfigs.paper
                 o.timesteps = timesteps
                 if let v = inputGain { o.inputGain = v }
@@ -216,6 +219,7 @@ struct ExperimentCommand: ParsableCommand {
                 if config == .nalsmStdp && graph == nil {
                     return try runPlastic(target: t, data: set, start: start, err: err)
                 }
+                if config == .lsmClip { return try runLSMCLIP(images: set, err: err) }
                 var spec = ExperimentSpec(name: graph ?? config.rawValue, graph: g, target: t, seeds: seedList)
                 spec.models = modelList!
                 spec.validationFraction = validationFraction

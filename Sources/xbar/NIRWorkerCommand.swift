@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import XbarCore
 import XbarNIR
 
 /// `xbar nir-read-worker`: the isolated NIR reader process (not for direct use; `NIRIsolatedReader` starts it).
@@ -21,7 +22,21 @@ struct NIRWorkerCommand: ParsableCommand {
 extension NIRIsolatedReader {
     /// Reads `path` in a worker process started from this very executable.
     static func read(path: String, allowDanglingEdges: Bool) throws -> NIRGraph {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return try read(path: path, allowDanglingEdges: allowDanglingEdges, worker: URL(fileURLWithPath: me))
+        try read(path: path, allowDanglingEdges: allowDanglingEdges, worker: IsolatedWorker.currentExecutable)
+    }
+}
+
+/// `xbar ntidigits-read-worker`: the isolated N-TIDIGITS reader process (not for direct use; `NTIDIGITSReader` starts it).
+struct NTIDIGITSWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ntidigits-read-worker", abstract: "Read one N-TIDIGITS .hdf5 file in an isolated process (internal).", shouldDisplay: false)
+
+    @Argument var file: String
+    @Argument var result: String
+    @Argument var error: String
+
+    func run() throws {
+        let status = NTIDIGITSReader.runWorker(path: file, resultPath: result, errorPath: error)
+        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -12,7 +12,7 @@ struct Xbar: ParsableCommand {
         subcommands: [EmulateCommand.self, CompileCommand.self, RunCommand.self, InspectCommand.self, LSMCommand.self,
                       EventsCommand.self, BenchCommand.self, DeviceCommand.self, ExperimentCommand.self,
                       ValidateCommand.self, VectorsCommand.self, CheckCommand.self, SweepCommand.self, ImportCommand.self,
-                      ExportCommand.self, NIRWorkerCommand.self, ModelsCommand.self])
+                      ExportCommand.self, NIRWorkerCommand.self, NTIDIGITSWorkerCommand.self, ModelsCommand.self])
 }
 
 /// Turns any thrown error into one line on stderr and exit code 1 (argument errors keep ArgumentParser's usage text).
