@@ -40,16 +40,17 @@ public enum LSMCLIPReport {
     }
 
     public static func table(_ results: [LSMCLIPResult], spec: LSMCLIPSpec, pairs: Int, encoderSamples: Int, header: String) -> String {
-        var s = header + "\n\n| method | encoder | projection dim | seen (1-7) % | unseen (8-9) % | paper seen / unseen % |\n|---|---|---|---|---|---|\n"
+        var s = header + "\n\n| method | encoder | projection dim | seen (1-7) % | unseen (8-9) % | test-selected epoch: seen / unseen % | paper seen / unseen % |\n|---|---|---|---|---|---|---|\n"
         for m in spec.methods {
             for dim in spec.dims {
                 for model in [ModelKind.software, .chip] {
                     let rs = results.filter { $0.method == m && $0.dim == dim && $0.model == model }
                     guard !rs.isEmpty else { continue }
                     let a = Experiment.meanStd(rs.map { 100 * $0.seen }), b = Experiment.meanStd(rs.map { 100 * $0.unseen })
+                    let sa = Experiment.meanStd(rs.map { 100 * $0.selectedSeen }), sb = Experiment.meanStd(rs.map { 100 * $0.selectedUnseen })
                     let p = paper(m, dim, model).map { String(format: "%.2f / %.2f", $0.0, $0.1) } ?? "-"
-                    s += String(format: "| %@ | %@ | %d | %.2f +- %.2f | %.2f +- %.2f | %@ |\n", m.rawValue,
-                                model == .chip ? "RRAM LSM (chip)" : "software LSM", dim, a.mean, a.std, b.mean, b.std, p)
+                    s += String(format: "| %@ | %@ | %d | %.2f +- %.2f | %.2f +- %.2f | %.2f / %.2f | %@ |\n", m.rawValue,
+                                model == .chip ? "RRAM LSM (chip)" : "software LSM", dim, a.mean, a.std, b.mean, b.std, sa.mean, sb.mean, p)
                 }
             }
         }
@@ -72,6 +73,8 @@ public enum LSMCLIPReport {
         .object(meta + [("results", .array(results.map { r in
             .object([("method", .string(r.method.rawValue)), ("dim", .int(Int64(r.dim))), ("model", .string(r.model.rawValue)),
                      ("seed", .int(Int64(r.seed))), ("seen_accuracy", .double(r.seen)), ("unseen_accuracy", .double(r.unseen)),
+                     ("selected_epoch", .int(Int64(r.selectedEpoch))), ("selected_seen_accuracy", .double(r.selectedSeen)),
+                     ("selected_unseen_accuracy", .double(r.selectedUnseen)),
                      ("image_energy_pj", r.imageEnergyPJ.map { .double($0) } ?? .null),
                      ("audio_energy_pj", r.audioEnergyPJ.map { .double($0) } ?? .null), ("seconds", .double(r.seconds))])
         }))])

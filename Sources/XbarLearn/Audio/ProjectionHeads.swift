@@ -72,7 +72,9 @@ public struct ProjectionHeads: Sendable {
 
     /// CLIP training: symmetric InfoNCE with temperature `tau` over batches of (audio, image) pairs, Adam. Pairs are
     /// shuffled every epoch (Philox purpose spokenDigits, counter (16, epoch, pair)); the last batch may be short.
-    public mutating func trainContrastive(audio: Features, image: Features, epochs: Int, batch: Int, lr: Double, tau: Double, seed: UInt64) {
+    /// `afterEpoch` sees the heads after every epoch (epochs counted from 1).
+    public mutating func trainContrastive(audio: Features, image: Features, epochs: Int, batch: Int, lr: Double, tau: Double, seed: UInt64,
+                                          afterEpoch: ((ProjectionHeads, Int) -> Void)? = nil) {
         let n = audio.rows
         var adam = Adam(sizes: [weights[0].count, weights[1].count, dim, dim], lr: lr)
         let rng = Philox(seed: seed)
@@ -88,6 +90,7 @@ public struct ProjectionHeads: Sendable {
                 contrastiveStep(idx, audio: audio, image: image, tau: tau, adam: &adam)
                 i += batch
             }
+            afterEpoch?(self, epoch + 1)
         }
     }
 
@@ -134,14 +137,15 @@ public struct ProjectionHeads: Sendable {
     /// embeddings of each class's support samples (both modalities), and each sample (both modalities) is classified by
     /// softmax over minus its squared distances to them; cross-entropy, one full batch, Adam.
     public mutating func trainPrototypes(audio: Features, audioLabels: [Int], image: Features, imageLabels: [Int], classes: [Int],
-                                         epochs: Int, lr: Double) {
+                                         epochs: Int, lr: Double, afterEpoch: ((ProjectionHeads, Int) -> Void)? = nil) {
         var adam = Adam(sizes: [weights[0].count, weights[1].count, dim, dim], lr: lr)
         let k = classes.count
         var items: [(Int, Int, Int)] = []
         for i in 0..<audio.rows { items.append((0, i, classes.firstIndex(of: audioLabels[i])!)) }
         for i in 0..<image.rows { items.append((1, i, classes.firstIndex(of: imageLabels[i])!)) }
         func x(_ it: (Int, Int, Int)) -> ArraySlice<Double> { it.0 == 0 ? audio.row(it.1) : image.row(it.1) }
-        for _ in 0..<epochs {
+        for epoch in 0..<epochs {
+            defer { afterEpoch?(self, epoch + 1) }
             let e = items.map { project(x($0), $0.0) }
             var proto = [[Double]](repeating: [Double](repeating: 0, count: dim), count: k), count = [Double](repeating: 0, count: k)
             for (it, v) in zip(items, e) { for r in 0..<dim { proto[it.2][r] += v[r] }; count[it.2] += 1 }
