@@ -26,7 +26,9 @@ let package = Package(
         // Cell physics: forming, programming, faults, relaxation, IR drop, read and ADC noise (seeded).
         .target(name: "XbarDevice", dependencies: ["XbarCore", "XbarTarget", "XbarIR", "CXbarKernel"]),
         // Graph + target -> IR.
-        .target(name: "XbarCompiler", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarIR", "XbarDevice"]),
+        .target(name: "XbarCompiler", dependencies: ["XbarCore", "XbarGraph", "XbarTarget", "XbarIR", "XbarDevice", "CMETIS"]),
+        // METIS (Debian libmetis-dev) for the placement pass's graph partitioning.
+        .systemLibrary(name: "CMETIS", path: "Sources/CMETIS"),
         // Native kernels.
         .target(
             name: "CXbarKernel",

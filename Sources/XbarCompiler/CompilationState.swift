@@ -61,7 +61,8 @@ public struct CompilationContext: Sendable {
 /// is kept as `failure`, later populations are left alone, and the passes still lower the earlier populations (one
 /// of which may fail too, and then replaces it). The pass manager throws the failure after the last pass it runs.
 public struct CompilationState {
-    public let context: CompilationContext
+    /// Replaced once, by `order`, when the placement renumbers the graph.
+    public internal(set) var context: CompilationContext
     /// The program so far: inputs from the start, arrays from `tile`, neurons from `neurons`, ops from `emit`,
     /// the readout from `readout`.
     public internal(set) var program: Program
@@ -75,6 +76,13 @@ public struct CompilationState {
     public internal(set) var skippedRows = 0
     /// Cells of the placed tiles' used rows and columns (from `place`).
     public internal(set) var cellsUsed = 0
+    /// The physical order of the populations (from `order`; identity until then).
+    public internal(set) var placement = Placement(mode: .identity)
+    /// Cells of the placed tiles that hold a non-zero weight (from `place`): non-zero weights x cells per weight.
+    public internal(set) var nonZeroCells = 0
+    /// Row slots the non-zero weights need at least (from `place`): over stacked rows, ceil(non-zeros / neurons per
+    /// column tile).
+    public internal(set) var rowSlots = 0
     /// Forming targets: cells formed and cells left unformed (from `cells`).
     public internal(set) var formedCells = 0
     public internal(set) var unformedCells = 0
@@ -118,7 +126,8 @@ public struct CompilationState {
                             cellsUsed: cellsUsed, cellsTotal: program.arrays.count * t.macro.rows * t.macro.cols,
                             conductanceCodes: context.map.levelCodes, adcLSBCodes: context.adcLSB, readoutScale: readoutScale,
                             unformedFraction: formedCells > 0 ? Double(unformedCells) / Double(formedCells) : nil,
-                            skippedTiles: skippedTiles, skippedRows: skippedRows)
+                            skippedTiles: skippedTiles, skippedRows: skippedRows, nonZeroCells: nonZeroCells, rowSlots: rowSlots, arrayRows: t.macro.rows,
+                            arrayCells: t.macro.rows * t.macro.cols, placement: placement)
     }
 }
 

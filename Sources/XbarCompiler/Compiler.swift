@@ -13,10 +13,13 @@ public struct CompileOptions: Sendable {
     /// Leave out stacked rows whose weights are all zero (pass `skip-zero-rows`): a pruned (source, delay) row gets no
     /// cells and is never driven. Off by default: it renumbers the rows of any graph with an all-zero row.
     public var skipZeroRows = false
-    public init(replicateMacros: Bool = false, seed: UInt64 = 1, skipZeroRows: Bool = false) {
+    /// How neurons and input channels are numbered before tiling (pass `order`, docs/compiler.md "Placement").
+    public var placement = PlacementMode.identity
+    public init(replicateMacros: Bool = false, seed: UInt64 = 1, skipZeroRows: Bool = false, placement: PlacementMode = .identity) {
         self.replicateMacros = replicateMacros
         self.seed = seed
         self.skipZeroRows = skipZeroRows
+        self.placement = placement
     }
 }
 
@@ -30,6 +33,10 @@ public struct TileInfo: Equatable, Sendable {
     public var colsUsed: Int
     public var neurons: Range<Int>
     public var utilisation: Double
+    /// Cells holding a non-zero weight (non-zero weights x cells per weight).
+    public var nonZeroCells = 0
+    /// Non-zero cells over the tile's used cells (rows used x columns used).
+    public var fill: Double { rowsUsed * colsUsed > 0 ? Double(nonZeroCells) / Double(rowsUsed * colsUsed) : 0 }
 }
 
 /// What `xbar compile --stats` prints.
@@ -50,8 +57,27 @@ public struct CompileStats: Equatable, Sendable {
     public var skippedTiles: [String] = []
     /// Stacked rows left out because all their weights are zero (`CompileOptions.skipZeroRows`).
     public var skippedRows = 0
+    /// Cells holding a non-zero weight, over all placed tiles.
+    public var nonZeroCells = 0
+    /// Row slots the non-zero weights need at least: over stacked rows, ceil(non-zero weights / neurons per column
+    /// tile) (a tile row holds at most that many of one row's weights).
+    public var rowSlots = 0
+    /// Rows of one array.
+    public var arrayRows = 1
+    /// Cells of one array (rows x columns).
+    public var arrayCells = 1
+    /// The physical order of the populations (`CompileOptions.placement`).
+    public var placement = Placement(mode: .identity)
     /// How many tiles were skipped as empty.
     public var arraysSkipped: Int { skippedTiles.count }
+    /// The fewest arrays the non-zero cells could fill: ceil(non-zero cells / array cells).
+    public var arraysLowerBound: Int { (nonZeroCells + arrayCells - 1) / arrayCells }
+    /// The fewest arrays the rows could fill, one tile per array: ceil(row slots / array rows). Independent of the
+    /// placement, and tighter than `arraysLowerBound` when rows have few non-zeros per column tile.
+    public var arraysRowBound: Int { (rowSlots + arrayRows - 1) / arrayRows }
+    /// Share of the cell reads of a read spent on zero cells, if every used row were driven equally often:
+    /// (used cells - non-zero cells) / used cells.
+    public var zeroCellReadShare: Double { cellsUsed > 0 ? Double(cellsUsed - nonZeroCells) / Double(cellsUsed) : 0 }
 }
 
 /// A compiled program and its statistics.

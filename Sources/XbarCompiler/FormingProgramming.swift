@@ -32,7 +32,8 @@ public struct FormingProgramming: ProgrammingStrategy {
         var codes = [Int32](repeating: c.map.unusedCode, count: array.rows * C)
         for (r, si) in tile.rows.enumerated() {
             let block = work.stacked[si].block
-            for (j, n) in tile.neurons.enumerated() where work.weight(row: si, neuron: n) != 0 {
+            work.forEachNonZero(row: si, in: tile.neurons) { n, _ in
+                let j = n - tile.neurons.lowerBound
                 let gp = physics.form(array: k, row: r, col: j * 2)
                 let gn = physics.form(array: k, row: r, col: j * 2 + 1)
                 let cp = Int32(Fixed.roundReal(gp.gUS * perUS, .halfEven)), cn = Int32(Fixed.roundReal(gn.gUS * perUS, .halfEven))

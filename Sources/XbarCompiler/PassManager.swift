@@ -30,7 +30,7 @@ public struct PassManager: Sendable {
 
     /// The compiler's pipeline.
     public static let standard = PassManager(passes: [
-        BlocksPass(), QuantisePass(), SkipZeroRowsPass(), TilePass(), SkipEmptyPass(), PlacePass(), CellsPass(), GroupRowsPass(),
+        OrderPass(), BlocksPass(), QuantisePass(), SkipZeroRowsPass(), TilePass(), SkipEmptyPass(), PlacePass(), CellsPass(), GroupRowsPass(),
         ScalesPass(), NeuronsPass(), ReadoutPass(), EmitPass(), PlasticityPass(),
     ])
 

@@ -64,12 +64,12 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
     public func weightFormat(_ work: PopulationWork, context c: CompilationContext) throws -> PopulationFormat? {
         let t = c.target
         var maxAbs = 0.0
-        for blk in work.blocks { for w in blk.weights { maxAbs = Swift.max(maxAbs, abs(w)) } }
+        for blk in work.blocks { maxAbs = Swift.max(maxAbs, blk.weights.maxAbs) }
         var f = try Quantiser.format(population: c.population(work.name), maxAbsWeight: maxAbs, target: t, file: c.file)
         var maxErr = 0.0
         if maxAbs > 0 {
             for blk in work.blocks {
-                for w in blk.weights where w != 0 {
+                for w in blk.weights.values where w != 0 {
                     maxErr = Swift.max(maxErr, abs(w - Double(Quantiser.quantise(w, f, t.mapping.weightRounding)) * f.weightScale) / maxAbs)
                 }
             }
@@ -90,10 +90,20 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
         let map = c.map, C = array.cols, cpw = 2 * slices
         let zeroCells = map.cells(0), zeroIsUnused = zeroCells.allSatisfy { $0 == map.unusedCode }
         var codes = [Int32](repeating: map.unusedCode, count: array.rows * C)
+        let first = tile.neurons.lowerBound
         for (r, si) in tile.rows.enumerated() {
+            if zeroIsUnused {
+                // Only the non-zero weights change cells (a zero weight's cells already hold the unused code).
+                work.forEachNonZero(row: si, in: tile.neurons) { n, w in
+                    let qv = weightCode(w, format: work.format, context: c)
+                    guard qv != 0 else { return }
+                    let cells = map.cells(qv), j = n - first
+                    for k in 0..<cpw { codes[r * C + j * cpw + k] = cells[k] }
+                }
+                continue
+            }
             for (j, n) in tile.neurons.enumerated() {
                 let qv = weightCode(work.weight(row: si, neuron: n), format: work.format, context: c)
-                if qv == 0 && zeroIsUnused { continue }  // the cells already hold that code
                 let cells = qv == 0 ? zeroCells : map.cells(qv)
                 for k in 0..<cpw { codes[r * C + j * cpw + k] = cells[k] }
             }

@@ -9,15 +9,106 @@ public struct RowBlock: Equatable, Sendable {
     public var delay: Int
     /// Rows of the block: the source's size.
     public var size: Int
-    /// The summed weight matrix, `size` x post, row-major. The `cells` pass releases it (empty afterwards): later
-    /// passes need only the block's shape and projections.
-    public var weights: [Double]
+    /// The summed weight matrix, `size` x post, its non-zeros by row. The `cells` pass releases it (empty afterwards):
+    /// later passes need only the block's shape and projections.
+    public var weights: BlockWeights
     /// The graph projections merged into the block, in file order.
     public var projections: [Projection]
 
     /// Whether any projection of the block learns (its rows may carry several rules, one per row; docs/compiler.md,
     /// section 9): a fixed projection first in the file does not hide a plastic one after it.
     public var isPlastic: Bool { projections.contains { $0.plasticity != nil } }
+}
+
+/// A block's weight matrix (rows x cols) as its non-zero entries by row (compressed sparse rows, columns ascending):
+/// memory grows with the non-zeros, not with rows x cols. Projections merged into one block are summed entry by entry
+/// in file order, as a dense sum would (docs/compiler.md, section 1).
+public struct BlockWeights: Equatable, Sendable {
+    public private(set) var rows: Int
+    public private(set) var cols: Int
+    /// Row i's entries are `col[start[i]..<start[i + 1]]` and `value[...]`.
+    private var start: [Int]
+    private var col: [Int32]
+    private var value: [Double]
+
+    /// An all-zero rows x cols matrix.
+    public init(rows: Int, cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        start = [Int](repeating: 0, count: rows + 1)
+        col = []
+        value = []
+    }
+
+    /// The weights of projection `p` (rows = its source's size, cols = its target's).
+    public init(_ p: Projection, rows: Int, cols: Int) {
+        self.init(rows: rows, cols: cols)
+        var r = 0
+        Materialize.forEachNonZero(p, pre: rows, post: cols) { i, j, w in
+            while r < i { r += 1; start[r] = col.count }
+            col.append(Int32(j))
+            value.append(w)
+        }
+        while r < rows { r += 1; start[r] = col.count }
+    }
+
+    /// Non-zero entries stored.
+    public var nonZeros: Int { col.count }
+    /// True once released (0 x 0).
+    public var isEmpty: Bool { rows == 0 && cols == 0 }
+    /// The matrix row-major, zeros included (for tests and dumps of small blocks).
+    public var dense: [Double] {
+        var m = [Double](repeating: 0, count: rows * cols)
+        for i in 0..<rows { forEachNonZero(row: i, in: 0..<cols) { m[i * cols + $0] = $1 } }
+        return m
+    }
+    /// The largest |w| (0 when empty).
+    public var maxAbs: Double { value.reduce(0) { Swift.max($0, abs($1)) } }
+    /// Every stored value, row by row (columns ascending).
+    public var values: [Double] { value }
+
+    /// W[i][j] (binary search in row i).
+    public subscript(i: Int, j: Int) -> Double {
+        var lo = start[i], hi = start[i + 1]
+        let c = Int32(j)
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if col[m] < c { lo = m + 1 } else { hi = m }
+        }
+        return lo < start[i + 1] && col[lo] == c ? value[lo] : 0
+    }
+
+    /// Calls `body(j, w)` for the non-zeros of row i with j in `cols`, ascending.
+    public func forEachNonZero(row i: Int, in cols: Range<Int>, _ body: (Int, Double) -> Void) {
+        var k = start[i]
+        let end = start[i + 1], lo = Int32(cols.lowerBound), hi = Int32(cols.upperBound)
+        while k < end && col[k] < lo { k += 1 }
+        while k < end && col[k] < hi { body(Int(col[k]), value[k]); k += 1 }
+    }
+
+    /// self + other, entry by entry (self's value first; a sum of exactly 0 is dropped).
+    public func adding(_ o: BlockWeights) -> BlockWeights {
+        var out = BlockWeights(rows: rows, cols: cols)
+        out.col.reserveCapacity(col.count + o.col.count)
+        out.value.reserveCapacity(col.count + o.col.count)
+        for i in 0..<rows {
+            var a = start[i], b = o.start[i]
+            let ae = start[i + 1], be = o.start[i + 1]
+            while a < ae || b < be {
+                if b >= be || (a < ae && col[a] < o.col[b]) {
+                    out.col.append(col[a]); out.value.append(value[a]); a += 1
+                } else if a >= ae || o.col[b] < col[a] {
+                    out.col.append(o.col[b]); out.value.append(0 + o.value[b]); b += 1
+                } else {
+                    let w = value[a] + o.value[b]
+                    if w != 0 { out.col.append(col[a]); out.value.append(w) }
+                    a += 1; b += 1
+                }
+            }
+            out.start[i + 1] = out.col.count
+        }
+        return out
+    }
 }
 
 /// One row of a population's stacked [x; h] matrix: row `index` of block `block`.
@@ -91,6 +182,8 @@ public struct PopulationWork: Sendable {
     public internal(set) var rowTiles: [Range<Int>] = []
     public internal(set) var colTiles: [Range<Int>] = []
     public internal(set) var tiles: [Tile] = []
+    /// From `skip-empty`: `rowNonZeros[si][ct]`, the non-zero integer weights of stacked row si in column tile ct.
+    public internal(set) var rowNonZeros: [[Int32]] = []
     /// From `cells` (forming targets): realised G+ - G- per block.
     public internal(set) var spread: [RealisedSpread] = []
     /// From `group-rows`: the reads of one column tile (every column tile reads the same row groups).
@@ -104,7 +197,13 @@ public struct PopulationWork: Sendable {
     /// Graph weight at stacked row `si`, neuron `n` (before `cells` releases the weights).
     public func weight(row si: Int, neuron n: Int) -> Double {
         let r = stacked[si]
-        return blocks[r.block].weights[r.index * size + n]
+        return blocks[r.block].weights[r.index, n]
+    }
+
+    /// Calls `body(n, w)` for the non-zero graph weights of stacked row `si` at neurons in `neurons`, ascending.
+    public func forEachNonZero(row si: Int, in neurons: Range<Int>, _ body: (Int, Double) -> Void) {
+        let r = stacked[si]
+        blocks[r.block].weights.forEachNonZero(row: r.index, in: neurons, body)
     }
 
     /// The tile at (row tile, column tile).

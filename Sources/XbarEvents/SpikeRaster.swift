@@ -61,3 +61,23 @@ public struct EventDataset: Equatable, Sendable {
         samples.reduce(0) { $0 + $1.eventCount }
     }
 }
+
+extension SpikeRaster {
+    /// The same events with channel c moved to `map[c]` (a permutation of 0..<channels; the compiler's placement
+    /// gives it): each step's channels re-sorted.
+    public func remapped(channels map: [Int]) -> SpikeRaster {
+        precondition(map.count == channels, "channel map of \(map.count) for \(channels) channels")
+        var out = self
+        out.active = active.map { $0.map { Int32(map[Int($0)]) }.sorted() }
+        return out
+    }
+}
+
+extension EventDataset {
+    /// Every sample `remapped(channels:)`.
+    public func remapped(channels map: [Int]) -> EventDataset {
+        var out = self
+        out.samples = samples.map { $0.remapped(channels: map) }
+        return out
+    }
+}

@@ -9,6 +9,26 @@ public enum Materialize {
         return h
     }
 
+    /// Calls `body(pre, post, w)` for every non-zero weight of the projection in row-major order, without a dense
+    /// matrix (sparse entries: duplicates summed in file order, from 0, as `weights` sums them).
+    public static func forEachNonZero(_ p: Projection, pre: Int, post: Int, _ body: (Int, Int, Double) -> Void) {
+        switch p.weights {
+        case let .dense(v):
+            for i in 0..<pre { for j in 0..<post where v[i * post + j] != 0 { body(i, j, v[i * post + j]) } }
+        case let .sparse(es):
+            let order = es.indices.sorted { (es[$0].pre, es[$0].post, $0) < (es[$1].pre, es[$1].post, $1) }
+            var k = 0
+            while k < order.count {
+                let e = es[order[k]]
+                var w = 0.0
+                while k < order.count && es[order[k]].pre == e.pre && es[order[k]].post == e.post { w += es[order[k]].weight; k += 1 }
+                if w != 0 { body(e.pre, e.post, w) }
+            }
+        case let .random(r): random(r, salt: salt(p.name), pre: pre, post: post, body)
+        case let .spatial(s): spatial(s, salt: salt(p.name), n: post, body)
+        }
+    }
+
     public static func weights(_ p: Projection, pre: Int, post: Int) -> [Double] {
         switch p.weights {
         case let .dense(v): return v
@@ -16,14 +36,19 @@ public enum Materialize {
             var m = [Double](repeating: 0, count: pre * post)
             for e in es { m[e.pre * post + e.post] += e.weight }
             return m
-        case let .random(r): return random(r, salt: salt(p.name), pre: pre, post: post)
-        case let .spatial(s): return spatial(s, salt: salt(p.name), n: post)
+        case let .random(r):
+            var m = [Double](repeating: 0, count: pre * post)
+            random(r, salt: salt(p.name), pre: pre, post: post) { m[$0 * post + $1] = $2 }
+            return m
+        case let .spatial(s):
+            var m = [Double](repeating: 0, count: post * post)
+            spatial(s, salt: salt(p.name), n: post) { m[$0 * post + $1] = $2 }
+            return m
         }
     }
 
-    static func random(_ r: RandomWeights, salt: UInt32, pre: Int, post: Int) -> [Double] {
+    static func random(_ r: RandomWeights, salt: UInt32, pre: Int, post: Int, _ body: (Int, Int, Double) -> Void) {
         let rng = Philox(seed: r.seed)
-        var m = [Double](repeating: 0, count: pre * post)
         for i in 0..<pre {
             for j in 0..<post {
                 if r.noSelf && i == j { continue }
@@ -36,10 +61,10 @@ public enum Materialize {
                 case .normal: x = r.a + r.b * rng.normal(purpose: RandomPurpose.graphWeights.rawValue, salt, UInt32(i), UInt32(j))
                 case .uniform: x = r.a + (r.b - r.a) * rng.uniform(purpose: RandomPurpose.graphWeights.rawValue, salt, UInt32(i), UInt32(j))
                 }
-                m[i * post + j] = r.gain * x
+                let w = r.gain * x
+                if w != 0 { body(i, j, w) }
             }
         }
-        return m
     }
 
     /// True for the inhibitory neurons of a spatial reservoir.
@@ -48,14 +73,13 @@ public enum Materialize {
         return (0..<n).map { rng.uniform(purpose: RandomPurpose.graphPosition.rawValue, salt, UInt32($0), 0) < s.inhibitoryFraction }
     }
 
-    static func spatial(_ s: SpatialWeights, salt: UInt32, n: Int) -> [Double] {
+    static func spatial(_ s: SpatialWeights, salt: UInt32, n: Int, _ body: (Int, Int, Double) -> Void) {
         let rng = Philox(seed: s.seed)
         let inh = inhibitory(s, salt: salt, n: n)
         let (gx, gy) = (s.grid[0], s.grid[1])
         func pos(_ i: Int) -> (Double, Double, Double) {
             (Double(i % gx), Double((i / gx) % gy), Double(i / (gx * gy)))
         }
-        var m = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
             let pi = pos(i)
             for j in 0..<n where j != i {
@@ -64,11 +88,11 @@ public enum Materialize {
                 let k = (inh[i] ? 2 : 0) + (inh[j] ? 1 : 0)  // EE, EI, IE, II
                 let p = s.c[k] * _exp(-d2 / (s.lambda * s.lambda))
                 if rng.uniform(purpose: RandomPurpose.graphMask.rawValue, salt, UInt32(i), UInt32(j)) < p {
-                    m[i * n + j] = (inh[i] ? -1 : 1) * s.w[k] * s.gain
+                    let w = (inh[i] ? -1 : 1) * s.w[k] * s.gain
+                    if w != 0 { body(i, j, w) }
                 }
             }
         }
-        return m
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import XbarCore
 
 /// Prints a program in the IR's text form (grammar in docs/ir.md). `IRParser.parse(print(p)) == p` always holds.
@@ -5,17 +6,43 @@ public enum IRPrinter {
     public static func print(_ p: Program) -> String {
         var out = ""
         out.reserveCapacity(64 + p.arrays.reduce(0) { $0 + $1.codes.count * 5 })
-        out += "xbar-ir \(p.version)\n"
+        write(p) { out += $0 }
+        return out
+    }
+
+    /// The text of `print(p)` in pieces (the header, then one piece per array, then the rest), so a large program
+    /// can go to a file without its whole text in memory.
+    /// With `arrayFill`, array k is printed as if every cell held `arrayFill[k]` (the skeleton of the binary form,
+    /// `ProgramFile`).
+    public static func write(_ p: Program, arrayFill: [Int32]? = nil, _ emit: (String) throws -> Void) rethrows {
+        var out = "xbar-ir \(p.version)\n"
         out += "program \(quote(p.name)) target \(quote(p.target)) timesteps \(p.timesteps)\n\n"
         for i in p.inputs { out += "input @\(i.name) \(i.size)\n" }
         for n in p.neurons { out += neuronLine(n) + "\n" }
         out += "\n"
-        for a in p.arrays { printArray(a, into: &out) }
+        try emit(out)
+        for (k, a) in p.arrays.enumerated() {
+            var piece = ""
+            printArray(a, fill: arrayFill?[k], into: &piece)
+            try emit(piece)
+        }
+        out = ""
         for r in p.readouts { printReadout(r, into: &out) }
         out += "step\n"
         for op in p.step { out += "  " + opLine(op) + "\n" }
         out += "end\n"
-        return out
+        try emit(out)
+    }
+
+    /// Writes `print(p)` to `path` atomically (temporary file, then rename), piece by piece.
+    public static func write(_ p: Program, to path: String) throws {
+        try AtomicFile.write(to: path) { tmp in
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let f = FileHandle(forWritingAtPath: tmp) else {
+                throw XbarError(file: path, field: "", "cannot write file")
+            }
+            defer { try? f.close() }
+            try write(p) { try f.write(contentsOf: Data($0.utf8)) }
+        }
     }
 
     static func quote(_ s: String) -> String {
@@ -71,16 +98,31 @@ public enum IRPrinter {
 
     static func hexDigits(_ t: IntType) -> Int { (t.bits + 3) / 4 }
 
+    /// `hex(v, width)`'s characters, appended as bytes.
+    static func appendHex(_ v: Int32, _ width: Int, to out: inout [UInt8]) {
+        let u = UInt32(bitPattern: v)
+        var n = 1, t = u >> 4
+        while t != 0 { n += 1; t >>= 4 }
+        for k in stride(from: Swift.max(n, width) - 1, through: 0, by: -1) {
+            let d = UInt8(truncatingIfNeeded: k < 8 ? (u >> UInt32(4 * k)) & 0xF : 0)
+            out.append(d < 10 ? 0x30 + d : 0x57 + d)
+        }
+    }
+
     static func hex(_ v: Int32, _ width: Int) -> String {
         let s = String(UInt32(bitPattern: v), radix: 16)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    static func printArray(_ a: ArrayDecl, into out: inout String) {
+    static func printArray(_ a: ArrayDecl, fill: Int32? = nil, into out: inout String) {
         out += "array %\(a.name) macro \(a.macro) index \(a.index) rows \(a.rows) cols \(a.cols)"
         out += " code \(a.codeType) gunit_ns \(a.gUnitNS) state \(a.realised ? "realised" : a.formed ? "formed" : "programmed")\n"
         let w = hexDigits(a.codeType)
-        for r in 0..<a.rows {
+        if let f = fill {
+            let line = " fill \(hex(f, w))\n"
+            for r in 0..<a.rows { out += "  \(r):" + line }
+        }
+        for r in 0..<a.rows where fill == nil {
             let base = r * a.cols
             let first = a.codes[base]
             var uniform = true
@@ -88,9 +130,15 @@ public enum IRPrinter {
             if uniform {
                 out += "  \(r): fill \(hex(first, w))\n"
             } else {
-                out += "  \(r):"
-                for c in 0..<a.cols { out += " " + hex(a.codes[base + c], w) }
-                out += "\n"
+                // Bytes first, one String per row: the per-cell String of `hex` dominates large programs.
+                var line: [UInt8] = Array("  \(r):".utf8)
+                line.reserveCapacity(line.count + a.cols * (w + 1) + 1)
+                for c in 0..<a.cols {
+                    line.append(0x20)
+                    appendHex(a.codes[base + c], w, to: &line)
+                }
+                line.append(0x0A)
+                out += String(decoding: line, as: UTF8.self)
             }
         }
         if let w = a.writes {

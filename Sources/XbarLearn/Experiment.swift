@@ -64,6 +64,9 @@ public struct ExperimentSpec: Sendable {
     public var trainer = RidgeTrainer.Options()
     public var threads = 0
     public var replicateMacros = false
+    /// The compiler's placement for the chip models (docs/compiler.md, "Placement"): inputs are moved to their physical
+    /// channels, and the readout trained on physical-order counts goes back to graph order before it is compiled.
+    public var placement = PlacementMode.identity
     /// Give the graph's random projections the instance seed (software LSM s and chip s share their connectivity).
     public var reseed = true
 
@@ -229,18 +232,24 @@ public enum Experiment {
                 try hooks.checkpoint(results)
             }
             guard spec.models.contains(.chip) || spec.models.contains(.chipFloat) else { continue }
-            let opts = CompileOptions(replicateMacros: spec.replicateMacros, seed: seed)
+            let opts = CompileOptions(replicateMacros: spec.replicateMacros, seed: seed, placement: spec.placement)
             var untrained = g
             untrained.readout?.weights = nil
             untrained.readout?.bias = nil
             let compiled = try Compiler.compile(untrained, target: spec.target, options: opts)
+            let placement = compiled.stats.placement, channelMap = placement.inputChannelMap(g)
+            var chipData = data
+            if !placement.isIdentity {
+                chipData.train = data.train.map { $0.remapped(channels: channelMap) }
+                chipData.test = data.test.map { $0.remapped(channels: channelMap) }
+            }
             let chip = try Chip(program: compiled.program, target: spec.target, seed: seed)
             if spec.models.contains(.chipFloat) {
                 let start = Date()
                 let net = try FloatNetwork(program: compiled.program, codes: chip.codes)
-                let tr = try floatCounts(net, population: pop, samples: data.train, threads: spec.threads,
+                let tr = try floatCounts(net, population: pop, samples: chipData.train, threads: spec.threads,
                                          label: "seed \(seed) chip-float train", hooks: hooks)
-                let te = try floatCounts(net, population: pop, samples: data.test, threads: spec.threads,
+                let te = try floatCounts(net, population: pop, samples: chipData.test, threads: spec.threads,
                                          label: "seed \(seed) chip-float test", hooks: hooks)
                 let n = Double(max(1, te.ops.count))
                 let ops = OpsPerSample(values: [("synaptic_ops", Double(te.ops.reduce(0, +)) / n)])
@@ -250,7 +259,7 @@ public enum Experiment {
             }
             if spec.models.contains(.chip) {
                 let start = Date()
-                let trainRes = try chipRun(chip, samples: data.train, indexBase: 0, channels: data.channels, threads: spec.threads,
+                let trainRes = try chipRun(chip, samples: chipData.train, indexBase: 0, channels: chipData.channels, threads: spec.threads,
                                            label: "seed \(seed) chip train", hooks: hooks)
                 let trainCounts = trainRes.map { $0.counts[pop] ?? [] }
                 // Train the readout on the chip's own spike counts, put it into the graph, compile again (same instance:
@@ -259,13 +268,13 @@ public enum Experiment {
                 let (fit, val) = split(all, valRows)
                 let f = try RidgeTrainer.train(train: fit, val: val, classes: k, options: trainer)
                 var trained = g
-                trained.readout = Readout(from: pop, classes: k, weights: f.readout.weights, bias: f.readout.bias)
+                trained.readout = Readout(from: pop, classes: k, weights: Self.graphOrder(f.readout.weights, placement.order[pop]), bias: f.readout.bias)
                 let withReadout = try Compiler.compile(trained, target: spec.target, options: opts)
                 guard withReadout.program.arrays == compiled.program.arrays else {
                     throw XbarError(file: "<compiler>", field: "arrays", "recompiling with the readout changed the arrays (instance \(seed))")
                 }
                 let chip2 = try Chip(program: withReadout.program, target: spec.target, seed: seed)
-                let testRes = try chipRun(chip2, samples: data.test, indexBase: 0, channels: data.channels,
+                let testRes = try chipRun(chip2, samples: chipData.test, indexBase: 0, channels: chipData.channels,
                                           threads: spec.threads, label: "seed \(seed) chip test", hooks: hooks)
                 let rname = withReadout.program.readouts.first!.name
                 let pred = testRes.map { $0.prediction(rname) ?? -1 }
@@ -293,6 +302,16 @@ public enum Experiment {
             }
         }
         return results
+    }
+
+    /// Readout weights (classes x neurons) trained on physical-order counts, in graph order: column k goes to
+    /// neuron order[k] (nil order: unchanged).
+    static func graphOrder(_ w: [Double], _ order: [Int]?) -> [Double] {
+        guard let o = order, !o.isEmpty else { return w }
+        var out = w
+        let n = o.count
+        for c in 0..<(w.count / n) { for (k, gi) in o.enumerated() { out[c * n + gi] = w[c * n + k] } }
+        return out
     }
 
     /// Mean and sample standard deviation (n - 1; 0 for one value).

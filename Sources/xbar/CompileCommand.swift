@@ -17,12 +17,15 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Leave out crossbar rows whose weights are all zero (pruned (source, delay) rows get no cells and are never driven).")
     var skipZeroRows = false
 
+    @Option(help: "Number neurons and input channels before tiling: identity (graph order), spatial (Morton order of grid neurons, barycentres for the rest) or metis (METIS partitions of one column tile). Inputs, spikes and counts are in physical order; compile -o also writes OUTPUT.placement.json (docs/compiler.md).")
+    var placement: PlacementMode = .identity
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Change one target value, e.g. --set device.programming=write_verify (repeatable).", valueName: "TABLE.KEY=VALUE"))
     var overrides: [String] = []
 
     /// The compile options these flags ask for, with the chip seed `seed`.
     func compileOptions(seed: UInt64) -> CompileOptions {
-        CompileOptions(replicateMacros: replicateMacros, seed: seed, skipZeroRows: skipZeroRows)
+        CompileOptions(replicateMacros: replicateMacros, seed: seed, skipZeroRows: skipZeroRows, placement: placement)
     }
 
     func load() throws -> Target { try TargetLoader.resolve(target, searchDirs: targetSearchDirs(), overrides: overrides) }
@@ -36,7 +39,7 @@ struct CompileCommand: ParsableCommand {
     @Argument(help: "Graph JSON file, or a .nir file (imported with --dt/--reset, docs/nir.md).") var graph: String?
     @OptionGroup var targetOptions: TargetOptions
     @OptionGroup(title: "NIR input") var nir: NIRImportFlags
-    @Option(name: .shortAndLong, help: "Output IR file (default: stdout).") var output: String?
+    @Option(name: .shortAndLong, help: "Output IR file (default: stdout); a name ending in .xbir gets the compact binary form (docs/ir.md).") var output: String?
     @Flag(help: "Print tiles, utilisation and formats.") var stats = false
     @Option(help: "Chip instance whose cells are electroformed (forming targets).") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Print the program after this pass to stdout and stop (see --passes); -o and --stats are not written.", valueName: "PASS"))
@@ -59,8 +62,10 @@ struct CompileCommand: ParsableCommand {
                 return print(PipelineDump.text(try Compiler.state(after: p, g, target: t, options: options, file: file)), terminator: "")
             }
             let c = try Compiler.compile(g, target: t, options: options, file: file)
-            let text = IRPrinter.print(c.program)
-            if let o = output { try AtomicFile.write(text, to: o) } else if !stats { print(text, terminator: "") }
+            if let o = output {
+                try ProgramFile.write(c.program, to: o)
+                if !c.stats.placement.isIdentity { try AtomicFile.write(c.stats.placement.json, to: o + ".placement.json") }
+            } else if !stats { IRPrinter.write(c.program) { print($0, terminator: "") } }
             if stats { print(StatsReport.text(c, target: t)) }
         }
     }
@@ -75,7 +80,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let p = try IRParser.parse(try AtomicFile.readText(program), file: program)
+            let p = try ProgramFile.read(program)
             try IRVerifier.verify(p, file: program)
             print("program \"\(p.name)\"  IR version \(p.version)  target \"\(p.target)\"  timesteps \(p.timesteps)  (verified)")
             for i in p.inputs { print("  input  @\(i.name)  \(i.size) channels") }
@@ -95,18 +100,39 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
+extension PlacementMode: ExpressibleByArgument {}
+
 /// Text for `--stats`.
 enum StatsReport {
+    /// The sparsity lines: non-zero cells, arrays against their lower bound, tile fill, zero-cell read share, placement.
+    static func sparsity(_ s: CompileStats) -> String {
+        let fills = s.tiles.map(\.fill).sorted()
+        var o = String(format: "non-zero cells: %d (%.1f%% of used cells); arrays %d, lower bound ceil(non-zero cells / %d) = %d (%.2fx)\n",
+                       s.nonZeroCells, 100 * Double(s.nonZeroCells) / Double(max(s.cellsUsed, 1)), s.tiles.count, s.arrayCells,
+                       s.arraysLowerBound, Double(s.tiles.count) / Double(max(s.arraysLowerBound, 1)))
+        o += String(format: "row slots: %d (a row with d non-zeros needs ceil(d / neurons per column tile)); arrays lower bound ceil(row slots / %d) = %d (%.2fx)\n",
+                    s.rowSlots, s.arrayRows, s.arraysRowBound, Double(s.tiles.count) / Double(max(s.arraysRowBound, 1)))
+        if let lo = fills.first, let hi = fills.last {
+            o += String(format: "tile fill (non-zero / used cells): min %.1f%%, median %.1f%%, max %.1f%%; cell reads on zero cells: %.1f%% (every used row driven alike)\n",
+                        100 * lo, 100 * fills[fills.count / 2], 100 * hi, 100 * s.zeroCellReadShare)
+        }
+        if !s.placement.isIdentity {
+            o += "placement \(s.placement.mode.rawValue): reordered " + s.placement.order.keys.sorted().joined(separator: ", ") + "\n"
+        }
+        return o
+    }
+
     static func text(_ c: Compiled, target t: Target) -> String {
         let s = c.stats
         var o = "target \(t.name): \(t.macro.count) macro(s) x \(t.macro.arrays) array(s) of \(t.macro.rows)x\(t.macro.cols)\n"
         o += "tiles: \(s.tiles.count) on \(s.macrosUsed) macro(s)" + (s.macrosUsed > t.macro.count ? " (replicated beyond the target's \(t.macro.count))" : "") + "\n"
         for tile in s.tiles {
-            o += String(format: "  %@  macro %d array %d  rows %d  cols %d  neurons %d..<%d  utilisation %.1f%%\n",
+            o += String(format: "  %@  macro %d array %d  rows %d  cols %d  neurons %d..<%d  utilisation %.1f%%  fill %.1f%%\n",
                         tile.array, tile.macro, tile.index, tile.rowsUsed, tile.colsUsed, tile.neurons.lowerBound,
-                        tile.neurons.upperBound, tile.utilisation * 100)
+                        tile.neurons.upperBound, tile.utilisation * 100, tile.fill * 100)
         }
         o += String(format: "cells used: %d of %d (%.1f%%)\n", s.cellsUsed, s.cellsTotal, 100 * Double(s.cellsUsed) / Double(max(s.cellsTotal, 1)))
+        o += sparsity(s)
         if let u = s.unformedFraction {
             o += String(format: "electroformed cells (seed-dependent): %.2f%% of used cells left unformed\n", 100 * u)
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import XbarCompiler
 import XbarCore
 import XbarEvents
 import XbarGraph
@@ -105,6 +106,7 @@ struct ExperimentCommand: ParsableCommand {
         @Option(help: "Use at most N test samples (evenly spaced).") var testMax: Int?
         @Option(help: "Threads (0 = OMP_NUM_THREADS or all cores).") var threads = 0
         @Flag(help: "Allow more macros than the target has.") var replicateMacros = false
+        @Option(help: "Compiler placement of the chip models: identity, spatial or metis (docs/compiler.md).") var placement: PlacementMode = .identity
         @Option(help: "Write results.json, results.md and confusion CSVs here (results.json is rewritten after every model).")
         var out: String?
         @Option(help: "Write the graph with the readout trained on chip instance --export-seed here.") var exportGraph: String?
@@ -228,6 +230,7 @@ struct ExperimentCommand: ParsableCommand {
                 spec.trainer.clips = clipList
                 spec.threads = threads
                 spec.replicateMacros = replicateMacros || (config == .nalsm && graph == nil)
+                spec.placement = placement
                 var hooks = ExperimentHooks()
                 let bars = ProgressBars()
                 hooks.progress = { label, done, total in bars.update(label, done, total) }

@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let p = try IRParser.parse(try AtomicFile.readText(program), file: program)
+            let p = try ProgramFile.read(program)
             try IRVerifier.verify(p, file: program)
             let t = try TargetLoader.resolve(target ?? p.target, searchDirs: targetSearchDirs())
             try Emulation.execute(program: p, target: t, inputPath: input, options: engineOptions, stats: nil)
@@ -84,7 +84,7 @@ struct EmulateCommand: ParsableCommand {
                 throw XbarError(file: graph, field: "example_input", "no --input given and the graph has no example_input")
             }
             try Emulation.execute(program: c.program, target: t, inputPath: inputPath, data: given, options: engineOptions,
-                                  stats: c.stats)
+                                  stats: c.stats, channelMap: c.stats.placement.isIdentity ? nil : c.stats.placement.inputChannelMap(g))
         }
     }
 }
@@ -93,8 +93,10 @@ struct EmulateCommand: ParsableCommand {
 enum Emulation {
     /// `data` is the input already read from `inputPath`, if the caller has it.
     static func execute(program p: Program, target: Target, inputPath: String, data given: EventDataset? = nil,
-                        options o: EngineOptions, stats: CompileStats?) throws {
+                        options o: EngineOptions, stats: CompileStats?, channelMap: [Int]? = nil) throws {
         var data = try given ?? EventFile.read(inputPath)
+        // A placed program's inputs are in physical order (docs/compiler.md, "Placement").
+        if let m = channelMap, m.count == data.channels { data = data.remapped(channels: m) }
         if let n = o.samples {
             guard n >= 1 else { throw XbarError(file: "<command line>", field: "--samples", "expected >= 1") }
             data.samples = Array(data.samples.prefix(n))

@@ -41,7 +41,7 @@ struct VectorsCommand: ParsableCommand {
             let targetArg: String
             var inputPath = input
             if isIR {
-                p = try IRParser.parse(try AtomicFile.readText(program), file: program)
+                p = try ProgramFile.read(program)
                 try IRVerifier.verify(p, file: program)
                 targetArg = target ?? p.target
                 t = try TargetLoader.resolve(targetArg, searchDirs: targetSearchDirs(), overrides: overrides)

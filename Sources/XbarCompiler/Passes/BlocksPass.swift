@@ -27,17 +27,11 @@ public struct BlocksPass: CompilerPass {
         var blocks: [RowBlock] = []
         for pr in graph.projections where pr.to == popName {
             let src = graph.population(named: pr.from)!
+            let w = BlockWeights(pr, rows: src.size, cols: post)
             if let k = blocks.firstIndex(where: { $0.source == pr.from && $0.delay == pr.delay }) {
-                if case let .sparse(es) = pr.weights {
-                    // Added in place: a sparse projection is never densified a second time.
-                    for e in es { blocks[k].weights[e.pre * post + e.post] += e.weight }
-                } else {
-                    let w = Materialize.weights(pr, pre: src.size, post: post)
-                    for i in 0..<w.count { blocks[k].weights[i] += w[i] }
-                }
+                blocks[k].weights = blocks[k].weights.adding(w)
                 blocks[k].projections.append(pr)
             } else {
-                let w = Materialize.weights(pr, pre: src.size, post: post)
                 blocks.append(RowBlock(source: pr.from, delay: pr.delay, size: src.size, weights: w, projections: [pr]))
             }
         }
@@ -49,8 +43,8 @@ public struct BlocksPass: CompilerPass {
         for w in s.populations {
             try passCheck(!w.blocks.isEmpty, s, "populations.\(w.name)", "no row block")
             for (b, blk) in w.blocks.enumerated() {
-                try passCheck(blk.weights.count == blk.size * w.size, s, "populations.\(w.name)",
-                              "block \(b) (@\(blk.source)@\(blk.delay)) has \(blk.weights.count) weights, expected \(blk.size) x \(w.size)")
+                try passCheck(blk.weights.rows == blk.size && blk.weights.cols == w.size, s, "populations.\(w.name)",
+                              "block \(b) (@\(blk.source)@\(blk.delay)) has \(blk.weights.rows) x \(blk.weights.cols) weights, expected \(blk.size) x \(w.size)")
             }
             try passCheck(w.stacked.count == w.blocks.reduce(0) { $0 + $1.size }, s, "populations.\(w.name)",
                           "\(w.stacked.count) stacked rows, expected the blocks' \(w.blocks.reduce(0) { $0 + $1.size })")

@@ -19,7 +19,7 @@ public struct CellsPass: CompilerPass {
             s.formedCells += tally.formed
             s.unformedCells += tally.unformed
             s.populations[p].spread = tally.spread
-            for b in s.populations[p].blocks.indices { s.populations[p].blocks[b].weights = [] }
+            for b in s.populations[p].blocks.indices { s.populations[p].blocks[b].weights = BlockWeights(rows: 0, cols: 0) }
         }
     }
 

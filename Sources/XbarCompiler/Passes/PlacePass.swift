@@ -12,6 +12,9 @@ public struct PlacePass: CompilerPass {
         let c = s.context, t = c.target, cpw = c.cellsPerWeight
         try s.forEachPopulation { s, p in
             let w = s.populations[p]
+            // Row slots: a stacked row with d non-zero weights needs at least ceil(d / neurons per column tile) tiles.
+            let perColTile = max(1, t.macro.cols / cpw)
+            for nz in w.rowNonZeros { s.rowSlots += (Int(nz.reduce(0, +)) + perColTile - 1) / perColTile }
             for tile in w.tiles {
                 guard let k = tile.slot else { continue }
                 guard k < c.arraysAvailable || c.options.replicateMacros else {
@@ -21,10 +24,12 @@ public struct PlacePass: CompilerPass {
                 s.program.arrays[k].macro = k / t.macro.arrays
                 s.program.arrays[k].index = k % t.macro.arrays
                 let used = tile.rows.count * tile.neurons.count * cpw
+                let nonZero = tile.rows.reduce(0) { $0 + Int(w.rowNonZeros[$1][tile.colTile]) }
                 s.cellsUsed += used
+                s.nonZeroCells += nonZero * cpw
                 s.tiles.append(TileInfo(array: tile.name, population: w.name, macro: k / t.macro.arrays, index: k % t.macro.arrays,
                                         rowsUsed: tile.rows.count, colsUsed: tile.neurons.count * cpw, neurons: tile.neurons,
-                                        utilisation: Double(used) / Double(t.macro.rows * t.macro.cols)))
+                                        utilisation: Double(used) / Double(t.macro.rows * t.macro.cols), nonZeroCells: nonZero * cpw))
             }
         }
     }

@@ -13,6 +13,7 @@ public struct SkipEmptyPass: CompilerPass {
     public func run(_ s: inout CompilationState) throws {
         var kept: [ArrayDecl] = []
         try s.forEachPopulation { s, p in
+            s.populations[p].rowNonZeros = Self.rowNonZeros(of: s.populations[p], context: s.context)
             let empty = Self.emptyTiles(of: s.populations[p], context: s.context)
             for i in s.populations[p].tiles.indices {
                 let tile = s.populations[p].tiles[i]
@@ -34,9 +35,7 @@ public struct SkipEmptyPass: CompilerPass {
         func isEmpty(_ t: Tile) -> Bool {
             // A tile with plastic synapses is kept: learning may make its weights non-zero.
             if t.rows.contains(where: { work.blocks[work.stacked[$0].block].isPlastic }) { return false }
-            return !t.rows.contains { si in
-                t.neurons.contains { c.strategy.weightCode(work.weight(row: si, neuron: $0), format: work.format, context: c) != 0 }
-            }
+            return !t.rows.contains { work.rowNonZeros[$0][t.colTile] != 0 }
         }
         var empty = Set(work.tiles.indices.filter { isEmpty(work.tiles[$0]) })
         for ct in work.colTiles.indices {
@@ -46,6 +45,19 @@ public struct SkipEmptyPass: CompilerPass {
             }
         }
         return empty
+    }
+
+    /// The non-zero integer weights (the strategy's `weightCode`) of every stacked row in every column tile.
+    static func rowNonZeros(of work: PopulationWork, context c: CompilationContext) -> [[Int32]] {
+        var tileOf = [Int](repeating: 0, count: work.size)
+        for (ct, cols) in work.colTiles.enumerated() { for n in cols { tileOf[n] = ct } }
+        return work.stacked.indices.map { si in
+            var counts = [Int32](repeating: 0, count: work.colTiles.count)
+            work.forEachNonZero(row: si, in: 0..<work.size) { n, w in
+                if c.strategy.weightCode(w, format: work.format, context: c) != 0 { counts[tileOf[n]] += 1 }
+            }
+            return counts
+        }
     }
 
     /// Each column tile keeps at least one tile; the kept tiles' arrays are the program's, in tile order.

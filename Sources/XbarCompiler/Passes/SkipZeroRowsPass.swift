@@ -18,11 +18,20 @@ public struct SkipZeroRowsPass: CompilerPass {
             let work = s.populations[p], c = s.context
             let kept = work.stacked.indices.filter { si in
                 work.blocks[work.stacked[si].block].isPlastic
-                    || (0..<work.size).contains { c.strategy.weightCode(work.weight(row: si, neuron: $0), format: work.format, context: c) != 0 }
+                    || Self.hasNonZeroCode(work, row: si, context: c)
             }
             s.populations[p].stacked = kept.isEmpty ? [work.stacked[0]] : kept.map { work.stacked[$0] }
             s.skippedRows += work.stacked.count - s.populations[p].stacked.count
         }
+    }
+
+    /// Whether any weight of stacked row `si` has a non-zero integer code.
+    static func hasNonZeroCode(_ work: PopulationWork, row si: Int, context c: CompilationContext) -> Bool {
+        var any = false
+        work.forEachNonZero(row: si, in: 0..<work.size) { _, w in
+            if !any && c.strategy.weightCode(w, format: work.format, context: c) != 0 { any = true }
+        }
+        return any
     }
 
     /// The stacked rows are in block order, each (block, index) at most once and inside its block.

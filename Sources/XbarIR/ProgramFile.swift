@@ -1,0 +1,126 @@
+import Foundation
+import XbarCore
+
+/// Reads and writes programs in either form: the IR text (the reference, docs/ir.md) or the compact binary form
+/// (`.xbir`, docs/ir.md "Binary form"): the text with every array's rows as one fill code, then each array's other
+/// cells as (index, code) pairs (or all its codes when that is smaller), then a SHA-256 of everything before it.
+/// Text -> binary -> text gives the same text, byte for byte.
+public enum ProgramFile {
+    static let magic: [UInt8] = Array("XBIR".utf8)
+    public static let binaryVersion: UInt32 = 1
+
+    /// Whether `path` names the binary form (by its extension).
+    public static func isBinary(_ path: String) -> Bool { path.hasSuffix(".xbir") }
+
+    /// Reads a program, binary if the file starts with the binary form's magic, else text.
+    public static func read(_ path: String) throws -> Program {
+        let url = URL(fileURLWithPath: path)
+        guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
+            throw XbarError(file: path, field: "", "cannot read file (missing or unreadable)")
+        }
+        if data.count >= 4 && Array(data.prefix(4)) == magic { return try decode(data, file: path) }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw XbarError(file: path, field: "", "file is neither IR text (UTF-8) nor the binary form (magic XBIR)")
+        }
+        return try IRParser.parse(text, file: path)
+    }
+
+    /// Writes `p` atomically, in the binary form if `path` ends in `.xbir`, else as text.
+    public static func write(_ p: Program, to path: String) throws {
+        if isBinary(path) { try AtomicFile.write(encode(p), to: path) } else { try IRPrinter.write(p, to: path) }
+    }
+
+    /// The most common code of an array (ties: the smallest).
+    static func fill(_ a: ArrayDecl) -> Int32 {
+        var counts: [Int32: Int] = [:]
+        if let lo = a.codes.min(), let hi = a.codes.max(), Int(hi) - Int(lo) < 1 << 20 {
+            var h = [Int](repeating: 0, count: Int(hi) - Int(lo) + 1)
+            for c in a.codes { h[Int(c) - Int(lo)] += 1 }
+            let best = h.indices.max { (h[$0], -$0) < (h[$1], -$1) } ?? 0
+            return lo + Int32(best)
+        }
+        for c in a.codes { counts[c, default: 0] += 1 }
+        return counts.max { ($0.value, -Int64($0.key)) < ($1.value, -Int64($1.key)) }?.key ?? 0
+    }
+
+    /// The binary form of `p`.
+    public static func encode(_ p: Program) -> Data {
+        let fills = p.arrays.map(fill)
+        var text = ""
+        IRPrinter.write(p, arrayFill: fills) { text += $0 }
+        var out = Data(magic)
+        append(&out, binaryVersion)
+        let t = Data(text.utf8)
+        append(&out, UInt64(t.count))
+        out.append(t)
+        for (a, f) in zip(p.arrays, fills) {
+            let n = a.codes.reduce(0) { $0 + ($1 != f ? 1 : 0) }
+            if n * 2 > a.codes.count {
+                out.append(1)
+                a.codes.withUnsafeBytes { out.append(contentsOf: $0) }
+            } else {
+                out.append(0)
+                append(&out, UInt32(n))
+                var pairs = [UInt32](); pairs.reserveCapacity(2 * n)
+                for (i, c) in a.codes.enumerated() where c != f { pairs.append(UInt32(i)); pairs.append(UInt32(bitPattern: c)) }
+                pairs.withUnsafeBytes { out.append(contentsOf: $0) }
+            }
+        }
+        var h = SHA256()
+        h.update(out)
+        out.append(contentsOf: h.finalize())
+        return out
+    }
+
+    static func append<T: FixedWidthInteger>(_ d: inout Data, _ v: T) {
+        withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) }
+    }
+
+    /// Reads the binary form: checks the checksum first, then the version, the text, and each array's cells (sizes
+    /// checked against what is left of the file before anything is allocated).
+    public static func decode(_ data: Data, file: String) throws -> Program {
+        func fail(_ field: String, _ m: String) -> XbarError { XbarError(file: file, field: field, m) }
+        guard data.count >= 16 + 32 else { throw fail("", "binary IR truncated: \(data.count) bytes") }
+        let body = data.prefix(data.count - 32)
+        var h = SHA256()
+        h.update(Data(body))
+        guard h.finalize() == Array(data.suffix(32)) else { throw fail("checksum", "SHA-256 mismatch: the file is corrupted or truncated") }
+        let bytes = [UInt8](body)
+        var at = 4
+        func u32() throws -> UInt32 {
+            guard at + 4 <= bytes.count else { throw fail("", "binary IR truncated at byte \(at)") }
+            defer { at += 4 }
+            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        let version = try u32()
+        guard version == binaryVersion else { throw fail("version", "binary IR version \(version), this tool reads \(binaryVersion)") }
+        let tlen = UInt64(try u32()) | UInt64(try u32()) << 32
+        guard tlen <= UInt64(bytes.count - at) else { throw fail("text", "text length \(tlen) exceeds the file") }
+        let text = String(decoding: bytes[at..<(at + Int(tlen))], as: UTF8.self)
+        at += Int(tlen)
+        var p = try IRParser.parse(text, file: file)
+        for k in p.arrays.indices {
+            let cells = p.arrays[k].codes.count
+            guard at < bytes.count else { throw fail("array %\(p.arrays[k].name)", "cells missing") }
+            let layout = bytes[at]; at += 1
+            switch layout {
+            case 1:
+                guard cells * 4 <= bytes.count - at else { throw fail("array %\(p.arrays[k].name)", "\(cells) codes exceed the file") }
+                for i in 0..<cells { p.arrays[k].codes[i] = Int32(bitPattern: try u32()) }
+            case 0:
+                let n = Int(try u32())
+                guard n <= cells, n * 8 <= bytes.count - at else { throw fail("array %\(p.arrays[k].name)", "\(n) cells listed for \(cells)") }
+                var last = -1
+                for _ in 0..<n {
+                    let i = Int(try u32()), c = Int32(bitPattern: try u32())
+                    guard i > last, i < cells else { throw fail("array %\(p.arrays[k].name)", "cell index \(i) out of order or beyond \(cells)") }
+                    p.arrays[k].codes[i] = c
+                    last = i
+                }
+            default: throw fail("array %\(p.arrays[k].name)", "unknown cell layout \(layout)")
+            }
+        }
+        guard at == bytes.count else { throw fail("", "\(bytes.count - at) bytes after the last array") }
+        return p
+    }
+}

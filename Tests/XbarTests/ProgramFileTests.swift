@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+import XbarCompiler
+import XbarCore
+import XbarGraph
+import XbarIR
+
+/// The binary form of programs (`.xbir`, docs/ir.md "Binary form") against the text form, the reference.
+final class ProgramFileTests: XCTestCase {
+    func programs() throws -> [Program] {
+        let paper = try Compiler.compile(LSMBuilder.paper(LSMBuilder.PaperOptions()), target: try Repo.target("rram-40nm-256kb")).program
+        var o = LSMBuilder.NALSMOptions()
+        o.neurons = 300
+        o.inputs = 100
+        let nalsm = try Compiler.compile(LSMBuilder.nalsm(o), target: try Repo.target("ideal"), options: CompileOptions(replicateMacros: true)).program
+        return [paper, nalsm]
+    }
+
+    func testBinaryRoundTripsToTheSameText() throws {
+        let dir = Repo.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (i, p) in try programs().enumerated() {
+            let path = dir.appendingPathComponent("p\(i).xbir").path
+            try ProgramFile.write(p, to: path)
+            let back = try ProgramFile.read(path)
+            XCTAssertEqual(back, p)
+            XCTAssertEqual(IRPrinter.print(back), IRPrinter.print(p))
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+            XCTAssertLessThan(size, IRPrinter.print(p).utf8.count, "program \(i): binary \(size) bytes")
+            // Text files still read as text.
+            let text = dir.appendingPathComponent("p\(i).xir").path
+            try ProgramFile.write(p, to: text)
+            XCTAssertEqual(try AtomicFile.readText(text), IRPrinter.print(p))
+            XCTAssertEqual(try ProgramFile.read(text), p)
+        }
+    }
+
+    func testLayoutByHand() throws {
+        // One 2 x 3 array, codes [5 5 7; 5 5 5]: fill 5, one exception (index 2, code 7).
+        var p = try programs()[1]
+        p.arrays = [ArrayDecl(name: "a", macro: 0, index: 0, rows: 2, cols: 3, gUnitNS: 1000, codeType: IntType(signed: false, bits: 4),
+                              codes: [5, 5, 7, 5, 5, 5])]
+        let d = ProgramFile.encode(p)
+        XCTAssertEqual(Array(d.prefix(8)), Array("XBIR".utf8) + [1, 0, 0, 0])
+        let tlen = Int(d[8]) | Int(d[9]) << 8 | Int(d[10]) << 16
+        let text = String(decoding: d[16..<(16 + tlen)], as: UTF8.self)
+        XCTAssertTrue(text.contains("array %a macro 0 index 0 rows 2 cols 3 code u4 gunit_ns 1000.0 state programmed\n  0: fill 5\n  1: fill 5\nend\n"), text)
+        XCTAssertEqual(Array(d[(16 + tlen)..<(16 + tlen + 13)]), [0, 1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0])
+        XCTAssertEqual(d.count, 16 + tlen + 13 + 32)
+    }
+
+    func testCorruptionIsAOneLineError() throws {
+        let dir = Repo.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = try programs()[1]
+        let good = ProgramFile.encode(p)
+        let path = dir.appendingPathComponent("bad.xbir").path
+        var flipped = good
+        flipped[good.count / 2] ^= 0x40
+        try flipped.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertEqual("\($0)", "\(path): checksum: SHA-256 mismatch: the file is corrupted or truncated") }
+        try good.prefix(good.count - 100).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("SHA-256 mismatch"), "\($0)") }
+        try Data(Array("XBIR".utf8)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("binary IR truncated: 4 bytes"), "\($0)") }
+        // A well-formed file of another version (checksum recomputed).
+        var v2 = Data(good.prefix(good.count - 32))
+        v2[4] = 2
+        var h = SHA256()
+        h.update(v2)
+        v2.append(contentsOf: h.finalize())
+        try v2.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("binary IR version 2, this tool reads 1"), "\($0)") }
+    }
+}
