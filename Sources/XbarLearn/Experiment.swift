@@ -306,7 +306,7 @@ public enum Experiment {
 
     /// Readout weights (classes x neurons) trained on physical-order counts, in graph order: column k goes to
     /// neuron order[k] (nil order: unchanged).
-    static func graphOrder(_ w: [Double], _ order: [Int]?) -> [Double] {
+    public static func graphOrder(_ w: [Double], _ order: [Int]?) -> [Double] {
         guard let o = order, !o.isEmpty else { return w }
         var out = w
         let n = o.count

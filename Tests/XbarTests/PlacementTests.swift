@@ -5,6 +5,7 @@ import XbarEmulator
 import XbarEvents
 import XbarGraph
 import XbarIR
+import XbarLearn
 import XbarTarget
 
 /// The placement pass (`order`, docs/compiler.md "Placement") and the sparsity statistics.
@@ -138,6 +139,33 @@ final class PlacementTests: XCTestCase {
                 XCTAssertEqual(r.readout, ref.readout, "seed \(seed) \(mode)")
             }
         }
+    }
+
+    /// The experiment's chip model with a placement: inputs moved to their physical channels, the readout trained on
+    /// physical-order counts and put back in graph order. On the ideal device it classifies exactly as in graph order.
+    func testExperimentWithPlacementMatchesGraphOrderOnTheIdealDevice() throws {
+        XCTAssertEqual(Experiment.graphOrder([1, 2, 3, 10, 20, 30], [2, 0, 1]), [2, 3, 1, 20, 30, 10])
+        let rows = Array(try Digits.loadCSV(Repo.path("examples/digits/digits.csv")).prefix(120))
+        let set = LabelledSet.binning(DigitsEvents.recordings(rows, options: SaccadeOptions(), splitSeed: 1), BinOptions())
+        var o = LSMBuilder.PaperOptions()
+        o.recurrentGain = 0.25
+        o.inputDensity = 0.3      // sparse inputs: their barycentres differ, so the input channels are reordered too
+        o.recurrentDensity = 0.1
+        var results: [ModelResult] = []
+        for mode in [PlacementMode.identity, .metis] {
+            var spec = ExperimentSpec(name: "t", graph: LSMBuilder.paper(o), target: try Repo.target("ideal"), seeds: [3])
+            spec.models = [.chip]
+            spec.placement = mode
+            spec.trainer.standardise = false
+            results += try Experiment.run(spec, data: set, hooks: ExperimentHooks())
+            if mode == .metis {
+                let c = try Compiler.compile(LSMBuilder.paper(o), target: spec.target, options: CompileOptions(placement: .metis))
+                XCTAssertEqual(c.stats.placement.order.keys.sorted(), ["in", "lsm"])
+            }
+        }
+        XCTAssertGreaterThan(results[0].testAccuracy, 0.5)
+        XCTAssertEqual(results[1].confusion, results[0].confusion)
+        XCTAssertEqual(results[1].testAccuracy, results[0].testAccuracy)
     }
 
     func testPlacementIsRefusedOnFormingTargets() throws {
