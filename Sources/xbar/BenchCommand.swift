@@ -9,7 +9,7 @@ import XbarEvents
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure emulation throughput on the documented workloads.",
-        discussion: "Workloads: \(BenchWorkload.names.joined(separator: ", ")) (docs/bench.md). nalsm-8000 runs only when named.")
+        discussion: "Workloads: \(BenchWorkload.names.joined(separator: ", ")), \(BenchCompile.name) (docs/bench.md). nalsm-8000 and \(BenchCompile.name) run only when named.")
 
     @Option(help: "Samples per workload (default: each workload's documented count).") var samples: Int?
     @Option(help: "Thread counts to measure, comma separated (0 = all cores).") var threads: String = "1,0"
@@ -31,6 +31,10 @@ struct BenchCommand: ParsableCommand {
             let names = workload.split(separator: ",").map(String.init)
             var rows: [JSONValue] = []
             for name in names {
+                if name == BenchCompile.name {
+                    rows += try BenchCompile.run(repeats: repeats, json: json, targets: targetSearchDirs())
+                    continue
+                }
                 let w = try BenchWorkload.make(name, samples: samples, targets: targetSearchDirs())
                 rows += try measure(w, threads: counts.map { Runner.effectiveThreads($0!) })
             }
