@@ -47,6 +47,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Event input (.xev).") var input: String
     @Option(name: .shortAndLong, help: "Target whose device physics the chip has (default: the program's target, from targets/).")
     var target: String?
+    @Option(help: "The placement file `compile --placement -o PROG` wrote (PROG.placement.json): the input events are in graph order and are moved to the program's physical channels.")
+    var placement: String?
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
@@ -54,7 +56,14 @@ struct RunCommand: ParsableCommand {
             let p = try ProgramFile.read(program)
             try IRVerifier.verify(p, file: program)
             let t = try TargetLoader.resolve(target ?? p.target, searchDirs: targetSearchDirs())
-            try Emulation.execute(program: p, target: t, inputPath: input, options: engineOptions, stats: nil)
+            var map: [Int]?
+            if let f = placement {
+                var sizes: [String: Int] = [:]
+                for i in p.inputs { sizes[i.name] = i.size }
+                for n in p.neurons { sizes[n.name] = n.size }
+                map = try Placement.read(f, sizes: sizes).inputChannelMap(inputs: p.inputs.map { ($0.name, $0.size) })
+            }
+            try Emulation.execute(program: p, target: t, inputPath: input, options: engineOptions, stats: nil, channelMap: map)
         }
     }
 }

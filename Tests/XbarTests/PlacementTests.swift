@@ -195,7 +195,19 @@ final class PlacementTests: XCTestCase {
             XCTAssertEqual(samples.count, 20)
             summaries.append(samples.map { "\($0["prediction"] ?? "-") \($0["spikes"] ?? "-") \($0["readout"] ?? "-")" }.joined(separator: "\n"))
         }
+        // `run` with the placement file moves graph-order events to the physical channels: same as emulate.
+        let (s3, o3, e3) = try Repo.run(["run", prog, "-i", "examples/digits/digits-test.xev", "--placement", prog + ".placement.json",
+                                         "--ideal-device", "--json", "--samples", "20"])
+        XCTAssertEqual(s3, 0, e3)
+        let report = try JSONSerialization.jsonObject(with: Data(o3.utf8)) as! [String: Any]
+        summaries.append((report["per_sample"] as! [[String: Any]]).map { "\($0["prediction"] ?? "-") \($0["spikes"] ?? "-") \($0["readout"] ?? "-")" }.joined(separator: "\n"))
         XCTAssertFalse(summaries[0].isEmpty)
         XCTAssertEqual(summaries[0], summaries[1])
+        XCTAssertEqual(summaries[0], summaries[2])
+        // A placement file that does not fit the program is a one-line error.
+        try "{\"format\": \"neuroxbar-placement\", \"version\": 1, \"mode\": \"metis\", \"order\": {\"lsm\": [0, 1]}}".write(toFile: prog + ".bad.json", atomically: true, encoding: .utf8)
+        let (s4, _, e4) = try Repo.run(["run", prog, "-i", "examples/digits/digits-test.xev", "--placement", prog + ".bad.json"])
+        XCTAssertEqual(s4, 1)
+        XCTAssertTrue(e4.contains("order.lsm: expected 200 entries (the population's size)"), e4)
     }
 }

@@ -34,12 +34,37 @@ public struct Placement: Equatable, Sendable {
     /// For the concatenated input channels of graph `g` (its input populations in declaration order, as the event
     /// file holds them): `map[c]` is the physical channel of graph channel c.
     public func inputChannelMap(_ g: Graph) -> [Int] {
+        inputChannelMap(inputs: g.populations.filter { $0.kind == .input }.map { ($0.name, $0.size) })
+    }
+
+    /// The same for input populations given as (name, size), in the order the event file holds them.
+    public func inputChannelMap(inputs: [(String, Int)]) -> [Int] {
         var map: [Int] = []
-        for p in g.populations where p.kind == .input {
+        for (name, size) in inputs {
             let base = map.count
-            map += position(p.name, size: p.size).map { base + $0 }
+            map += position(name, size: size).map { base + $0 }
         }
         return map
+    }
+
+    /// Reads a placement file (`json`'s format), checking every order against `sizes` (population name -> size).
+    public static func read(_ path: String, sizes: [String: Int]) throws -> Placement {
+        let r = try JSONReader.parse(try AtomicFile.read(path), file: path)
+        try r.onlyKeys(["format", "version", "mode", "order"])
+        guard try r.field("format").string() == "neuroxbar-placement" else { throw r.fail("expected format \"neuroxbar-placement\"") }
+        _ = try r.field("version").int(min: 1, max: 1)
+        let mode = try r.field("mode").enumValue(PlacementMode.self)
+        let o = try r.field("order")
+        var order: [String: [Int]] = [:]
+        for name in try o.keys() {
+            let f = try o.field(name)
+            guard let n = sizes[name] else { throw f.fail("no population \(name) in the program") }
+            guard try f.count() == n else { throw f.fail("expected \(n) entries (the population's size)") }
+            let v = try f.array().map { try $0.int(min: 0, max: n - 1) }
+            guard Set(v).count == n else { throw f.fail("expected a permutation of 0..<\(n)") }
+            order[name] = v
+        }
+        return Placement(mode: mode, order: order)
     }
 
     /// Whether every order is a permutation of its population's indices.
