@@ -32,13 +32,13 @@ public enum ProgramFile {
 
     /// The most common code of an array (ties: the smallest).
     static func fill(_ a: ArrayDecl) -> Int32 {
-        var counts: [Int32: Int] = [:]
         if let lo = a.codes.min(), let hi = a.codes.max(), Int(hi) - Int(lo) < 1 << 20 {
             var h = [Int](repeating: 0, count: Int(hi) - Int(lo) + 1)
             for c in a.codes { h[Int(c) - Int(lo)] += 1 }
             let best = h.indices.max { (h[$0], -$0) < (h[$1], -$1) } ?? 0
             return lo + Int32(best)
         }
+        var counts: [Int32: Int] = [:]
         for c in a.codes { counts[c, default: 0] += 1 }
         return counts.max { ($0.value, -Int64($0.key)) < ($1.value, -Int64($1.key)) }?.key ?? 0
     }

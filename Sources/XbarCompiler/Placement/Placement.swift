@@ -61,7 +61,7 @@ public struct Placement: Equatable, Sendable {
             guard let n = sizes[name] else { throw f.fail("no population \(name) in the program") }
             guard try f.count() == n else { throw f.fail("expected \(n) entries (the population's size)") }
             let v = try f.array().map { try $0.int(min: 0, max: n - 1) }
-            guard Set(v).count == n else { throw f.fail("expected a permutation of 0..<\(n)") }
+            guard isPermutation(v, of: n) else { throw f.fail("expected a permutation of 0..<\(n)") }
             order[name] = v
         }
         return Placement(mode: mode, order: order)
@@ -71,11 +71,14 @@ public struct Placement: Equatable, Sendable {
     public func check(_ g: Graph) -> String? {
         for (name, o) in order.sorted(by: { $0.key < $1.key }) {
             guard let p = g.population(named: name) else { return "population \(name) is not in the graph" }
-            guard o.count == p.size, Set(o).count == p.size, o.allSatisfy({ (0..<p.size).contains($0) }) else {
-                return "order of \(name) is not a permutation of 0..<\(p.size)"
-            }
+            guard Self.isPermutation(o, of: p.size) else { return "order of \(name) is not a permutation of 0..<\(p.size)" }
         }
         return nil
+    }
+
+    /// Whether `o` holds each of 0..<n exactly once.
+    static func isPermutation(_ o: [Int], of n: Int) -> Bool {
+        o.count == n && Set(o).count == n && o.allSatisfy { (0..<n).contains($0) }
     }
 
     /// The graph renumbered: every reordered population's per-neuron parameters, the projections from and to it (as
