@@ -134,9 +134,10 @@ module xbar_izh_tb;
             pa[n] = r_a; pb[n] = r_b; pc[n] = r_c; pd[n] = r_d; pbias[n] = r_bias;
             sv[n] = r_v0; su[n] = r_u0; scount[n] = 0;
         end
-        $display("INFO %0s: N=%0d T=%0d K=%0d F=%0d G=%0d Q=%0d S=%0d PK=%0d RND=%0d VB=%0d UB=%0d CB=%0d%0s",
-                 path, f_n, f_t, 1 << f_h, f_f, f_g, f_q, f_s, f_pk, f_rnd, f_vb, f_ub, f_cb,
-                 resync ? " (resync)" : "");
+        // (No string-valued ?: argument: Verilator 5.006 prints the other arguments wrongly beside one.)
+        $display("INFO %0s: N=%0d T=%0d K=%0d F=%0d G=%0d Q=%0d S=%0d PK=%0d RND=%0d VB=%0d UB=%0d CB=%0d",
+                 path, f_n, f_t, 1 << f_h, f_f, f_g, f_q, f_s, f_pk, f_rnd, f_vb, f_ub, f_cb);
+        if (resync) $display("INFO resync: after a mismatch the unit continues from the expected state");
         // Reset.
         @(negedge clk); @(negedge clk);
         rst = 1'b0;

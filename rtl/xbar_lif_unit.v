@@ -17,6 +17,9 @@
 // Roundings (division by 2^s): 0 floor, 1 trunc (toward zero), 2 half_up (nearest, ties to +infinity), 3 half_even
 // (nearest, ties to even). Overflow: MEM_SAT / SYN_SAT = 1 saturates, 0 wraps (two's complement).
 
+// The vector set ships this one file as the device under test, so its helper modules live here too.
+/* verilator lint_off DECLFILENAME */
+
 // Rounded decay, combinational: y = round_ROUNDING(x * MUL / 2^SHIFT); XW must hold x * MUL.
 module xbar_decay #(
     parameter integer XW       = 32,
@@ -146,7 +149,8 @@ endmodule
 
 // The neuron unit: state registers of N neurons and LANES update lanes. Each cycle with in_valid, the group of
 // neurons base + k (lane_en[k]) is updated with in_bus[k]; the new state and spikes appear on the outputs after
-// the clock edge (out_valid). clear (synchronous) zeroes every neuron's state (start of a sample). The per-neuron
+// the clock edge (out_valid). clear (synchronous) zeroes every neuron's state (start of a sample): it drops the
+// neuron's `live` bit, and a neuron whose bit is low reads as zero state until its next update. The per-neuron
 // bias memories (program data, not state: clear keeps them) are written one word per cycle: bias_we writes
 // bias_data to the membrane bias b_[bias_addr], syn_bias_we writes syn_bias_data to the synaptic bias sb_[bias_addr].
 module xbar_lif_unit #(
@@ -200,26 +204,37 @@ module xbar_lif_unit #(
     output reg  [LANES*COUNT_W-1:0]   count_bus,
     output reg  [LANES*SYN_W-1:0]     syn_bus
 );
+    // Address width of the N-entry memories; IDX_W >= AW because IDX_W holds N - 1 + LANES.
+    localparam integer AW = (N > 1) ? $clog2(N) : 1;
+    localparam [31:0] N_U = N;
     reg [MEM_W-1:0]   mem_r   [0:N-1];
     reg [SYN_W-1:0]   syn_r   [0:N-1];
     reg [REFR_W-1:0]  refr_r  [0:N-1];
     reg [COUNT_W-1:0] count_r [0:N-1];
     reg [MEM_W-1:0]   bias_r  [0:N-1];
     reg [SYN_W-1:0]   sbias_r [0:N-1];
+    reg [N-1:0]       live;   // 1: the neuron was updated since the last clear (its state memories hold its state)
 
     wire [LANES*MEM_W-1:0]   mem_d;
     wire [LANES*SYN_W-1:0]   syn_d;
     wire [LANES*REFR_W-1:0]  refr_d;
     wire [LANES*COUNT_W-1:0] count_d;
     wire [LANES-1:0]         spike_d;
+    wire [LANES*AW-1:0]      lane_addr;   // neuron base + k of lane k, when lane_ok[k]
+    wire [LANES-1:0]         lane_ok;     // base + k < N
 
     genvar g;
     generate
         for (g = 0; g < LANES; g = g + 1) begin : lane
-            wire [IDX_W-1:0] idx = base + g;
-            wire ok = (idx < N);
-            wire [MEM_W-1:0] b  = (BIAS_MEM != 0) ? (ok ? bias_r[idx] : {MEM_W{1'b0}}) : BIAS;
-            wire [SYN_W-1:0] sb = (SYN_BIAS_MEM != 0) ? (ok ? sbias_r[idx] : {SYN_W{1'b0}}) : SYN_BIAS;
+            localparam [IDX_W-1:0] G = g;
+            wire [IDX_W-1:0] idx = base + G;
+            wire ok = ({{(32-IDX_W){1'b0}}, idx} < N_U);
+            wire [AW-1:0] a = idx[AW-1:0];
+            wire st = ok && live[a];   // the neuron's state memories are valid (else its state is zero)
+            assign lane_addr[g*AW +: AW] = a;
+            assign lane_ok[g] = ok;
+            wire [MEM_W-1:0] b  = (BIAS_MEM != 0) ? (ok ? bias_r[a] : {MEM_W{1'b0}}) : BIAS;
+            wire [SYN_W-1:0] sb = (SYN_BIAS_MEM != 0) ? (ok ? sbias_r[a] : {SYN_W{1'b0}}) : SYN_BIAS;
             xbar_lif_update #(
                 .MEM_W(MEM_W), .IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .REFR_W(REFR_W), .COUNT_W(COUNT_W), .MUL_W(MUL_W),
                 .DECAY_MUL(DECAY_MUL), .DECAY_SHIFT(DECAY_SHIFT), .ROUNDING(ROUNDING), .MEM_SAT(MEM_SAT),
@@ -227,10 +242,10 @@ module xbar_lif_unit #(
                 .NONSPIKING(NONSPIKING), .SYN(SYN), .SYN_W(SYN_W), .SYN_MUL_W(SYN_MUL_W), .SYN_DECAY_MUL(SYN_DECAY_MUL),
                 .SYN_DECAY_SHIFT(SYN_DECAY_SHIFT), .SYN_ROUNDING(SYN_ROUNDING), .SYN_SAT(SYN_SAT)
             ) u (
-                .mem_q(ok ? mem_r[idx] : {MEM_W{1'b0}}),
-                .syn_q(ok ? syn_r[idx] : {SYN_W{1'b0}}),
-                .refr_q(ok ? refr_r[idx] : {REFR_W{1'b0}}),
-                .count_q(ok ? count_r[idx] : {COUNT_W{1'b0}}),
+                .mem_q(st ? mem_r[a] : {MEM_W{1'b0}}),
+                .syn_q(st ? syn_r[a] : {SYN_W{1'b0}}),
+                .refr_q(st ? refr_r[a] : {REFR_W{1'b0}}),
+                .count_q(st ? count_r[a] : {COUNT_W{1'b0}}),
                 .in_current(in_bus[g*IN_W +: IN_W]),
                 .bias(b),
                 .syn_bias(sb),
@@ -243,20 +258,16 @@ module xbar_lif_unit #(
         end
     endgenerate
 
+    wire bias_ok = ({{(32-IDX_W){1'b0}}, bias_addr} < N_U);
     always @(posedge clk) begin
-        if (bias_we && bias_addr < N) bias_r[bias_addr] <= bias_data;
-        if (syn_bias_we && bias_addr < N) sbias_r[bias_addr] <= syn_bias_data;
+        if (bias_we && bias_ok) bias_r[bias_addr[AW-1:0]] <= bias_data;
+        if (syn_bias_we && bias_ok) sbias_r[bias_addr[AW-1:0]] <= syn_bias_data;
     end
 
-    integer i, k;
+    integer k;
     always @(posedge clk) begin
         if (clear) begin
-            for (i = 0; i < N; i = i + 1) begin
-                mem_r[i]   <= {MEM_W{1'b0}};
-                syn_r[i]   <= {SYN_W{1'b0}};
-                refr_r[i]  <= {REFR_W{1'b0}};
-                count_r[i] <= {COUNT_W{1'b0}};
-            end
+            live      <= {N{1'b0}};
             out_valid <= 1'b0;
             out_en    <= {LANES{1'b0}};
         end else begin
@@ -265,11 +276,12 @@ module xbar_lif_unit #(
             out_en    <= in_valid ? lane_en : {LANES{1'b0}};
             if (in_valid) begin
                 for (k = 0; k < LANES; k = k + 1) begin
-                    if (lane_en[k] && base + k < N) begin
-                        mem_r[base + k]   <= mem_d[k*MEM_W +: MEM_W];
-                        syn_r[base + k]   <= syn_d[k*SYN_W +: SYN_W];
-                        refr_r[base + k]  <= refr_d[k*REFR_W +: REFR_W];
-                        count_r[base + k] <= count_d[k*COUNT_W +: COUNT_W];
+                    if (lane_en[k] && lane_ok[k]) begin
+                        live[lane_addr[k*AW +: AW]]    <= 1'b1;
+                        mem_r[lane_addr[k*AW +: AW]]   <= mem_d[k*MEM_W +: MEM_W];
+                        syn_r[lane_addr[k*AW +: AW]]   <= syn_d[k*SYN_W +: SYN_W];
+                        refr_r[lane_addr[k*AW +: AW]]  <= refr_d[k*REFR_W +: REFR_W];
+                        count_r[lane_addr[k*AW +: AW]] <= count_d[k*COUNT_W +: COUNT_W];
                     end
                 end
                 mem_bus   <= mem_d;

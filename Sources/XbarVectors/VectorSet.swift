@@ -261,8 +261,7 @@ public enum VectorBuilder {
             ("role", .string("rtl")), ("format", .string("verilog")),
             ("description", .string("the repository's Verilog model of the LIF neuron unit (rtl/xbar_lif_unit.v), copied as the default device under test")),
         ]))
-        var runScript = "#!/bin/sh\n# Runs the generated LIF testbenches with Icarus Verilog (docs/vectors.md). Exit status 0 = every check passed.\n"
-        runScript += "set -e\ncd \"$(dirname \"$0\")/..\"\nDUT=${DUT:-tb/\(RTLSources.unitFile)}\n"
+        var scripts = RTLSimulator.allCases.map { $0.scriptHead("Runs the generated LIF testbenches") + "DUT=${DUT:-tb/\(RTLSources.unitFile)}\n" }
         for (i, n) in p.neurons.enumerated() where lifOp[i] >= 0 {
             let tb = Testbench.generate(template: rtl.testbenchTemplate, population: n, inputType: inputType[i], lanes: min(spec.neuronUnits, n.size),
                                         records: lifs[i].count, vecPath: lifs[i].path)
@@ -272,12 +271,17 @@ public enum VectorBuilder {
                 ("description", .string("self-checking testbench of @\(n.name) (template rtl/xbar_lif_tb.v with this program's parameters): replays \(lifs[i].path), feeding `in` of each group at its cycle into the neuron unit, and compares mem, spike, refr, count\(n.synapse == nil ? "" : " and syn") of every neuron update\(NeuronImage.biasPath(n) == nil && NeuronImage.synapseBiasPath(n) == nil ? "" : " after loading the per-neuron bias memories"); prints PASS or the first MISMATCH (cycle, signal, expected, got)")),
                 ("run", .string("iverilog -g2005 -o tb/tb_lif.\(n.name).vvp \(path) tb/\(RTLSources.unitFile) && vvp -n tb/tb_lif.\(n.name).vvp   (from the vector directory)")),
             ]))
-            runScript += "iverilog -g2005 -o tb/tb_lif.\(n.name).vvp \(path) \"$DUT\"\nvvp -n tb/tb_lif.\(n.name).vvp | tee tb/tb_lif.\(n.name).log\ngrep -q '^PASS' tb/tb_lif.\(n.name).log\n"
+            for (k, sim) in RTLSimulator.allCases.enumerated() {
+                scripts[k] += sim.build(name: "tb_lif.\(n.name)", top: "xbar_lif_tb", sources: [path, "\"$DUT\""], standard: 2005)
+                    + sim.run(name: "tb_lif.\(n.name)", args: "", log: "tb/tb_lif.\(n.name)\(sim == .iverilog ? "" : ".verilator").log")
+            }
         }
-        files.append(VectorFile(path: "tb/run_iverilog.sh", data: Data(runScript.utf8), entry: [
-            ("role", .string("testbench")), ("format", .string("sh")),
-            ("description", .string("compiles and runs every testbench with Icarus Verilog; DUT=path.v substitutes another neuron unit with the same ports")),
-        ]))
+        for (k, sim) in RTLSimulator.allCases.enumerated() {
+            files.append(VectorFile(path: "tb/run_\(sim.rawValue).sh", data: Data(scripts[k].utf8), entry: [
+                ("role", .string("testbench")), ("format", .string("sh")),
+                ("description", .string("compiles and runs every testbench with \(sim.displayName); DUT=path.v substitutes another neuron unit with the same ports")),
+            ]))
+        }
         return files
     }
 }

@@ -30,6 +30,7 @@ struct EngineOptions: ParsableArguments {
     var learned: String?
     @Flag(help: "Also run the same program on an ideal chip and compare spike statistics side by side.")
     var compareIdeal = false
+    @OptionGroup(title: "Pictures") var plots: PlotOptions
 }
 
 extension EngineKind: ExpressibleByArgument {}
@@ -112,7 +113,8 @@ enum Emulation {
         }
         let chip = o.idealDevice ? Chip(program: p, seed: o.seed, timing: target.timing)
             : try Chip(program: p, target: target, seed: o.seed, ageS: o.age)
-        let runner = Runner(chip: chip, engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads))
+        try o.plots.validate(program: p, samples: data.samples.count)
+        let runner = Runner(chip: chip, engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads, trace: o.plots.wantsTraces))
         let outcome = try runner.run(data, file: inputPath, progress: progressLine("emulating"))
         var report = EmulationReport.json(program: p, input: inputPath, data: data, outcome: outcome, options: o, chip: chip, target: target)
         var comparison: SpikeComparison? = nil
@@ -140,6 +142,7 @@ enum Emulation {
         }
         if let r = o.jsonOut { try AtomicFile.write(report.serialized() + "\n", to: r) }
         if let r = o.raster { try AtomicFile.write(EmulationReport.rasterCSV(outcome), to: r) }
+        try o.plots.write(program: p, data: data, outcome: outcome, engine: o.engine.rawValue)
         if o.json {
             print(report.serialized())
         } else {

@@ -161,6 +161,10 @@ final class IzhikevichRTLTests: XCTestCase {
         let run = try VectorsTests.sh("/bin/sh", [dir.appendingPathComponent("tb/run_models.sh").path], cwd: dir)
         XCTAssertEqual(run.0, 0, run.1)
         XCTAssertTrue(run.1.contains("PASS 4 neurons \(T) steps"), run.1)
+        // Verilator runs the same testbench on the same files with the same result.
+        let vl = try VectorsTests.sh("/bin/sh", [dir.appendingPathComponent("tb/run_models_verilator.sh").path], cwd: dir)
+        XCTAssertEqual(vl.0, 0, vl.1)
+        XCTAssertEqual(vl.1.split(separator: "\n").filter { $0.hasPrefix("PASS") }, run.1.split(separator: "\n").filter { $0.hasPrefix("PASS") })
         // Flip one expected u (a value the unit recomputes) in sample 0: the testbench fails.
         var flipped = lines
         var f = flipped[5 + 4 * 100 + 2].split(separator: " ").map { Int64($0)! }
@@ -170,6 +174,8 @@ final class IzhikevichRTLTests: XCTestCase {
         let bad = try VectorsTests.sh("/bin/sh", [dir.appendingPathComponent("tb/run_models.sh").path], cwd: dir)
         XCTAssertNotEqual(bad.0, 0)
         XCTAssertTrue(bad.1.contains("FAIL"), bad.1)
+        let vlBad = try VectorsTests.sh(dir.appendingPathComponent("tb/verilator/izhikevich/izhikevich").path, ["+vectors=models/z.s0.txt"], cwd: dir)
+        XCTAssertTrue(vlBad.1.contains("FAIL") && !vlBad.1.contains("PASS"), vlBad.1)
     }
 }
 

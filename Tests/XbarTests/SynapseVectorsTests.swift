@@ -174,13 +174,13 @@ final class SynapseVectorsTests: XCTestCase {
             (".SAT(SYN_SAT)", ".SAT(0)"),                                                                 // synapse wraps instead of saturating
             (".SAT(SYN_SAT)", ".SAT(1)"),                                                                 // synapse saturates instead of wrapping
             ("syn_decayed + in_x + sbias_x", "syn_decayed + in_x"),                                       // synaptic bias dropped
-            ("sbias_r[idx]", "sbias_r[idx + 1'b1]"),                                                      // synaptic bias index off by one
-            ("bias_r[idx]", "bias_r[idx + 1'b1]"),                                                        // membrane bias index off by one
-            ("? (ok ? bias_r[idx] : {MEM_W{1'b0}}) : BIAS", "? BIAS : BIAS"),                            // per-neuron bias memory ignored
+            ("sbias_r[a]", "sbias_r[a + 1'b1]"),                                                      // synaptic bias index off by one
+            ("bias_r[a]", "bias_r[a + 1'b1]"),                                                            // membrane bias index off by one
+            ("? (ok ? bias_r[a] : {MEM_W{1'b0}}) : BIAS", "? BIAS : BIAS"),                                // per-neuron bias memory ignored
             ("cur_x = (SYN != 0) ?", "cur_x = (1'b0) ?"),                                                 // membrane integrates I, not the synapse
             (": !fires ? v", ": !crosses ? v"),                                                           // non-spiking still resets
             ("wire fires = (NONSPIKING == 0) && crosses;", "wire fires = crosses;"),                      // non-spiking spikes
-            ("syn_r[i]   <= {SYN_W{1'b0}};", "syn_r[i]   <= syn_r[i];"),                                  // synapse not cleared between samples
+            (".syn_q(st ? syn_r[a]", ".syn_q(ok ? syn_r[a]"),                                             // synapse not cleared between samples
         ]
         let mdir = scratch()
         for (i, (from, to)) in mutants.enumerated() {

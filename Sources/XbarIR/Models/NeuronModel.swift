@@ -41,23 +41,27 @@ public protocol NeuronModel: Sendable {
     static func inputLSB(_ g: ModelParameterSet, options: ModelLoweringOptions) -> Double
     /// The double-precision reference of the same update (the float twin), from the graph's real parameters.
     static func floatDynamics(_ g: ModelParameterSet, size: Int) -> any FloatNeuronDynamics
-    /// The model's RTL: the unit and its self-checking testbench (file names in rtl/), and how the testbench is run
-    /// on a vector file (`{unit}`, `{tb}`, `{vectors}`, `{out}` are replaced).
+    /// The model's RTL: the unit and its self-checking testbench (file names in rtl/), the testbench's top module and
+    /// the plusargument that names its vector file.
     static var rtl: ModelRTL { get }
     /// The testbench's vector file of one sample of population `n` (docs/rtl-<model>.md) from an engine's per-step
     /// records: input, membrane trace, the other state variables after each step, spikes.
     static func unitVectors(_ n: NeuronDecl, steps: ModelStepRecords) -> String
 }
 
-/// A model's RTL sources and the command that runs its testbench on one vector file.
+/// A model's RTL sources and how its testbench is run on one vector file (by every simulator of `RTLSimulator`).
 public struct ModelRTL: Sendable {
     public var unit: String
     public var testbench: String
-    public var command: String
-    public init(unit: String, testbench: String, command: String) {
+    /// The testbench's top module.
+    public var top: String
+    /// The plusargument that names the vector file (`+<vectorsArg>=<path>`).
+    public var vectorsArg: String
+    public init(unit: String, testbench: String, top: String, vectorsArg: String) {
         self.unit = unit
         self.testbench = testbench
-        self.command = command
+        self.top = top
+        self.vectorsArg = vectorsArg
     }
 }
 

@@ -2,8 +2,7 @@ import XbarCore
 
 extension IzhikevichModel {
     /// rtl/xbar_izh_unit.v (one sub-step per clock, K + 1 cycles per neuron) and rtl/xbar_izh_tb.v (docs/rtl-izhikevich.md).
-    public static let rtl = ModelRTL(unit: "xbar_izh_unit.v", testbench: "xbar_izh_tb.v",
-                                     command: "iverilog -g2012 -o {out} {unit} {tb} && vvp -n {out} +vectors={vectors}")
+    public static let rtl = ModelRTL(unit: "xbar_izh_unit.v", testbench: "xbar_izh_tb.v", top: "xbar_izh_tb", vectorsArg: "vectors")
 
     /// The vector file of rtl/xbar_izh_tb.v: `N T H F G Q S PK RND VB UB CB`, one line `a b c d bias v0 u0` per neuron,
     /// then per step and neuron `I vtrace v u spike count` (v, u and count after the step).
