@@ -43,7 +43,8 @@ public struct RasterPanel: Sendable {
 /// readout's per-class values as bars with the predicted class filled and the true label named.
 public enum RasterPlotSVG {
     static let width = 960.0, left = 110.0, right = 190.0, panelTop = 34.0, panelBottom = 40.0
-    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+    /// The palette of the populations (and of `xbar`'s membrane lines).
+    public static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
     public static func render(title: String, panels: [RasterPanel]) -> String {
         let heights = panels.map { panelHeight($0) }

@@ -87,8 +87,6 @@ enum EmulationPlots {
                            decision: decision)
     }
 
-    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
-
     /// One line per (sample, neuron): the traced membrane (before the reset, so a crossing shows) in membrane LSBs,
     /// and each LIF population's threshold dashed.
     static func membraneSVG(_ p: Program, samples: [Int], neurons: [(NeuronDecl, Int)], outcome o: Runner.Outcome, engine: String) -> String {
@@ -97,7 +95,7 @@ enum EmulationPlots {
             for (n, i) in neurons {
                 guard let tr = o.samples[s].traces[n.name] else { continue }
                 let pts = tr.membrane.enumerated().map { (x: Double($0.offset), y: Double($0.element[i])) }
-                series.append(LineSeries(label: "sample \(s) @\(n.name)[\(i)]", points: pts, color: colors[series.count % colors.count]))
+                series.append(LineSeries(label: "sample \(s) @\(n.name)[\(i)]", points: pts, color: RasterPlotSVG.colors[series.count % RasterPlotSVG.colors.count]))
             }
         }
         var seen = Set<String>()
