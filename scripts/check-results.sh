@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that the committed experiment results and the README's tables are what the current code produces
+# Checks that the committed experiment results and the tables of README.md and docs/experiment.md are what the current code produces
 # (docs/experiment.md, "Checking the figures"). Fails (exit 1) naming the file and the first differing fields.
 #
 #   scripts/check-results.sh [NAME ...]          the quick variants: each examples/experiment/NAME/quick/results.json
@@ -80,6 +80,8 @@ i=c.index("--out"); del c[i:i+2]; print(" ".join(c))' "$dir/results.json")
     fi
 done
 if [ "$mode" != update ]; then
-    python3 scripts/compare_results.py readme README.md . || status=1
+    for doc in README.md docs/experiment.md; do
+        python3 scripts/compare_results.py readme "$doc" . || status=1
+    done
 fi
 exit $status

@@ -6,10 +6,10 @@
       "seconds", "wall_s", "wall_seconds", "samples_per_second", "timing") and "command" (it names the output folder).
       Otherwise prints the first differences (path, committed value, produced value) and exits 1.
 
-  compare_results.py readme README.md ROOT
-      Every decimal number in a table row of a README section that names examples/experiment/<name>/ must be a number
-      of that folder's results.md, rounded to the README's decimals ("91.5" matches "91.48"). Prints each number that
-      matches nothing and exits 1 if there is one.
+  compare_results.py readme FILE.md ROOT
+      Every decimal number in a table row of a section (## or ###) of FILE.md that names examples/experiment/<name>/
+      must be a number of that folder's results.md, rounded to FILE's decimals ("91.5" matches "91.48"; "2.11 M"
+      matches 2114924). Prints each number that matches nothing and exits 1 if there is one.
 
 Standard library only, so it runs without the test venv.
 """
@@ -59,12 +59,16 @@ def compare_json(expected, got):
     return 0
 
 
-NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*\.\d+(?![\w.])")
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*\.\d+(?![\w.])( [kM](?![\w]))?")
+SCALE = {" k": 1e3, " M": 1e6}
+ANY_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 FOLDER = re.compile(r"examples/experiment/([\w-]+)")
 
 
 def numbers(text):
-    return [m.group(0).replace(",", "") for m in NUMBER.finditer(text)]
+    """The decimal numbers of `text` as (shown digits, scale): "2.11 M" is ("2.11", 1e6)."""
+    return [(m.group(0)[: len(m.group(0)) - len(m.group(1) or "")].replace(",", ""), SCALE.get(m.group(1), 1.0))
+            for m in NUMBER.finditer(text)]
 
 
 def rounds_to(h, decimals, v):
@@ -79,7 +83,7 @@ def check_readme(readme, root):
         lines = f.read().split("\n")
     sections, cur = [], None
     for line in lines:
-        if line.startswith("## "):
+        if line.startswith("## ") or line.startswith("### "):
             cur = [line, []]
             sections.append(cur)
         elif cur is not None:
@@ -94,16 +98,16 @@ def check_readme(readme, root):
             md = os.path.join(root, "examples/experiment", name, "results.md")
             if os.path.exists(md):
                 with open(md) as f:
-                    have += [float(x) for x in numbers(f.read())]
+                    have += [float(x.replace(",", "")) for x in ANY_NUMBER.findall(f.read())]
         for line in body:
             if not line.startswith("|") or set(line) <= set("|-: "):
                 continue
-            for x in numbers(line):
+            for x, scale in numbers(line):
                 decimals = len(x.split(".")[1])
                 v = float(x)
                 checked += 1
-                if not any(rounds_to(h, decimals, v) for h in have):
-                    missing.append(f"{readme}: section \"{head[3:]}\": {x} ({line.strip()[:80]}...) is in no number of "
+                if not any(rounds_to(h / scale, decimals, v) for h in have):
+                    missing.append(f"{readme}: section \"{head.lstrip('#').strip()}\": {x} ({line.strip()[:80]}...) is in no number of "
                                    + ", ".join(f"examples/experiment/{n}/results.md" for n in folders))
     for m in missing:
         print(m)
