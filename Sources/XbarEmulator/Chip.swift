@@ -38,8 +38,26 @@ public struct Chip: Sendable {
         adcStatic = [:]
     }
 
-    /// A chip of `target`'s device physics; `ageS` overrides the target's read time after programming.
-    public init(program: Program, target: Target, seed: UInt64, ageS: Double? = nil) throws {
+    /// A chip of `target`'s device physics; `ageS` overrides the target's read time after programming. The arrays are
+    /// realised on `threads` threads (0 = OMP_NUM_THREADS or all cores); the chip does not depend on it.
+    public init(program: Program, target: Target, seed: UInt64, ageS: Double? = nil, threads: Int = 0) throws {
+        let r = try Realiser(target: target, seed: seed, ageS: ageS)
+        // Each array's draws are keyed by its position, so realising them in parallel gives the same chip.
+        let arrays = Array(program.arrays.indices).parallelMap(threads: Runner.effectiveThreads(threads)) { r.realise(program.arrays[$0], index: $0) }
+        try self.init(program: program, target: target, seed: seed, realised: arrays)
+    }
+
+    /// The same chip instance running `program`, whose arrays must be this chip's (for example the program compiled
+    /// again with a trained readout): the arrays are not realised again.
+    public func running(_ program: Program, target: Target) throws -> Chip {
+        guard program.arrays == self.program.arrays else {
+            throw XbarError(file: "<chip>", field: "arrays", "program \"\(program.name)\" has other arrays than the chip realised")
+        }
+        return try Chip(program: program, target: target, seed: seed, realised: realised)
+    }
+
+    /// A chip of `target`'s device physics whose arrays are already realised (`realised`, in program order).
+    init(program: Program, target: Target, seed: UInt64, realised arrays: [RealisedArray]) throws {
         self.program = program
         timing = TimingModel(program: program, spec: target.timing)
         executable = ExecutableProgram(program)
@@ -48,8 +66,6 @@ public struct Chip: Sendable {
             cellWriter = DeviceCellWriter(updater: CellUpdater(spec: u, cell: target.cell, seed: seed), gUnitNS: target.cell.gUnitNS,
                                           program: program)
         }
-        let r = try Realiser(target: target, seed: seed, ageS: ageS)
-        let arrays = program.arrays.enumerated().map { r.realise($0.element, index: $0.offset) }
         realised = arrays
         codes = arrays.map { $0.codes }
         variance = arrays.map { $0.variance }

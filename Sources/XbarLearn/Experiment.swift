@@ -273,7 +273,7 @@ public enum Experiment {
                 guard withReadout.program.arrays == compiled.program.arrays else {
                     throw XbarError(file: "<compiler>", field: "arrays", "recompiling with the readout changed the arrays (instance \(seed))")
                 }
-                let chip2 = try Chip(program: withReadout.program, target: spec.target, seed: seed)
+                let chip2 = try chip.running(withReadout.program, target: spec.target)
                 let testRes = try chipRun(chip2, samples: chipData.test, indexBase: 0, channels: chipData.channels,
                                           threads: spec.threads, label: "seed \(seed) chip test", hooks: hooks)
                 let rname = withReadout.program.readouts.first!.name

@@ -5,6 +5,7 @@ import FoundationXML
 import XCTest
 import XbarCore
 import XbarDevice
+import XbarEmulator
 import XbarIR
 // The effect specs' memberwise initialisers are internal to XbarTarget.
 @testable import XbarTarget
@@ -299,6 +300,30 @@ final class DeviceTests: XCTestCase {
     }
 
     // MARK: (g) determinism
+
+    /// `Chip` realises its arrays in parallel: on 1 or 3 threads it holds exactly the sequential Realiser's arrays.
+    func testChipRealisedInParallelEqualsTheSequentialRealisation() throws {
+        var t = try Repo.target("neurram-130nm")  // write-verify, read noise, relaxation
+        t.device.faults = FaultSpec(stuckOnRate: 0.001, stuckOffRate: 0.001, stuckOnUS: 40, stuckOffUS: 0.1)
+        let sampler = try DeviceSampler(target: t, seed: 3)
+        let rows = 32, cols = 48
+        let arrays = (0..<5).map { a in
+            ArrayDecl(name: "a\(a)", macro: a, index: 0, rows: rows, cols: cols, gUnitNS: t.cell.gUnitNS, codeType: .u(16),
+                      codes: (0..<rows * cols).map { Int32(sampler.levelCode((a * 7 + $0) % 16)) })
+        }
+        let p = Program(name: "p", target: t.name, timesteps: 1, inputs: [], neurons: [], arrays: arrays, readouts: [], step: [])
+        let r = try Realiser(target: t, seed: 11)
+        let sequential = arrays.enumerated().map { r.realise($0.element, index: $0.offset) }
+        for threads in [1, 3] {
+            let chip = try Chip(program: p, target: t, seed: 11, threads: threads)
+            XCTAssertEqual(chip.codes, sequential.map(\.codes), "threads \(threads)")
+            XCTAssertEqual(chip.variance, sequential.map(\.variance), "threads \(threads)")
+            XCTAssertEqual(chip.realised.map(\.pulses), sequential.map(\.pulses))
+            XCTAssertEqual(chip.realised.map(\.stuckCount), sequential.map(\.stuckCount))
+        }
+        XCTAssertNotEqual(sequential[0].codes, sequential[1].codes)
+        XCTAssertGreaterThan(sequential.map(\.pulses).reduce(0, +), 0)
+    }
 
     func testSameSeedSameChipDifferentSeedDifferentChip() throws {
         var t = try Repo.target("neurram-130nm")  // write-verify, read noise, relaxation
