@@ -60,6 +60,9 @@ public struct JSONReader {
     /// Whether the value is an array.
     public var isArray: Bool { value is [Any] }
 
+    /// Whether the value is a string.
+    public var isString: Bool { value is String }
+
     /// Refuses keys not in `allowed` (catches typos in hand-written files).
     public func onlyKeys(_ allowed: Set<String>) throws {
         guard let o = object else { throw fail("expected an object") }

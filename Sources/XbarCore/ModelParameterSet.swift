@@ -8,11 +8,14 @@ public struct ModelParameterSet: Equatable, Sendable {
     public var scalars: [String: Double]
     /// Per-neuron parameters by key (one value per neuron).
     public var perNeuron: [String: [Double]]
+    /// Named choices by key (a string in the graph file, such as a rounding mode).
+    public var words: [String: String]
 
-    public init(model: String, scalars: [String: Double] = [:], perNeuron: [String: [Double]] = [:]) {
+    public init(model: String, scalars: [String: Double] = [:], perNeuron: [String: [Double]] = [:], words: [String: String] = [:]) {
         self.model = model
         self.scalars = scalars
         self.perNeuron = perNeuron
+        self.words = words
     }
 
     /// Parameter `key` of neuron `i`: its per-neuron value, else its scalar, else `fallback`.
@@ -22,5 +25,5 @@ public struct ModelParameterSet: Equatable, Sendable {
     }
 
     /// Every key given, sorted.
-    public var keys: [String] { (Array(scalars.keys) + Array(perNeuron.keys)).sorted() }
+    public var keys: [String] { (Array(scalars.keys) + Array(perNeuron.keys) + Array(words.keys)).sorted() }
 }

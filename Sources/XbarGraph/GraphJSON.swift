@@ -81,13 +81,16 @@ public enum GraphJSON {
         }
     }
 
-    /// The parameters of a registered neuron model: every key besides name, kind and size is a number or a list of one
-    /// number per neuron; the model checks the keys when the population is compiled (docs/graph.md, "Neuron models").
+    /// The parameters of a registered neuron model: every key besides name, kind and size is a number, a list of one
+    /// number per neuron or a word (a named choice); the model checks the keys when the population is compiled
+    /// (docs/graph.md, "Neuron models").
     static func modelParameters(_ p: JSONReader, kind: String, size: Int) throws -> ModelParameterSet {
         var m = ModelParameterSet(model: kind)
         for key in try p.keys() where !["name", "kind", "size"].contains(key) {
             let f = try p.field(key)
-            if f.isArray {
+            if f.isString {
+                m.words[key] = try f.string()
+            } else if f.isArray {
                 let list = try f.doubles()
                 if list.count != size { throw f.fail("expected \(size) values (one per neuron) or one number, found \(list.count)") }
                 if let bad = list.first(where: { !(abs($0) <= 1e12) }) { throw f.fail("value \(bad) is outside -1e12...1e12") }

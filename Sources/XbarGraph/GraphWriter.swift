@@ -50,6 +50,7 @@ public enum GraphWriter {
             for k in m.keys {
                 if let v = m.scalars[k] { s += ", \(str(k)): \(num(v))" }
                 if let v = m.perNeuron[k] { s += ", \(str(k)): [" + v.map(num).joined(separator: ", ") + "]" }
+                if let v = m.words[k] { s += ", \(str(k)): \(str(v))" }
             }
         }
         return s + "}"

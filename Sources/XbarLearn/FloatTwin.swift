@@ -115,21 +115,24 @@ public struct FloatNetwork: Sendable {
     /// sum over the program's paths read -> adc (1/lsb) -> slice -> sub/add -> scale (mul / 2^shift) of the cell codes
     /// in `codes` (one array per program array, e.g. `Chip.codes`). Units are membrane LSBs; thresholds, decays and
     /// biases come from the program's neuron declarations. This is "the same sampled weights in floating point".
+    /// A registered model's population runs its `floatDynamics(program:)`: its fixed-point parameters read as reals.
     public init(program p: Program, codes: [[Int32]]) throws {
         inputs = p.inputs.map { ($0.name, $0.size) }
-        // Schedule order = order of lif ops in the step.
+        // Schedule order = order of the neuron update ops (lif or a model's) in the step.
         var order: [String] = []
         for op in p.step {
             switch op.kind {
-            case let .lif(pop, _): order.append(pop)
-            case let .neuron(model, pop, _):
-                throw XbarError(file: "<program>", field: "neuron @\(pop)",
-                                "the chip-weight float twin covers lif populations; \(model) populations take the graph's twin")
+            case let .lif(pop, _), let .neuron(_, pop, _): order.append(pop)
             default: break
             }
         }
-        neurons = order.map { name in
+        neurons = try order.map { name in
             let n = p.neuron(named: name)!
+            if let m = n.model {
+                let model = try NeuronModels.require(m.model, file: "<program>", field: "neuron @\(name)")
+                return Neurons(name: name, size: n.size, decay: 0, threshold: 0, bias: 0, subtract: false, ge: true, refractory: 0,
+                               dynamics: model.floatDynamics(program: m, size: n.size))
+            }
             return Neurons(name: name, size: n.size, decay: Double(n.decayMul) / Double(Int64(1) << n.decayShift),
                            threshold: Double(n.threshold), bias: Double(n.bias), subtract: n.reset == .subtract, ge: n.compare == .ge,
                            refractory: n.spiking ? n.refractory : 0, neuronBias: n.neuronBias?.map(Double.init),
@@ -166,8 +169,8 @@ public struct FloatNetwork: Sendable {
             case let .scale(o, mul, shift, _, _):
                 let f = Double(mul) / Double(Int64(1) << shift)
                 terms[op.result] = terms[o]!.map { $0.map { ($0.read, $0.col, $0.coef * f) } }
-            case .neuron, .trace, .stdp, .modulator, .homeostasis: break  // the twin reads the cells as they are; it does not learn
-            case let .lif(pop, input):
+            case .trace, .stdp, .modulator, .homeostasis: break  // the twin reads the cells as they are; it does not learn
+            case let .lif(pop, input), let .neuron(_, pop, input):
                 let ni = order.firstIndex(of: pop)!
                 let post = neurons[ni].size
                 for (i, ts) in terms[input]!.enumerated() {

@@ -1,6 +1,7 @@
 import XCTest
 import XbarCompiler
 import XbarCore
+import XbarEmulator
 import XbarIR
 import XbarLearn
 import XbarTarget
@@ -42,5 +43,36 @@ final class IzhikevichReservoirTests: XCTestCase {
         XCTAssertLessThan(c.meanRateError("exc"), 0.05)
         XCTAssertLessThan(c.meanRateError("inh"), 0.05)
         XCTAssertEqual(c.chip["inh"]!.activeFraction, 1)
+    }
+}
+
+/// `FloatNetwork(program:codes:)` covers registered-model populations (the chip-weight float twin of an Izhikevich
+/// program): on an ideal chip its firing rates follow the fixed-point engine's, and its parameters are the IR's.
+final class IzhikevichProgramTwinTests: XCTestCase {
+    func testProgramTwinOfTheReservoirFollowsTheEngine() throws {
+        var o = IzhikevichReservoir.Options()
+        o.samples = 1
+        o.timesteps = 300
+        let t = try Repo.target("ideal")
+        let p = try Compiler.compile(IzhikevichReservoir.graph(o), target: t, options: CompileOptions(replicateMacros: true, seed: o.seed)).program
+        let data = IzhikevichReservoir.input(o)
+        let chip = Chip(program: p, seed: 1, timing: t.timing)
+        let engine = try Runner(chip: chip, engine: .fast, options: RunOptions(seed: 1, threads: 1)).run(data, file: "synthetic")
+        let twin = try FloatNetwork(program: p, codes: chip.codes)
+        let graphTwin = try FloatNetwork(graph: IzhikevichReservoir.graph(o))
+        let r = twin.run(data.samples[0]), g = graphTwin.run(data.samples[0])
+        for (k, pop) in ["exc", "inh"].enumerated() {
+            let chipTotal = Double(engine.samples[0].counts[pop]!.reduce(0, +))
+            let twinTotal = Double(r.counts[k].reduce(0, +)), graphTotal = Double(g.counts[k].reduce(0, +))
+            XCTAssertGreaterThan(chipTotal, 100, pop)
+            XCTAssertEqual(twinTotal, chipTotal, accuracy: 0.03 * chipTotal, pop)
+            XCTAssertEqual(twinTotal, graphTotal, accuracy: 0.05 * graphTotal, pop)
+        }
+        // One neuron's parameters read back as reals: the IR's c and 0.04 as Q / 2^S.
+        let z = IzhikevichModel.floatDynamics(program: p.neurons[0].model!, size: p.neurons[0].size) as! InputScaledDynamics
+        let f = z.inner as! IzhikevichFloat
+        XCTAssertEqual(z.scale, 1.0 / 32768)
+        XCTAssertEqual(f.c[0], Double(p.neurons[0].model!.vector("c")[0]) / 32768)
+        XCTAssertEqual(f.quad, 20972.0 / 524288)
     }
 }

@@ -1,7 +1,9 @@
 import XCTest
 import XbarCore
 @testable import XbarEmulator
+import XbarCompiler
 import XbarEvents
+import XbarGraph
 import XbarIR
 import XbarVectors
 
@@ -245,5 +247,41 @@ final class IzhikevichReferenceTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(spikes, 20, what)
+    }
+}
+
+/// The graph's `rounding` key of an Izhikevich population (docs/graph.md): it reaches the IR's `rnd`, survives the
+/// graph writer, and a bad value is a one-line error naming the key.
+final class IzhikevichGraphRoundingTests: XCTestCase {
+    static func graph(_ rounding: String) -> String {
+        """
+        {"format": "neuroxbar-graph", "version": 1, "name": "z", "timesteps": 10, "populations": [
+          {"name": "in", "kind": "input", "size": 2},
+          {"name": "z", "kind": "izhikevich", "size": 2, "a": 0.02, "b": 0.2, "c": -65, "d": [8, 2]\(rounding)}],
+         "projections": [{"name": "p", "from": "in", "to": "z", "delay": 0, "weights": {"kind": "dense", "values": [[1, 2], [3, 4]]}}]}
+        """
+    }
+
+    func testRoundingReachesTheIRAndBadValuesAreNamed() throws {
+        let t = try Repo.target("ideal")
+        for (word, want) in [("floor", Rounding.floor), ("trunc", .trunc), ("half_even", .halfEven), ("half_up", .halfUp)] {
+            let g = try GraphJSON.parse(Data(Self.graph(", \"rounding\": \"\(word)\"").utf8), file: "g.json")
+            XCTAssertEqual(try GraphJSON.parse(Data(GraphWriter.json(g).utf8), file: "w.json"), g)
+            let p = try Compiler.compile(g, target: t).program
+            XCTAssertEqual(p.neurons.first { $0.name == "z" }?.model?.roundings["rnd"], want, word)
+            XCTAssertTrue(IRPrinter.print(p).contains(word), word)
+        }
+        // Without the key: half_up, as before.
+        let plain = try Compiler.compile(GraphJSON.parse(Data(Self.graph("").utf8), file: "g.json"), target: t).program
+        XCTAssertEqual(plain.neurons.first { $0.name == "z" }?.model?.roundings["rnd"], .halfUp)
+        let bad: [(String, String)] = [
+            (", \"rounding\": \"nearest\"", "g.json: populations.z.rounding: expected one of \"floor\", \"trunc\", \"half_up\", \"half_even\", found \"nearest\""),
+            (", \"rounding\": 2", "g.json: populations.z.rounding: expected one of \"floor\", \"trunc\", \"half_up\", \"half_even\""),
+            (", \"peak\": \"high\"", "g.json: populations.z.peak: expected a number or one number per neuron, found \"high\""),
+        ]
+        for (extra, message) in bad {
+            let g = try GraphJSON.parse(Data(Self.graph(extra).utf8), file: "g.json")
+            XCTAssertThrowsError(try Compiler.compile(g, target: t, file: "g.json")) { XCTAssertEqual("\($0)", message) }
+        }
     }
 }

@@ -41,6 +41,9 @@ public protocol NeuronModel: Sendable {
     static func inputLSB(_ g: ModelParameterSet, options: ModelLoweringOptions) -> Double
     /// The double-precision reference of the same update (the float twin), from the graph's real parameters.
     static func floatDynamics(_ g: ModelParameterSet, size: Int) -> any FloatNeuronDynamics
+    /// The same from a program's population (the chip-weight float twin): its fixed-point parameters read as reals, its
+    /// input in the IR's units (state LSBs).
+    static func floatDynamics(program p: ModelParameters, size: Int) -> any FloatNeuronDynamics
     /// The model's RTL: the unit and its self-checking testbench (file names in rtl/), the testbench's top module and
     /// the plusargument that names its vector file.
     static var rtl: ModelRTL { get }
@@ -161,6 +164,22 @@ public protocol FloatNeuronDynamics: Sendable {
     /// One step of neuron i with input `input` (the model's real input units); returns whether it spiked and the
     /// membrane trace value.
     func update(_ i: Int, input: Double, state: inout [[Double]]) -> (spike: Bool, trace: Double)
+}
+
+/// Dynamics whose input arrives in other units: `scale` x input is handed to `inner` (a program's population, whose
+/// input is in state LSBs, run by the graph-unit dynamics).
+public struct InputScaledDynamics: FloatNeuronDynamics {
+    public var inner: any FloatNeuronDynamics
+    public var scale: Double
+    public init(inner: any FloatNeuronDynamics, scale: Double) {
+        self.inner = inner
+        self.scale = scale
+    }
+    public var stateNames: [String] { inner.stateNames }
+    public func initialState() -> [[Double]] { inner.initialState() }
+    public func update(_ i: Int, input: Double, state: inout [[Double]]) -> (spike: Bool, trace: Double) {
+        inner.update(i, input: scale * input, state: &state)
+    }
 }
 
 /// The registered neuron models.

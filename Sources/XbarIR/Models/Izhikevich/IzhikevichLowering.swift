@@ -13,6 +13,19 @@ extension IzhikevichModel {
             throw XbarError(file: file, field: "\(field).\(k)",
                             "not an izhikevich parameter (expected one of \(graphKeys.keys.sorted().joined(separator: ", ")))")
         }
+        for k in g.words.keys.sorted() where !wordKeys.contains(k) {
+            throw XbarError(file: file, field: "\(field).\(k)", "expected a number or one number per neuron, found \"\(g.words[k]!)\"")
+        }
+        for k in wordKeys.sorted() where g.scalars[k] != nil || g.perNeuron[k] != nil {
+            throw XbarError(file: file, field: "\(field).\(k)", "expected one of \(Rounding.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+        }
+        let rounding = try g.words["rounding"].map { w in
+            guard let r = Rounding(rawValue: w) else {
+                throw XbarError(file: file, field: "\(field).rounding",
+                                "expected one of \(Rounding.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), found \"\(w)\"")
+            }
+            return r
+        } ?? .halfUp
         for k in ["a", "b", "c", "d"] where g.scalars[k] == nil && g.perNeuron[k] == nil {
             throw XbarError(file: file, field: "\(field).\(k)", "missing (required): a number or one number per neuron")
         }
@@ -35,7 +48,7 @@ extension IzhikevichModel {
         let vt = IntType.i(try integer("v_bits", 8, 32, 32)), ut = IntType.i(try integer("u_bits", 8, 32, 32))
         var p = ModelParameters(model: keyword)
         p.types = ["v": vt, "u": ut]
-        p.roundings = ["rnd": .halfUp]
+        p.roundings = ["rnd": rounding]
         let S = quadShift(vBits: vt.bits, frac: F)
         p.integers = ["frac": Int64(F), "substeps": Int64(K), "abfrac": Int64(G),
                       "quad": Fixed.roundReal(0.04 * Double(Int64(1) << S), .halfEven), "qshr": Int64(S),
