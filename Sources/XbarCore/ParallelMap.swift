@@ -1,33 +1,71 @@
 import Foundation
 
-extension Array where Element: Sendable {
-    /// `transform` of every element, computed on up to `threads` threads (elements striped over them), returned in
-    /// order. For a pure `transform` the result does not depend on the thread count.
-    public func parallelMap<T: Sendable>(threads: Int, _ transform: @Sendable (Element) -> T) -> [T] {
-        let n = count
-        let workers = Swift.max(1, Swift.min(threads, n))
-        if workers == 1 { return map(transform) }
-        let slots = ParallelSlots<T>(n)
-        let items = self
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < n {
-                slots.set(i, transform(items[i]))
-                i += workers
-            }
+/// Runs body(0..<n) on `threads` workers (0 = OMP_NUM_THREADS or all cores), interleaved: worker w takes w, w +
+/// workers, ... . Shared by the experiments (samples, heads, seeds) and the chip's realisation (arrays).
+public func parallelFor(_ n: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    guard n > 0 else { return }
+    var t = threads
+    if t <= 0 {
+        if let s = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let v = Int(s), v > 0 { t = v } else {
+            t = ProcessInfo.processInfo.activeProcessorCount
         }
-        return slots.values.map { $0! }
+    }
+    let workers = Swift.max(1, Swift.min(t, n))
+    if workers == 1 {
+        for i in 0..<n { body(i) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < n {
+            body(i)
+            i += workers
+        }
     }
 }
 
-/// Result slots written from several threads.
-final class ParallelSlots<T>: @unchecked Sendable {
-    var values: [T?]
-    let lock = NSLock()
-    init(_ n: Int) { values = [T?](repeating: nil, count: n) }
-    func set(_ i: Int, _ v: T) {
+extension Array where Element: Sendable {
+    /// `transform` of every element, computed by `parallelFor` on `threads` threads, returned in order. For a pure
+    /// `transform` the result does not depend on the thread count.
+    public func parallelMap<T: Sendable>(threads: Int, _ transform: @Sendable (Element) -> T) -> [T] {
+        let slots = Slots<T>(count)
+        let items = self
+        parallelFor(count, threads: threads) { i in slots.set(i, transform(items[i])) }
+        return slots.values
+    }
+}
+
+/// Thread-safe write-once slots indexed by item (sample, array, job), filled from several threads.
+public final class Slots<T>: @unchecked Sendable {
+    private var items: [T?]
+    private var finished = 0
+    private let lock = NSLock()
+
+    public init(_ n: Int) { items = [T?](repeating: nil, count: n) }
+
+    public func set(_ i: Int, _ v: T) {
         lock.lock()
-        values[i] = v
+        items[i] = v
+        finished += 1
         lock.unlock()
+    }
+
+    public var done: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+
+    public func slot(_ i: Int) -> T? {
+        lock.lock()
+        defer { lock.unlock() }
+        return items[i]
+    }
+
+    /// All values (every slot must be set).
+    public var values: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items.map { $0! }
     }
 }

@@ -43,7 +43,7 @@ public struct Chip: Sendable {
     public init(program: Program, target: Target, seed: UInt64, ageS: Double? = nil, threads: Int = 0) throws {
         let r = try Realiser(target: target, seed: seed, ageS: ageS)
         // Each array's draws are keyed by its position, so realising them in parallel gives the same chip.
-        let arrays = Array(program.arrays.indices).parallelMap(threads: Runner.effectiveThreads(threads)) { r.realise(program.arrays[$0], index: $0) }
+        let arrays = Array(program.arrays.indices).parallelMap(threads: threads) { r.realise(program.arrays[$0], index: $0) }
         try self.init(program: program, target: target, seed: seed, realised: arrays)
     }
 

@@ -243,41 +243,6 @@ public enum NMNISTFolder {
     }
 }
 
-/// Thread-safe write-once slots indexed by sample.
-final class Slots<T>: @unchecked Sendable {
-    private var items: [T?]
-    private var finished = 0
-    private let lock = NSLock()
-
-    init(_ n: Int) { items = [T?](repeating: nil, count: n) }
-
-    func set(_ i: Int, _ v: T) {
-        lock.lock()
-        items[i] = v
-        finished += 1
-        lock.unlock()
-    }
-
-    var done: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return finished
-    }
-
-    func slot(_ i: Int) -> T? {
-        lock.lock()
-        defer { lock.unlock() }
-        return items[i]
-    }
-
-    /// All values (every slot must be set).
-    var values: [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items.map { $0! }
-    }
-}
-
 final class Flag: @unchecked Sendable {
     private var v = false
     private let lock = NSLock()
@@ -285,21 +250,3 @@ final class Flag: @unchecked Sendable {
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return v }
 }
 
-/// Runs body(0..<n) on `threads` workers (0 = OMP_NUM_THREADS or all cores), interleaved.
-func parallelFor(_ n: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
-    guard n > 0 else { return }
-    var t = threads
-    if t <= 0 {
-        if let s = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let v = Int(s), v > 0 { t = v } else {
-            t = ProcessInfo.processInfo.activeProcessorCount
-        }
-    }
-    let workers = max(1, min(t, n))
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var i = w
-        while i < n {
-            body(i)
-            i += workers
-        }
-    }
-}
