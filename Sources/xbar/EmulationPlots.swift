@@ -6,7 +6,7 @@ import XbarEmulator
 import XbarEvents
 import XbarIR
 
-/// Pictures of a run (`run` and `emulate`; docs/cli.md, "Pictures"): the spike raster of chosen samples and the
+/// Pictures of a run (`run` and `emulate`; docs/report.md, "Pictures"): the spike raster of chosen samples and the
 /// per-step membrane of chosen neurons, as SVG.
 struct PlotOptions: ParsableArguments {
     @Option(help: "Write the spike raster of the chosen samples (--plot-samples) as SVG: populations stacked, the readout's decision beside it.")

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// `--raster-svg` and `--membrane-svg` on `emulate`/`run` (docs/cli.md, "Pictures"): the pictures hold exactly the
+/// `--raster-svg` and `--membrane-svg` on `emulate`/`run` (docs/report.md, "Pictures"): the pictures hold exactly the
 /// run's spikes, its readout decisions and its traced membranes, whatever the engine.
 final class PlotTests: XCTestCase {
     func scratch() -> URL {
