@@ -1,4 +1,5 @@
 #include "xbar_kernel.h"
+#include "xbar_convert.h"
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -189,7 +190,7 @@ int64_t xbar_gather_rows(const int32_t *active, int64_t n, int32_t s0, int32_t c
  * and one integer correction makes it exact; then the rounding rule `rnd` (a constant after inlining, so the loops
  * below vectorise) on the exact remainder. */
 static inline __attribute__((always_inline)) int64_t xdivide_recip(int64_t n, int64_t d, double inv, const int32_t rnd) {
-    int64_t q = (int64_t)floor((double)n * inv);
+    int64_t q = xbar_f64_to_i64_rne(floor(xbar_i64_to_f64(n) * inv)); /* exact casts for |n| < 2^50 */
     int64_t r = n - q * d;
     q = r < 0 ? q - 1 : (r >= d ? q + 1 : q);
     r = r < 0 ? r + d : (r >= d ? r - d : r);

@@ -6,6 +6,7 @@
  * same bits as the scalar one on any x86-64 or other IEEE machine. The transcendental functions are the project's own
  * polynomials below, not libm's, whose last bits differ between implementations. */
 #include "xbar_kernel.h"
+#include "xbar_convert.h"
 #include <math.h>
 #include <string.h>
 
@@ -60,7 +61,7 @@ static inline __attribute__((always_inline)) double xbar_log_unit(double u) {
     r = 1.0 / 5.0 + z * r;
     r = 1.0 / 3.0 + z * r;
     double lnm = 2.0 * s + 2.0 * s * (z * r);
-    double de = (double)e;
+    double de = xbar_i64_to_f64(e); /* e in [-34, 0] */
     return de * 6.93147180369123816490e-01 + (de * 1.90821492927058770002e-10 + lnm);
 }
 
@@ -88,7 +89,7 @@ static inline __attribute__((always_inline)) void xbar_sincos_2pi(double u, doub
     pc = 1.0 / 720.0 + z * pc;                         /* 1/6! */
     pc = -1.0 / 24.0 + z * pc;                         /* -1/4! */
     double c = 1.0 - z * (0.5 + z * pc);
-    int64_t q = (int64_t)kq & 3;
+    int64_t q = xbar_f64_to_i64_rne(kq) & 3; /* kq is an integer in [0, 4] */
     double sq = q == 0 ? s : (q == 1 ? c : (q == 2 ? -s : -c));
     double cq = q == 0 ? c : (q == 1 ? -s : (q == 2 ? -c : s));
     *sn = sq;
@@ -121,10 +122,10 @@ void xbar_normals(uint32_t k0, uint32_t k1, uint32_t purpose, uint32_t a, uint32
         for (int64_t b = 0; b < m; b++) {
             uint32_t w[4];
             philox_block(k0, k1, purpose, a, (uint32_t)(first_block + lo + b), c, w);
-            u[0][b] = ((double)w[0] + 0.5) * scale;
-            u[1][b] = ((double)w[1] + 0.5) * scale;
-            u[2][b] = ((double)w[2] + 0.5) * scale;
-            u[3][b] = ((double)w[3] + 0.5) * scale;
+            u[0][b] = (xbar_u32_to_f64(w[0]) + 0.5) * scale;
+            u[1][b] = (xbar_u32_to_f64(w[1]) + 0.5) * scale;
+            u[2][b] = (xbar_u32_to_f64(w[2]) + 0.5) * scale;
+            u[3][b] = (xbar_u32_to_f64(w[3]) + 0.5) * scale;
         }
         for (int64_t b = 0; b < m; b++) {
             double z[4];
@@ -151,10 +152,42 @@ void xbar_read_noise(int64_t *sums, const int64_t *var, int64_t n, int64_t col0,
     int64_t b0 = col0 / 4, b1 = (col0 + n - 1) / 4;
     xbar_normals(k0, k1, purpose, op, event, b0, b1 - b0 + 1, scratch);
     const double *z = scratch + (col0 - 4 * b0);
+    /* Below 2^51 the variance converts exactly without a cast, and |sqrt(var) z| < 2^26 * 6.8 rounds exactly by
+     * xbar_f64_to_i64_rne (|z| <= sqrt(2 ln 2^33) < 6.8): the same bits as the general loop, vectorised. */
+    int64_t big = 0;
+    for (int64_t j = 0; j < n; j++) big |= var[j] >= ((int64_t)1 << 51);
+    if (!big) {
+        for (int64_t j = 0; j < n; j++) {
+            int64_t vj = var[j] > 0 ? var[j] : 0;
+            int64_t v = sums[j] + xbar_f64_to_i64_rne(sqrt(xbar_i64_to_f64(vj)) * z[j]);
+            v = v < 0 ? 0 : (v > max_value ? max_value : v);
+            sums[j] = var[j] > 0 ? v : sums[j];
+        }
+        return;
+    }
     for (int64_t j = 0; j < n; j++) {
         if (var[j] <= 0) continue;
         int64_t v = sums[j] + round_even_clamped(sqrt((double)var[j]) * z[j]);
         sums[j] = v < 0 ? 0 : (v > max_value ? max_value : v);
+    }
+}
+
+/* x = round_half_even(x gain + offset + sigma z), z = 0 when not noisy. When every x and every result is below 2^51
+ * in magnitude (always, for ADC codes) the conversions take the vectorised exact forms; otherwise the casts. */
+static inline __attribute__((always_inline)) void adc_affine(int64_t *restrict x, int64_t n, const double *restrict offset,
+                                                            const double *restrict gain, double sigma,
+                                                            const double *restrict z, const int noisy) {
+    const int64_t lim = (int64_t)1 << 51;
+    int64_t fits = 1;
+    for (int64_t j = 0; j < n; j++) {
+        double t = xbar_i64_to_f64(x[j]) * gain[j] + offset[j] + sigma * (noisy ? z[j] : 0.0);
+        fits &= (x[j] < lim) & (x[j] > -lim) & (fabs(t) < XBAR_CONVERT_LIMIT);
+    }
+    if (fits) {
+        for (int64_t j = 0; j < n; j++)
+            x[j] = xbar_f64_to_i64_rne(xbar_i64_to_f64(x[j]) * gain[j] + offset[j] + sigma * (noisy ? z[j] : 0.0));
+    } else {
+        for (int64_t j = 0; j < n; j++) x[j] = round_even_clamped((double)x[j] * gain[j] + offset[j] + sigma * (noisy ? z[j] : 0.0));
     }
 }
 
@@ -164,8 +197,8 @@ void xbar_adc_noise(int64_t *x, int64_t n, const double *offset, const double *g
     if (n <= 0) return;
     if (sigma > 0) {
         xbar_normals(k0, k1, purpose, op, event, 0, (n + 3) / 4, scratch);
-        for (int64_t j = 0; j < n; j++) x[j] = round_even_clamped((double)x[j] * gain[j] + offset[j] + sigma * scratch[j]);
+        adc_affine(x, n, offset, gain, sigma, scratch, 1);
     } else {
-        for (int64_t j = 0; j < n; j++) x[j] = round_even_clamped((double)x[j] * gain[j] + offset[j] + sigma * 0.0);
+        adc_affine(x, n, offset, gain, sigma, scratch, 0);
     }
 }

@@ -446,6 +446,58 @@ final class DeviceTests: XCTestCase {
         Self.assertWithin(conv.sigma, sc, se: sc / (2 * Double(Self.n - 1)).squareRoot(), "ADC conversion noise sigma")
     }
 
+    /// The vectorised kernels (`readVector`, `adcVector`: exact int64 <-> double conversions below 2^51, the casts
+    /// above) give the scalar forms' values bit for bit, on both sides of 2^51 and when one element of a vector
+    /// forces the general path.
+    func testVectorNoiseKernelsEqualTheScalarFormsAcrossThe2To51Boundary() throws {
+        let t = try Repo.target("rram-40nm-256kb")
+        let noise = AnalogNoise(target: t, seed: 63)
+        let big: Int64 = 1 << 51
+        let rng = Philox(seed: 5)
+        func value(_ k: Int, _ scale: Int64) -> Int64 {
+            let u = rng.uniform(purpose: 9, UInt32(k), 0, 0)
+            return Int64((u * 2 - 1) * Double(scale))
+        }
+        // Cases: all small; one huge variance; sums near the limits.
+        for (caseIndex, hugeAt) in [(0, -1), (1, 7), (2, 0)] {
+            let n = 37
+            var sums = (0..<n).map { value($0 + 100 * caseIndex, 1 << 40) }.map { abs($0) }
+            var vars = (0..<n).map { $0 % 5 == 0 ? 0 : abs(value($0 + 1000 + 100 * caseIndex, 1 << 45)) }
+            // Above 2^51 the exact-conversion trick would be wrong (2^52 + 3 would read as 1.5 x 2^52 + 6).
+            if hugeAt >= 0 { vars[hugeAt] = 2 * big + 3; vars[hugeAt + 2] = big + 12_345; sums[hugeAt + 1] = 1 << 60 }
+            let maxValue = Int64.max / 2
+            let expected = (0..<n).map { j in
+                noise.read(sum: sums[j], varianceSum: vars[j], op: 4, column: 3 + j, event: 11, maxValue: maxValue)
+            }
+            var scratch = [Double](repeating: 0, count: n + 16)
+            sums.withUnsafeMutableBufferPointer { s in
+                noise.readVector(s.baseAddress!, varianceSums: vars, count: n, op: 4, colStart: 3, event: 11,
+                                 maxValue: maxValue, scratch: &scratch)
+            }
+            XCTAssertEqual(sums, expected, "read noise, case \(caseIndex)")
+        }
+        for caseIndex in 0..<4 {
+            let n = 29
+            var x = (0..<n).map { value($0 + 5000 + 100 * caseIndex, 1 << 20) }
+            var gains = (0..<n).map { _ in 1.0 + 0.01 * rng.uniform(purpose: 9, 1, 1, 0) }
+            let offsets = (0..<n).map { Double($0) * 0.37 - 3 }
+            switch caseIndex {
+            case 1: x[4] = 2 * big + 7; gains[4] = 0.1  // an input beyond the limit, a result below it: the casts
+            case 2: x[9] = -big + 1     // just inside: the exact forms
+            case 3: gains[2] = 1e300    // a result beyond 2^62: clamped by the cast path
+            default: break
+            }
+            let expected = (0..<n).map { j in
+                noise.adcInput(x[j], offset: offsets[j], gain: gains[j], op: 2, column: j, event: 17)
+            }
+            var scratch = [Double](repeating: 0, count: n + 16)
+            x.withUnsafeMutableBufferPointer { p in
+                noise.adcVector(p.baseAddress!, count: n, offsets: offsets, gains: gains, op: 2, event: 17, scratch: &scratch)
+            }
+            XCTAssertEqual(x, expected, "ADC noise, case \(caseIndex)")
+        }
+    }
+
     // MARK: `xbar device`
 
     func testDeviceCommandJSONTextAndSVG() throws {
