@@ -14,8 +14,26 @@ public struct IRParser {
     public static let maxLength = 1 << 22
 
     public static func parse(_ text: String, file: String = "<ir>") throws -> Program {
-        var p = IRParser(file: file, lines: text.split(separator: "\n", omittingEmptySubsequences: false))
+        var p = IRParser(file: file, lines: lines(of: text))
         return try p.program()
+    }
+
+    /// The lines of `text`, split at every newline byte by a scan of its UTF-8 (Character-wise splitting costs most
+    /// of a large program's parse). A "\r" before the newline stays on the line, where it is white space.
+    static func lines(of text: String) -> [Substring] {
+        var out: [Substring] = []
+        let u = text.utf8
+        var start = u.startIndex
+        var i = u.startIndex
+        while i != u.endIndex {
+            if u[i] == 0x0A {
+                out.append(text[start..<i])
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        out.append(text[start..<u.endIndex])
+        return out
     }
 
     func fail(_ msg: String, line: Int? = nil) -> XbarError {
@@ -242,6 +260,11 @@ public struct IRParser {
         guard !ct.signed, ct.bits <= 31 else { throw fail("code type: expected unsigned of at most 31 bits", line: l.line) }
         var codes = [Int32](repeating: 0, count: rows * cols)
         for r in 0..<rows {
+            if index < lines.count,
+               IRParser.fastRow(lines[index], row: r, cols: cols, max: ct.max, into: &codes[(r * cols)..<(r * cols + cols)]) {
+                index += 1
+                continue
+            }
             guard let rl = nextLine() else { throw fail("array %\(name): missing row \(r)") }
             var rc = cursor(rl)
             let tag = try rc.next("row index")
@@ -283,6 +306,61 @@ public struct IRParser {
             last = r
         }
         return w
+    }
+
+    /// The codes of array row `row` from its line when it is plain (`  R: h h ...` with `cols` hex codes of at most 8
+    /// digits, or `R: fill h`, single spaces or tabs, no comment), read byte by byte: the values the token path
+    /// gives. False for any other line (blank, commented, malformed): the caller takes the token path, which also
+    /// words every error.
+    static func fastRow(_ raw: Substring, row: Int, cols: Int, max: Int64, into out: inout ArraySlice<Int32>) -> Bool {
+        raw.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            let n = b.count
+            var i = 0
+            @inline(__always) func skipSpace() { while i < n && (b[i] == 0x20 || b[i] == 0x09) { i += 1 } }
+            // The row tag (after indentation): the decimal row index without leading zeros, then ':'.
+            skipSpace()
+            let first = i
+            var tag = 0, digits = 0
+            while i < n, b[i] >= 0x30, b[i] <= 0x39, digits < 7 { tag = tag * 10 + Int(b[i] - 0x30); i += 1; digits += 1 }
+            guard digits > 0, tag == row, digits == 1 || b[first] != 0x30, i < n, b[i] == 0x3A else { return false }
+            i += 1
+            // One hex token at i (after spaces); nil when absent or not plain hex within max.
+            func hex() -> Int32? {
+                skipSpace()
+                var v: Int64 = 0, d = 0
+                while i < n {
+                    let c = b[i]
+                    let x: Int64
+                    if c >= 0x30 && c <= 0x39 { x = Int64(c - 0x30) }
+                    else if c >= 0x61 && c <= 0x66 { x = Int64(c - 0x61 + 10) }
+                    else if c >= 0x41 && c <= 0x46 { x = Int64(c - 0x41 + 10) }
+                    else { break }
+                    v = v * 16 + x
+                    d += 1
+                    i += 1
+                    if d > 8 { return nil }
+                }
+                guard d > 0, v <= max, i == n || b[i] == 0x20 || b[i] == 0x09 else { return nil }
+                return Int32(v)
+            }
+            skipSpace()
+            if i + 4 <= n, b[i] == 0x66, b[i + 1] == 0x69, b[i + 2] == 0x6C, b[i + 3] == 0x6C {  // "fill"
+                i += 4
+                guard i < n, b[i] == 0x20 || b[i] == 0x09, let v = hex() else { return false }
+                skipSpace()
+                guard i == n else { return false }
+                for k in out.indices { out[k] = v }
+                return true
+            }
+            var k = out.startIndex
+            for _ in 0..<cols {
+                guard let v = hex() else { return false }
+                out[k] = v
+                k += 1
+            }
+            skipSpace()
+            return i == n
+        } ?? false
     }
 
     func hexCode(_ t: Substring, _ ct: IntType, _ line: Int) throws -> Int32 {

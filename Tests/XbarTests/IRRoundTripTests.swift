@@ -323,4 +323,31 @@ final class IRRoundTripTests: XCTestCase {
         let commented = text.replacingOccurrences(of: "\nstep\n", with: "\n# a comment\n\nstep   # trailing\n")
         XCTAssertEqual(try IRParser.parse(commented, file: "c"), p)
     }
+
+    /// Array rows are read by a byte scanner when plain and by the token path otherwise (comments, blank lines between
+    /// rows, odd spacing, a '+' or nine digits, errors): every spelling below means the same codes, and a CRLF file
+    /// parses like its LF form.
+    func testArrayRowSpellingsParseToTheSameCodes() throws {
+        func program(_ rows: [String], newline: String = "\n") throws -> Program {
+            let lines = ["xbar-ir 1", "program \"rows\" target \"t\" timesteps 1", "input @in 4",
+                         "array %a macro 0 index 0 rows 5 cols 4 code u13 gunit_ns 10.0 state programmed"] + rows + ["end", "step", "end"]
+            return try IRParser.parse(lines.joined(separator: newline) + newline, file: "rows.xir")
+        }
+        let expected: [Int32] = [0x0, 0x1fff, 0x11, 0x11, 5, 5, 5, 5, 0, 1, 2, 3, 0xab, 0xab, 0xab, 0xab, 7, 0, 0x10, 9]
+        let plain = ["  0: 0000 1fff 0011 0011", "  1: fill 0005", "  2: 0000 0001 0002 0003", "  3: fill 00ab", "  4: 7 0 10 9"]
+        XCTAssertEqual(try program(plain).arrays[0].codes, expected)
+        let odd = ["0:\t0 1FFF 11  11", "  1: fill 5   # a comment", "", "# between rows", "  2:   0 1 2 3\t",
+                   "  3: fill +ab", "  4: 000000007 0 10 9"]
+        XCTAssertEqual(try program(odd).arrays[0].codes, expected)
+        XCTAssertEqual(try program(plain, newline: "\r\n").arrays[0].codes, expected)
+        // Errors keep the token path's words and line numbers.
+        for (rows, message) in [
+            (["  0: 0 0 0 0", "  01: fill 0"], "line 6: array %a: expected row '1:', found '01:'"),
+            (["  0: 0 0 0 2000"], "line 5: conductance code '2000': expected hex in 0...1fff"),
+            (["  0: 0 0 0 g"], "line 5: conductance code 'g': expected hex in 0...1fff"),
+            (["  0: 0 0 0"], "line 5: array %a row 0: expected 4 codes, found 3"),
+        ] {
+            XCTAssertThrowsError(try program(rows)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
 }
