@@ -178,20 +178,28 @@ public struct OverflowEvent: Equatable, Sendable, CustomStringConvertible {
 
 /// What an engine needs besides the program.
 public struct RunOptions: Sendable {
+    /// Whether sample `i` is traced.
+    public func traces(sample i: Int) -> Bool { trace && (traceSamples?.contains(i) ?? true) }
+
     /// Seed of the device's randomness (device models arrive with the stochasticity work; ideal reads ignore it).
     public var seed: UInt64 = 1
     /// Threads for the crossbar kernel and for running samples in parallel (0 = all cores).
     public var threads: Int = 0
     /// Record pre-activations and membranes.
     public var trace = false
+    /// With `trace`: the sample indices whose traces are kept (nil: every sample). Traces grow with samples x steps x
+    /// neurons; a picture of two samples need not hold them for the whole run.
+    public var traceSamples: Set<Int>? = nil
     /// Samples each worker runs in lockstep on the fixed chip (fast engine; results do not depend on it).
     public var batch = 8
     /// Whether samples may run in parallel on a fixed chip, or must run strictly in order on one chip state.
     public var order = RunOrder.parallel
-    public init(seed: UInt64 = 1, threads: Int = 0, trace: Bool = false, batch: Int = 8, order: RunOrder = .parallel) {
+    public init(seed: UInt64 = 1, threads: Int = 0, trace: Bool = false, traceSamples: Set<Int>? = nil, batch: Int = 8,
+                order: RunOrder = .parallel) {
         self.seed = seed
         self.threads = threads
         self.trace = trace
+        self.traceSamples = traceSamples
         self.batch = batch
         self.order = order
     }

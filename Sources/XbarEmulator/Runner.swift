@@ -47,7 +47,7 @@ public struct Runner: Sendable {
         let n = data.samples.count
         let threads = Swift.max(1, Swift.min(Runner.effectiveThreads(options.threads), Swift.max(n, 1)))
         let box = ResultBox(n)
-        let trace = options.trace
+        let trace = options.trace, opts = options
         if chip.program.isPlastic {
             return try runLearning(data, binding: binding, start: start, progress: progress)
         }
@@ -64,8 +64,14 @@ public struct Runner: Sendable {
                 while lo < n {
                     let hi = Swift.min(n, lo + batch)
                     let items = (lo..<hi).map { (sample: data.samples[$0], index: $0) }
-                    let results = fast.run(batch: items, binding: binding, trace: trace, contexts: contexts, kernelThreads: kernelThreads)
-                    for (i, r) in results.enumerated() { box.set(lo + i, r, [], 0) }
+                    // A batch is traced when one of its samples is; the traces of the others are dropped at once.
+                    let traced = trace && (lo..<hi).contains { opts.traces(sample: $0) }
+                    let results = fast.run(batch: items, binding: binding, trace: traced, contexts: contexts, kernelThreads: kernelThreads)
+                    for (i, r) in results.enumerated() {
+                        var r = r
+                        if traced && !opts.traces(sample: lo + i) { r.traces = [:] }
+                        box.set(lo + i, r, [], 0)
+                    }
                     if let p = progress { p(box.done(), n) }
                     lo += workers * batch
                 }
@@ -78,9 +84,9 @@ public struct Runner: Sendable {
                 while i < n {
                     let s = data.samples[i]
                     if let y = cycle {
-                        box.set(i, y.run(s, index: i, binding: binding, trace: trace).0, [], 0)
+                        box.set(i, y.run(s, index: i, binding: binding, trace: opts.traces(sample: i)).0, [], 0)
                     } else if let e = exact {
-                        let (r, ev) = e.run(s, index: i, binding: binding, trace: trace)
+                        let (r, ev) = e.run(s, index: i, binding: binding, trace: opts.traces(sample: i))
                         box.set(i, r, ev.events, ev.total)
                     }
                     if let p = progress { p(box.done(), n) }
@@ -110,15 +116,15 @@ extension Runner {
         for i in 0..<n {
             let s = data.samples[i]
             if let f = fast {
-                results.append(f.run(s, index: i, binding: binding, trace: options.trace, kernelThreads: Runner.effectiveThreads(options.threads)))
+                results.append(f.run(s, index: i, binding: binding, trace: options.traces(sample: i), kernelThreads: Runner.effectiveThreads(options.threads)))
                 overflows.append([])
             } else if let e = exact {
-                let (r, ev) = e.run(s, index: i, binding: binding, trace: options.trace)
+                let (r, ev) = e.run(s, index: i, binding: binding, trace: options.traces(sample: i))
                 results.append(r)
                 overflows.append(ev.events)
                 overflowTotal += ev.total
             } else if let y = cycle {
-                results.append(y.run(s, index: i, binding: binding, trace: options.trace).0)
+                results.append(y.run(s, index: i, binding: binding, trace: options.traces(sample: i)).0)
                 overflows.append([])
             }
             progress?(i + 1, n)

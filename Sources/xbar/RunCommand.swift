@@ -114,7 +114,10 @@ enum Emulation {
         let chip = o.idealDevice ? Chip(program: p, seed: o.seed, timing: target.timing)
             : try Chip(program: p, target: target, seed: o.seed, ageS: o.age)
         try o.plots.validate(program: p, samples: data.samples.count)
-        let runner = Runner(chip: chip, engine: o.engine, options: RunOptions(seed: o.seed, threads: o.threads, trace: o.plots.wantsTraces))
+        // Traces only for the membrane picture, and only of its samples.
+        let traced = o.plots.wantsTraces ? Set(try o.plots.samples(count: data.samples.count)) : nil
+        let runner = Runner(chip: chip, engine: o.engine,
+                            options: RunOptions(seed: o.seed, threads: o.threads, trace: traced != nil, traceSamples: traced))
         let outcome = try runner.run(data, file: inputPath, progress: progressLine("emulating"))
         var report = EmulationReport.json(program: p, input: inputPath, data: data, outcome: outcome, options: o, chip: chip, target: target)
         var comparison: SpikeComparison? = nil

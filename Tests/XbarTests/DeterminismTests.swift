@@ -34,6 +34,25 @@ final class DeterminismTests: XCTestCase {
         }
     }
 
+    /// `traceSamples` keeps the traces of the chosen samples only, equal to a run tracing everything, on every engine
+    /// and batch size; nothing else in the results changes.
+    func testTracesOfChosenSamplesOnly() throws {
+        let (c, d) = try bundled("rram-40nm-256kb")
+        let chip = Chip(program: c.program, seed: 1)
+        let all = try Runner(chip: chip, engine: .fast, options: RunOptions(threads: 2, trace: true)).run(d, file: "x")
+        XCTAssertFalse(all.samples[3].traces.isEmpty)
+        for (engine, batch) in [(EngineKind.fast, 8), (.fast, 1), (.exact, 8), (.cycle, 8)] {
+            let some = try Runner(chip: chip, engine: engine,
+                                  options: RunOptions(threads: 2, trace: true, traceSamples: [3, 10], batch: batch)).run(d, file: "x")
+            for i in d.samples.indices {
+                XCTAssertEqual(some.samples[i].traces, [3, 10].contains(i) ? all.samples[i].traces : [:], "\(engine) sample \(i)")
+                var stripped = all.samples[i]
+                stripped.traces = some.samples[i].traces
+                XCTAssertEqual(some.samples[i], stripped, "\(engine) sample \(i)")
+            }
+        }
+    }
+
     func testThreadCountDoesNotChangeResults() throws {
         let (c, d) = try bundled("rram-40nm-256kb")
         let chip = Chip(program: c.program, seed: 1)
