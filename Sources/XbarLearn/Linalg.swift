@@ -19,6 +19,13 @@ public enum Linalg {
         return g
     }
 
+    /// Aᵀ (d x n) for A of n x d.
+    public static func transposed(_ a: [Double], rows n: Int, cols d: Int) -> [Double] {
+        var t = [Double](repeating: 0, count: n * d)
+        for i in 0..<n { for j in 0..<d { t[j * n + i] = a[i * d + j] } }
+        return t
+    }
+
     /// C = Aᵀ B (d x k) for A of n x d and B of n x k (BLAS dgemm).
     public static func transposeTimes(_ a: [Double], _ b: [Double], rows n: Int, colsA d: Int, colsB k: Int) -> [Double] {
         precondition(a.count == n * d && b.count == n * k)

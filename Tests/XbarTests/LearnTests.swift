@@ -61,6 +61,36 @@ final class LearnTests: XCTestCase {
         for (a, b) in zip(viaEigen.weights + viaEigen.bias, viaChol.weights + viaChol.bias) { XCTAssertEqual(a, b, accuracy: 1e-9) }
     }
 
+    /// With fewer than half as many samples as features the ridge works on the n x n kernel matrix (the dual form):
+    /// the same weights as the primal d x d form, on the penalty path and in the Cholesky fit.
+    func testRidgeDualFormEqualsThePrimalForm() throws {
+        XCTAssertEqual(Linalg.transposed([1, 2, 3, 4, 5, 6], rows: 2, cols: 3), [1, 4, 2, 5, 3, 6])
+        let rng = Philox(seed: 11)
+        let n = 40, d = 120
+        func count(_ i: Int, _ j: Int) -> Int64 {
+            let jitter = Int64(20 * rng.uniform(purpose: 98, UInt32(i), UInt32(j), 0))
+            return jitter + (j % 4 == i % 4 ? 9 : 0)
+        }
+        let counts: [[Int64]] = (0..<n).map { i in (0..<d).map { j in count(i, j) } }
+        let f = Features(counts: counts, labels: (0..<n).map { $0 % 4 })
+        for standardise in [false, true] {
+            for lambda in [1e-3, 0.1, 3.0] {
+                let primal = try RidgeTrainer.fit(f, classes: 4, lambda: lambda, standardise: standardise, dual: false)
+                let dual = try RidgeTrainer.fit(f, classes: 4, lambda: lambda, standardise: standardise, dual: true)
+                let scale = primal.weights.reduce(0.0) { max($0, abs($1)) }
+                XCTAssertGreaterThan(scale, 0)
+                for (a, b) in zip(primal.weights + primal.bias, dual.weights + dual.bias) { XCTAssertEqual(a, b, accuracy: 1e-9 * scale) }
+                // The penalty path (here dual: d > 2n) at one penalty, without refit, equals the primal Cholesky fit.
+                var o = RidgeTrainer.Options()
+                o.refit = false
+                o.lambdas = [lambda]
+                o.standardise = standardise
+                let path = try RidgeTrainer.train(train: f, val: f, classes: 4, options: o).readout
+                for (a, b) in zip(primal.weights + primal.bias, path.weights + path.bias) { XCTAssertEqual(a, b, accuracy: 1e-9 * scale) }
+            }
+        }
+    }
+
     func testQuantisedReadoutEqualsTheCompilersReadout() throws {
         let g = try GraphJSON.load(Repo.path("examples/lsm-paper/lsm-paper.json"))
         let r = g.readout!
