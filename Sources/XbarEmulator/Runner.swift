@@ -47,7 +47,7 @@ public struct Runner: Sendable {
         let n = data.samples.count
         let threads = Swift.max(1, Swift.min(Runner.effectiveThreads(options.threads), Swift.max(n, 1)))
         let box = ResultBox(n)
-        let trace = options.trace, opts = options
+        let trace = options.trace
         if chip.program.isPlastic {
             return try runLearning(data, binding: binding, start: start, progress: progress)
         }
@@ -65,11 +65,11 @@ public struct Runner: Sendable {
                     let hi = Swift.min(n, lo + batch)
                     let items = (lo..<hi).map { (sample: data.samples[$0], index: $0) }
                     // A batch is traced when one of its samples is; the traces of the others are dropped at once.
-                    let traced = trace && (lo..<hi).contains { opts.traces(sample: $0) }
+                    let traced = trace && (lo..<hi).contains { options.traces(sample: $0) }
                     let results = fast.run(batch: items, binding: binding, trace: traced, contexts: contexts, kernelThreads: kernelThreads)
                     for (i, r) in results.enumerated() {
                         var r = r
-                        if traced && !opts.traces(sample: lo + i) { r.traces = [:] }
+                        if traced && !options.traces(sample: lo + i) { r.traces = [:] }
                         box.set(lo + i, r, [], 0)
                     }
                     if let p = progress { p(box.done(), n) }
@@ -84,9 +84,9 @@ public struct Runner: Sendable {
                 while i < n {
                     let s = data.samples[i]
                     if let y = cycle {
-                        box.set(i, y.run(s, index: i, binding: binding, trace: opts.traces(sample: i)).0, [], 0)
+                        box.set(i, y.run(s, index: i, binding: binding, trace: options.traces(sample: i)).0, [], 0)
                     } else if let e = exact {
-                        let (r, ev) = e.run(s, index: i, binding: binding, trace: opts.traces(sample: i))
+                        let (r, ev) = e.run(s, index: i, binding: binding, trace: options.traces(sample: i))
                         box.set(i, r, ev.events, ev.total)
                     }
                     if let p = progress { p(box.done(), n) }

@@ -26,6 +26,11 @@ public enum Linalg {
         return t
     }
 
+    /// K = A Aᵀ (n x n, both triangles filled) for A of n x d: the kernel matrix of the rows (BLAS dsyrk).
+    public static func kernel(_ a: [Double], rows n: Int, cols d: Int) -> [Double] {
+        gram(transposed(a, rows: n, cols: d), rows: d, cols: n)
+    }
+
     /// C = Aᵀ B (d x k) for A of n x d and B of n x k (BLAS dgemm).
     public static func transposeTimes(_ a: [Double], _ b: [Double], rows n: Int, colsA d: Int, colsB k: Int) -> [Double] {
         precondition(a.count == n * d && b.count == n * k)

@@ -247,7 +247,7 @@ public enum RidgeTrainer {
         let lam = max(lambda * Double(f.rows), 1e-9)
         let w: [Double]
         if dual ?? usesDual(rows: f.rows, cols: f.cols) {
-            var km = Linalg.gram(Linalg.transposed(z, rows: f.rows, cols: f.cols), rows: f.cols, cols: f.rows)
+            var km = Linalg.kernel(z, rows: f.rows, cols: f.cols)
             for i in 0..<f.rows { km[i * f.rows + i] += lam }
             let a = try Linalg.solvePositiveDefinite(km, y, size: f.rows, rhs: k)
             w = Linalg.transposeTimes(z, a, rows: f.rows, colsA: f.cols, colsB: k)
@@ -272,11 +272,11 @@ public enum RidgeTrainer {
         /// Primal: Vᵀ Zᵀ Y (d x k); dual: Uᵀ Y (n x k).
         let projected: [Double]
 
-        init(z: [Double], y: [Double], rows n: Int, cols d: Int, classes k: Int, dual: Bool? = nil) throws {
-            self.dual = dual ?? RidgeTrainer.usesDual(rows: n, cols: d)
+        init(z: [Double], y: [Double], rows n: Int, cols d: Int, classes k: Int) throws {
+            dual = RidgeTrainer.usesDual(rows: n, cols: d)
             (rows, cols, classes, self.z) = (n, d, k, z)
-            if self.dual {
-                let eig = try Linalg.symmetricEigen(Linalg.gram(Linalg.transposed(z, rows: n, cols: d), rows: d, cols: n), size: n)
+            if dual {
+                let eig = try Linalg.symmetricEigen(Linalg.kernel(z, rows: n, cols: d), size: n)
                 (values, vectors) = (eig.values, eig.vectors)
                 projected = Linalg.transposeTimes(eig.vectors, y, rows: n, colsA: n, colsB: k)
             } else {

@@ -65,6 +65,8 @@ final class LearnTests: XCTestCase {
     /// the same weights as the primal d x d form, on the penalty path and in the Cholesky fit.
     func testRidgeDualFormEqualsThePrimalForm() throws {
         XCTAssertEqual(Linalg.transposed([1, 2, 3, 4, 5, 6], rows: 2, cols: 3), [1, 4, 2, 5, 3, 6])
+        // [[1,2,3],[4,5,6]] times its transpose: [[14, 32], [32, 77]].
+        XCTAssertEqual(Linalg.kernel([1, 2, 3, 4, 5, 6], rows: 2, cols: 3), [14, 32, 32, 77])
         let rng = Philox(seed: 11)
         let n = 40, d = 120
         func count(_ i: Int, _ j: Int) -> Int64 {
