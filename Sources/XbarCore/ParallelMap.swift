@@ -1,16 +1,17 @@
 import Foundation
 
+/// The thread count a `--threads` value asks for: itself when > 0, else OMP_NUM_THREADS, else all cores.
+public func effectiveThreadCount(_ requested: Int) -> Int {
+    if requested > 0 { return requested }
+    if let s = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let n = Int(s), n > 0 { return n }
+    return ProcessInfo.processInfo.activeProcessorCount
+}
+
 /// Runs body(0..<n) on `threads` workers (0 = OMP_NUM_THREADS or all cores), interleaved: worker w takes w, w +
 /// workers, ... . Shared by the experiments (samples, heads, seeds) and the chip's realisation (arrays).
 public func parallelFor(_ n: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     guard n > 0 else { return }
-    var t = threads
-    if t <= 0 {
-        if let s = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let v = Int(s), v > 0 { t = v } else {
-            t = ProcessInfo.processInfo.activeProcessorCount
-        }
-    }
-    let workers = Swift.max(1, Swift.min(t, n))
+    let workers = Swift.max(1, Swift.min(effectiveThreadCount(threads), n))
     if workers == 1 {
         for i in 0..<n { body(i) }
         return

@@ -31,11 +31,8 @@ public struct Runner: Sendable {
         public var learned: ChipState? = nil
     }
 
-    public static func effectiveThreads(_ requested: Int) -> Int {
-        if requested > 0 { return requested }
-        if let s = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let n = Int(s), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
-    }
+    /// `effectiveThreadCount` (XbarCore), the one rule for `--threads`.
+    public static func effectiveThreads(_ requested: Int) -> Int { effectiveThreadCount(requested) }
 
     public func run(_ data: EventDataset, file: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Outcome {
         let binding = try InputBinding(program: chip.program, channels: data.channels, file: file)
