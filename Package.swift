@@ -16,7 +16,9 @@ let package = Package(
     ],
     targets: [
         // Shared foundations: errors, deterministic RNG, fixed-point arithmetic, atomic files.
-        .target(name: "XbarCore"),
+        .target(name: "XbarCore", dependencies: ["CCrypto"]),
+        // OpenSSL's libcrypto (Debian libssl-dev): SHA-256.
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         // Stage 0 inputs.
         .target(name: "XbarGraph", dependencies: ["XbarCore"]),
         .target(name: "XbarTarget", dependencies: ["XbarCore", "TOMLKit"]),

@@ -11,6 +11,7 @@ need=()
 [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need+=(libblas-dev)
 [ -f /usr/include/hdf5/serial/hdf5.h ] || need+=(libhdf5-dev)  # NIR import (docs/nir.md)
 [ -x /usr/bin/espeak-ng ] || need+=(espeak-ng)  # spoken digits of the LSM-CLIP experiment (docs/experiment.md)
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)  # SHA-256 (binary IR, vector manifests, sweep keys)
 [ -f /usr/include/metis.h ] || need+=(libmetis-dev)  # METIS graph partitioning of the placement pass (docs/compiler.md)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2

@@ -13,6 +13,8 @@ public struct FormingProgramming: ProgrammingStrategy {
     public var name: String { "forming" }
     public var slices: Int { 1 }
     public var formsCells: Bool { true }
+    /// The realised spread is a running floating-point sum: tile order matters.
+    public var writesTilesIndependently: Bool { false }
 
     public init(target t: Target, seed: UInt64) throws {
         physics = try CellPhysics(spec: t.device, cell: t.cell, seed: seed)
@@ -29,7 +31,7 @@ public struct FormingProgramming: ProgrammingStrategy {
     public func writeCells(of tile: Tile, in work: PopulationWork, into array: inout ArrayDecl, slot k: Int,
                            context c: CompilationContext, tally: inout CellTally) {
         let C = array.cols, perUS = c.perUS
-        var codes = [Int32](repeating: c.map.unusedCode, count: array.rows * C)
+        var codes = CellCodes(repeating: c.map.unusedCode, count: array.rows * C)
         for (r, si) in tile.rows.enumerated() {
             let block = work.stacked[si].block
             work.forEachNonZero(row: si, in: tile.neurons) { n, _ in
@@ -50,8 +52,8 @@ public struct FormingProgramming: ProgrammingStrategy {
 
     /// Headroom for relaxation and faults on top of the formed state: holds hi + hi/2 + 1, hi = max(largest code,
     /// stuck-on conductance).
-    func codeType(for codes: [Int32], context c: CompilationContext) -> IntType {
-        let hi = Swift.max(Int64(codes.max() ?? 0), Int64((c.target.device.faults?.stuckOnUS ?? 0) * c.perUS))
+    func codeType(for codes: CellCodes, context c: CompilationContext) -> IntType {
+        let hi = Swift.max(Int64(codes.range?.upperBound ?? 0), Int64((c.target.device.faults?.stuckOnUS ?? 0) * c.perUS))
         return IntType.unsignedFitting(hi + hi / 2 + 1)
     }
 
@@ -77,7 +79,7 @@ public struct FormingProgramming: ProgrammingStrategy {
         return (f, k.map { [$0 / kMax * step] })
     }
 
-    /// Wanted standard deviation of a block's weights: sqrt(sum (gain x sd)^2 x density) over its projections.
+    /// Wanted standard deviation of a block's weights: sqrt(sum (gain x sd)^2 x connected fraction) over its projections.
     func desiredSigma(_ b: RowBlock, context c: CompilationContext) throws -> Double {
         var v = 0.0
         for pr in b.projections {
@@ -92,7 +94,7 @@ public struct FormingProgramming: ProgrammingStrategy {
                 throw c.error("projections.\(pr.name).weights",
                               "target \(c.target.name) electroforms its weights, which realises zero-mean random weights, but this projection has mean \(r.gain * mean) (standard deviation \(r.gain * sd)); program it with --set device.programming=write_verify")
             }
-            v += (r.gain * sd) * (r.gain * sd) * r.density
+            v += (r.gain * sd) * (r.gain * sd) * r.connectedFraction(post: c.population(pr.to).size)
         }
         return v.squareRoot()
     }

@@ -29,6 +29,19 @@ public struct ConductanceMap: Sendable {
     }
 
     /// Codes of the 2*slices cells of weight q: [slice0+, slice0-, slice1+, slice1-, ...].
+    /// `cells(q)` without the array: calls `body(k, code)` for k = 0 ..< 2 x slices.
+    @inline(__always)
+    public func forEachCell(_ q: Int64, _ body: (Int, Int32) -> Void) {
+        var m = q.magnitude
+        let l = UInt64(levels), zero = levelCodes[0]
+        for s in 0..<slices {
+            let d = levelCodes[Int(m % l)]
+            m /= l
+            body(2 * s, q >= 0 ? d : zero)
+            body(2 * s + 1, q >= 0 ? zero : d)
+        }
+    }
+
     public func cells(_ q: Int64) -> [Int32] {
         var out = [Int32]()
         out.reserveCapacity(2 * slices)

@@ -16,10 +16,13 @@ public protocol CompilerPass: Sendable {
     /// Whether the pass writes the program (then the IR verifier runs after it); passes that only fill work items
     /// say false, which spares a comparison of the whole program.
     var changesProgram: Bool { get }
+    /// Whether the pass writes the step block (else the IR verifier after it leaves the step, verified before, alone).
+    var changesStep: Bool { get }
 }
 
 extension CompilerPass {
     public var changesProgram: Bool { true }
+    public var changesStep: Bool { changesProgram }
 }
 
 /// Runs the passes in order, verifies the state after each one, and can stop after a named pass.
@@ -75,7 +78,7 @@ public struct PassManager: Sendable {
         } catch let e as XbarError {
             throw XbarError(file: e.file, field: "after pass \(p.name)" + (e.field.isEmpty ? "" : ": \(e.field)"), e.message)
         }
-        if programChanged && complete { try IRVerifier.verify(state.program, file: state.context.file) }
+        if programChanged && complete { try IRVerifier.verify(state.program, file: state.context.file, step: p.changesStep) }
     }
 
     /// The IR verifier on a program without a step block yet: its neuron and readout declarations are left out (the

@@ -13,6 +13,10 @@ public protocol ProgrammingStrategy: Sendable {
     var slices: Int { get }
     /// Whether the arrays hold electroformed cells (printed `state formed`).
     var formsCells: Bool { get }
+    /// Whether `writeCells` reads nothing but its tile and writes nothing but its array (the tally stays untouched): then
+    /// `cells` writes the tiles on every core, row tile by row tile, which reads each row's weights while they are in
+    /// cache. The arrays are the same in any order.
+    var writesTilesIndependently: Bool { get }
 
     /// `quantise`: the population's format chosen from its graph weights, or nil when the format is derived from
     /// the cells (in `scales`).
@@ -57,6 +61,7 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
     public let slices: Int
     public var name: String { "write_verify" }
     public var formsCells: Bool { false }
+    public var writesTilesIndependently: Bool { true }
 
     public init(target t: Target) { slices = t.mapping.slices }
 
@@ -89,7 +94,7 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
                            context c: CompilationContext, tally: inout CellTally) {
         let map = c.map, C = array.cols, cpw = 2 * slices
         let zeroCells = map.cells(0), zeroIsUnused = zeroCells.allSatisfy { $0 == map.unusedCode }
-        var codes = [Int32](repeating: map.unusedCode, count: array.rows * C)
+        var codes = CellCodes(repeating: map.unusedCode, count: array.rows * C)
         let first = tile.neurons.lowerBound
         for (r, si) in tile.rows.enumerated() {
             if zeroIsUnused {
@@ -97,8 +102,8 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
                 work.forEachNonZero(row: si, in: tile.neurons) { n, w in
                     let qv = weightCode(w, format: work.format, context: c)
                     guard qv != 0 else { return }
-                    let cells = map.cells(qv), j = n - first
-                    for k in 0..<cpw { codes[r * C + j * cpw + k] = cells[k] }
+                    let base = r * C + (n - first) * cpw
+                    map.forEachCell(qv) { k, code in codes[base + k] = code }
                 }
                 continue
             }

@@ -80,9 +80,13 @@ public struct BlockWeights: Equatable, Sendable {
 
     /// Calls `body(j, w)` for the non-zeros of row i with j in `cols`, ascending.
     public func forEachNonZero(row i: Int, in cols: Range<Int>, _ body: (Int, Double) -> Void) {
-        var k = start[i]
-        let end = start[i + 1], lo = Int32(cols.lowerBound), hi = Int32(cols.upperBound)
-        while k < end && col[k] < lo { k += 1 }
+        // Binary search for the first column >= cols.lowerBound: a row is read once per column tile.
+        var k = start[i], e = start[i + 1]
+        let end = e, lo = Int32(cols.lowerBound), hi = Int32(cols.upperBound)
+        while k < e {
+            let m = (k + e) >> 1
+            if col[m] < lo { k = m + 1 } else { e = m }
+        }
         while k < end && col[k] < hi { body(Int(col[k]), value[k]); k += 1 }
     }
 
@@ -207,5 +211,10 @@ public struct PopulationWork: Sendable {
     }
 
     /// The tile at (row tile, column tile).
-    public func tile(row rt: Int, col ct: Int) -> Tile? { tiles.first { $0.rowTile == rt && $0.colTile == ct } }
+    public func tile(row rt: Int, col ct: Int) -> Tile? {
+        // Tiles are created column tile by column tile, row tiles in order: tile (rt, ct) is at ct x rowTiles + rt.
+        let k = ct * rowTiles.count + rt
+        if k >= 0 && k < tiles.count && tiles[k].rowTile == rt && tiles[k].colTile == ct { return tiles[k] }
+        return tiles.first { $0.rowTile == rt && $0.colTile == ct }
+    }
 }

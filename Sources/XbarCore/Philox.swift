@@ -91,6 +91,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case cochlea = 31
     /// Spoken-digit speakers, takes and the contrastive heads' batches (docs/experiment.md, "LSM-CLIP"): counter (kind, a, b).
     case spokenDigits = 32
+    /// The targets of a fixed fan-out random projection (docs/graph.md, "random"): counter (salt, pre, j).
+    case graphTargets = 33
 }
 
 #if canImport(Glibc)

@@ -43,9 +43,10 @@ public enum CostModel {
                               programmingPulses: Int64 = 0) -> CostReport {
         let e = t.energy
         var readPhysicsPJ = 0.0
+        let gUnit = Dictionary(p.arrays.map { ($0.name, $0.gUnitNS) }, uniquingKeysWith: { a, _ in a })
         for (k, sum) in c.readCodeSums.sorted(by: { $0.key < $1.key }) {
-            guard case let .read(a, _, _, _, vMV, tNS) = p.step[k].kind, let arr = p.array(named: a) else { continue }
-            let siemens = Double(sum) * arr.gUnitNS * 1e-9
+            guard case let .read(a, _, _, _, vMV, tNS) = p.step[k].kind, let gUnitNS = gUnit[a] else { continue }
+            let siemens = Double(sum) * gUnitNS * 1e-9
             let v = vMV / 1000
             readPhysicsPJ += v * v * siemens * tNS * 1e-9 * 1e12
         }

@@ -6,7 +6,7 @@ import XbarTarget
 /// One array as it is on a chip instance: realised codes (what reads see), per-cell read variance, and the
 /// programming effort spent on it.
 public struct RealisedArray: Sendable {
-    public var codes: [Int32]
+    public var codes: CellCodes
     /// Per-cell read-noise variance in code^2 (nil when read noise is off).
     public var variance: [Int32]?
     /// Programming pulses applied (write-verify or one-shot).
@@ -51,7 +51,8 @@ public struct Realiser: Sendable {
         }
         // The array's code type is the representable range of its read path: realised codes saturate there.
         let codeMax = a.codeType.max
-        var codes = a.codes
+        let programmed = a.codes.array
+        var codes = programmed
         var variance: [Int32]? = readNoise ? [Int32](repeating: 0, count: a.codes.count) : nil
         var pulses: Int64 = 0
         var bad: [(Int, Int)] = []
@@ -60,8 +61,8 @@ public struct Realiser: Sendable {
         for r in 0..<a.rows {
             for c in 0..<a.cols {
                 let k = r * a.cols + c
-                var g = Double(a.codes[k]) * perCode
-                if !a.formed && a.codes[k] != unusedCode {
+                var g = Double(programmed[k]) * perCode
+                if !a.formed && programmed[k] != unusedCode {
                     let p = physics.program(g, array: index, row: r, col: c)
                     pulses += Int64(p.pulses)
                     if !p.converged {
@@ -84,7 +85,7 @@ public struct Realiser: Sendable {
                 }
             }
         }
-        return RealisedArray(codes: codes, variance: variance, pulses: pulses, nonConverged: bad, nonConvergedCount: badCount,
+        return RealisedArray(codes: CellCodes(codes), variance: variance, pulses: pulses, nonConverged: bad, nonConvergedCount: badCount,
                              stuckCount: stuckCount)
     }
 }

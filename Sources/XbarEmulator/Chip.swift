@@ -9,7 +9,7 @@ public struct Chip: Sendable {
     public let program: Program
     public let seed: UInt64
     /// Realised codes per array (what reads see before per-read noise).
-    public let codes: [[Int32]]
+    public let codes: [CellCodes]
     /// Per-cell read variance (code^2) per array, when read noise is on.
     public let variance: [[Int32]?]
     /// Programming effort and defects per array.

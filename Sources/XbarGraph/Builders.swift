@@ -14,6 +14,10 @@ public enum LSMBuilder {
         public var recurrentGain = 0.5
         public var inputDensity = 1.0
         public var recurrentDensity = 1.0
+        /// Fixed fan-outs instead of the densities (each input / neuron drives exactly this many neurons): the
+        /// O(synapses) form for large sparse reservoirs.
+        public var inputFanout: Int? = nil
+        public var recurrentFanout: Int? = nil
         public var classes = 10
         public var seed: UInt64 = 1
         public init() {}
@@ -31,10 +35,11 @@ public enum LSMBuilder {
             projections: [
                 Projection(name: "w_in", from: "in", to: "lsm", delay: 0,
                            weights: .random(RandomWeights(distribution: .normal, a: 0, b: 1, gain: o.inputGain,
-                                                          density: o.inputDensity, seed: o.seed))),
+                                                          density: o.inputDensity, seed: o.seed, fanout: o.inputFanout))),
                 Projection(name: "w_rec", from: "lsm", to: "lsm", delay: 1,
                            weights: .random(RandomWeights(distribution: .normal, a: 0, b: 1, gain: o.recurrentGain,
-                                                          density: o.recurrentDensity, seed: o.seed, noSelf: true))),
+                                                          density: o.recurrentDensity, seed: o.seed, noSelf: true,
+                                                          fanout: o.recurrentFanout))),
             ],
             readout: Readout(from: "lsm", classes: o.classes))
     }

@@ -175,9 +175,12 @@ public struct RandomWeights: Equatable, Sendable {
     public var seed: UInt64
     /// Zero the diagonal (no self-connections) for recurrent projections.
     public var noSelf: Bool
+    /// Fixed fan-out: each presynaptic neuron connects to exactly this many distinct postsynaptic neurons, drawn
+    /// uniformly (Floyd's algorithm), instead of the Bernoulli(density) mask; generation is O(synapses).
+    public var fanout: Int?
 
     public init(distribution: Distribution, a: Double, b: Double, gain: Double, density: Double, seed: UInt64,
-                noSelf: Bool = false) {
+                noSelf: Bool = false, fanout: Int? = nil) {
         self.distribution = distribution
         self.a = a
         self.b = b
@@ -185,6 +188,13 @@ public struct RandomWeights: Equatable, Sendable {
         self.density = density
         self.seed = seed
         self.noSelf = noSelf
+        self.fanout = fanout
+    }
+
+    /// The fraction of (pre, post) pairs connected: fanout / candidates with a fan-out, else `density`.
+    public func connectedFraction(post: Int) -> Double {
+        guard let k = fanout else { return density }
+        return Double(k) / Double(Swift.max(1, post - (noSelf ? 1 : 0)))
     }
 }
 
@@ -227,5 +237,34 @@ public struct Readout: Equatable, Sendable {
         self.classes = classes
         self.weights = weights
         self.bias = bias
+    }
+}
+
+extension Projection {
+    /// The synapse slots generating the projection visits, which the graph format bounds: pre x fanout for a fixed
+    /// fan-out, pre x post otherwise.
+    public func synapseSlots(pre: Int, post: Int) -> Int {
+        switch weights {
+        case let .random(r) where r.fanout != nil: return pre * r.fanout!
+        default: return pre * post
+        }
+    }
+}
+
+extension WeightSpec {
+    /// How `Projection.synapseSlots` counted, for error messages.
+    func slotDescription(pre: Int, post: Int) -> String {
+        if case let .random(r) = self, let k = r.fanout { return "\(pre) x fanout \(k)" }
+        return "\(pre) x \(post)"
+    }
+}
+
+extension Projection {
+    /// Throws unless the projection's dense pre x post matrix, which `what` needs, is within the graph format's bound
+    /// (only a fixed fan-out projection can exceed it).
+    public func requireDenseForm(pre: Int, post: Int, file: String, field: String, for what: String) throws {
+        guard pre * post > GraphJSON.maxSynapses else { return }
+        throw XbarError(file: file, field: field,
+                        "\(what) needs the dense \(pre) x \(post) matrix, over the limit \(GraphJSON.maxSynapses) cells")
     }
 }

@@ -5,7 +5,7 @@ import XbarCore
 public enum GraphJSON {
     /// Largest population accepted.
     public static let maxPopulation = 1 << 22
-    /// Largest number of synapses one projection may materialise (pre x post).
+    /// Largest number of synapses one projection may materialise: pre x post, or pre x fanout for a fixed fan-out.
     public static let maxSynapses = 1 << 28
 
     public static func load(_ path: String) throws -> Graph {
@@ -155,7 +155,7 @@ public enum GraphJSON {
             }
             return .sparse(entries)
         case "random":
-            try w.onlyKeys(["kind", "distribution", "mean", "std", "low", "high", "gain", "density", "seed", "no_self"])
+            try w.onlyKeys(["kind", "distribution", "mean", "std", "low", "high", "gain", "density", "fanout", "seed", "no_self"])
             let dist = try w.field("distribution").enumValue(RandomWeights.Distribution.self)
             let a: Double, b: Double
             switch dist {
@@ -167,11 +167,13 @@ public enum GraphJSON {
                 b = try w.field("high").double()
                 guard b >= a else { throw try w.field("high").fail("must be >= low (\(a))") }
             }
+            let fanout = try w.optionalField("fanout")?.int(min: 0, max: maxPopulation)
+            if fanout != nil, let d = try w.optionalField("density") { throw d.fail("give either density or fanout, not both") }
             return .random(RandomWeights(distribution: dist, a: a, b: b,
                                          gain: try w.optionalField("gain")?.double() ?? 1,
                                          density: try w.optionalField("density")?.double(min: 0, max: 1) ?? 1,
                                          seed: try seed(try w.field("seed")),
-                                         noSelf: try w.optionalField("no_self")?.bool() ?? false))
+                                         noSelf: try w.optionalField("no_self")?.bool() ?? false, fanout: fanout))
         case "spatial":
             try w.onlyKeys(["kind", "grid", "lambda", "c", "w", "inhibitory_fraction", "gain", "seed"])
             let gridR = try w.field("grid")

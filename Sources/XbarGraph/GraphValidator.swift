@@ -42,8 +42,12 @@ public enum GraphValidator {
             guard pr.delay >= 0 && pr.delay <= maxProjectionDelay else {
                 throw fail("\(f).delay", "\(pr.delay) outside 0...\(maxProjectionDelay)")
             }
-            guard src.size * dst.size <= GraphJSON.maxSynapses else {
-                throw fail(f, "\(src.size)x\(dst.size) synapses exceeds the limit \(GraphJSON.maxSynapses)")
+            let slots = pr.synapseSlots(pre: src.size, post: dst.size)
+            guard slots <= GraphJSON.maxSynapses else {
+                throw fail(f, "\(slots) synapses (\(pr.weights.slotDescription(pre: src.size, post: dst.size))) exceeds the limit \(GraphJSON.maxSynapses)")
+            }
+            if pr.plasticity != nil {
+                try pr.requireDenseForm(pre: src.size, post: dst.size, file: file, field: "\(f).plasticity", for: "a plastic projection")
             }
             if pr.from == pr.to && pr.delay == 0 { throw fail("\(f).delay", "a self-projection needs delay 1 (recurrence)") }
             switch pr.weights {
@@ -55,7 +59,10 @@ public enum GraphValidator {
                 for (k, e) in es.enumerated() where e.pre >= src.size || e.post >= dst.size || !e.weight.isFinite {
                     throw fail("\(f).weights.entries[\(k)]", "index (\(e.pre), \(e.post)) outside \(src.size)x\(dst.size)")
                 }
-            case .random: break
+            case let .random(r):
+                if let k = r.fanout, k > dst.size - (r.noSelf && src.size > 1 ? 1 : 0) {
+                    throw fail("\(f).weights.fanout", "\(k) exceeds the \(dst.size - (r.noSelf && src.size > 1 ? 1 : 0)) candidate targets of each presynaptic neuron")
+                }
             case let .spatial(s):
                 guard s.grid.reduce(1, *) == dst.size, src.size == dst.size else {
                     throw fail("\(f).weights.grid", "grid \(s.grid) must hold exactly the \(dst.size) neurons of a recurrent projection")

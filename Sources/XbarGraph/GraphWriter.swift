@@ -72,7 +72,8 @@ public enum GraphWriter {
         case let .random(r):
             s += "{\"kind\": \"random\", \"distribution\": \"\(r.distribution.rawValue)\", "
             s += r.distribution == .normal ? "\"mean\": \(num(r.a)), \"std\": \(num(r.b)), " : "\"low\": \(num(r.a)), \"high\": \(num(r.b)), "
-            s += "\"gain\": \(num(r.gain)), \"density\": \(num(r.density)), \"seed\": \(r.seed), \"no_self\": \(r.noSelf)}"
+            s += "\"gain\": \(num(r.gain)), " + (r.fanout.map { "\"fanout\": \($0)" } ?? "\"density\": \(num(r.density))")
+            s += ", \"seed\": \(r.seed), \"no_self\": \(r.noSelf)}"
         case let .spatial(sp):
             let k = ["ee", "ei", "ie", "ii"]
             s += "{\"kind\": \"spatial\", \"grid\": [\(sp.grid.map(String.init).joined(separator: ", "))], \"lambda\": \(num(sp.lambda)), "

@@ -1,5 +1,13 @@
 import XbarCore
 
+/// Synapses drawn for a run of rows: (pre, post, weight) in row order.
+struct DrawnSynapses: Sendable {
+    var pre: [Int32] = []
+    var post: [Int32] = []
+    var weight: [Double] = []
+    var indices: Range<Int> { pre.indices }
+}
+
 /// Turns any weight specification into a dense row-major pre x post matrix, deterministically.
 public enum Materialize {
     /// FNV-1a of the projection name: the counter salt of its random draws (stable under reordering).
@@ -49,6 +57,7 @@ public enum Materialize {
 
     static func random(_ r: RandomWeights, salt: UInt32, pre: Int, post: Int, _ body: (Int, Int, Double) -> Void) {
         let rng = Philox(seed: r.seed)
+        if let k = r.fanout { return fanout(r, k, rng: rng, salt: salt, pre: pre, post: post, body) }
         for i in 0..<pre {
             for j in 0..<post {
                 if r.noSelf && i == j { continue }
@@ -56,15 +65,71 @@ public enum Materialize {
                     let u = rng.uniform(purpose: RandomPurpose.graphMask.rawValue, salt, UInt32(i), UInt32(j))
                     if u >= r.density { continue }
                 }
-                let x: Double
-                switch r.distribution {
-                case .normal: x = r.a + r.b * rng.normal(purpose: RandomPurpose.graphWeights.rawValue, salt, UInt32(i), UInt32(j))
-                case .uniform: x = r.a + (r.b - r.a) * rng.uniform(purpose: RandomPurpose.graphWeights.rawValue, salt, UInt32(i), UInt32(j))
-                }
-                let w = r.gain * x
+                let w = weight(r, rng: rng, salt: salt, i, j)
                 if w != 0 { body(i, j, w) }
             }
         }
+    }
+
+    /// gain x (mean + std x N(1, salt, i, j)) or gain x (low + (high - low) x U(1, salt, i, j)).
+    @inline(__always)
+    static func weight(_ r: RandomWeights, rng: Philox, salt: UInt32, _ i: Int, _ j: Int) -> Double {
+        let x: Double
+        switch r.distribution {
+        case .normal: x = r.a + r.b * rng.normal(purpose: RandomPurpose.graphWeights.rawValue, salt, UInt32(i), UInt32(j))
+        case .uniform: x = r.a + (r.b - r.a) * rng.uniform(purpose: RandomPurpose.graphWeights.rawValue, salt, UInt32(i), UInt32(j))
+        }
+        return r.gain * x
+    }
+
+    /// Fixed fan-out (docs/graph.md, "random"): row i's `k` targets are drawn by Floyd's algorithm over the `m`
+    /// candidates (post, less i itself with `noSelf`): for j in m-k ..< m, t = floor(U(33, salt, i, j) x (j + 1)), take
+    /// t unless already taken, else j; candidate c is neuron c, or c + 1 when `noSelf` and c >= i. The weights are
+    /// drawn as for the mask form, keyed by (i, post).
+    static func fanout(_ r: RandomWeights, _ k: Int, rng: Philox, salt: UInt32, pre: Int, post: Int, _ body: (Int, Int, Double) -> Void) {
+        // Rows are drawn in chunks on every core (each row's draws depend only on its counters), then handed to
+        // `body` in row order.
+        let chunk = 512, wave = 8 * chunk
+        for w in stride(from: 0, to: pre, by: wave) {
+            let chunks = Array(stride(from: w, to: Swift.min(w + wave, pre), by: chunk))
+            let drawn = chunks.parallelMap(threads: 0) { c in
+                fanoutRows(r, k, rng: rng, salt: salt, rows: c..<Swift.min(c + chunk, pre), post: post)
+            }
+            for rows in drawn { for e in rows.indices { body(Int(rows.pre[e]), Int(rows.post[e]), rows.weight[e]) } }
+        }
+    }
+
+    /// The synapses of `rows` of a fixed fan-out projection, row by row, targets ascending.
+    static func fanoutRows(_ r: RandomWeights, _ k: Int, rng: Philox, salt: UInt32, rows: Range<Int>, post: Int) -> DrawnSynapses {
+        var out = DrawnSynapses()
+        out.pre.reserveCapacity(rows.count * k)
+        out.post.reserveCapacity(rows.count * k)
+        out.weight.reserveCapacity(rows.count * k)
+        var taken = [Bool](repeating: false, count: post)  // over candidates; cleared through `chosen`
+        var chosen = [Int](), targets = [Int]()
+        chosen.reserveCapacity(k)
+        targets.reserveCapacity(k)
+        for i in rows {
+            let skip = r.noSelf && i < post
+            let m = post - (skip ? 1 : 0)
+            for c in chosen { taken[c] = false }
+            chosen.removeAll(keepingCapacity: true)
+            targets.removeAll(keepingCapacity: true)
+            for j in (m - k)..<m {
+                let u = rng.uniform(purpose: RandomPurpose.graphTargets.rawValue, salt, UInt32(i), UInt32(j))
+                let t = Swift.min(j, Int(u * Double(j + 1)))
+                let c = taken[t] ? j : t
+                taken[c] = true
+                chosen.append(c)
+                targets.append(skip && c >= i ? c + 1 : c)
+            }
+            targets.sort()
+            for j in targets {
+                let w = weight(r, rng: rng, salt: salt, i, j)
+                if w != 0 { out.pre.append(Int32(i)); out.post.append(Int32(j)); out.weight.append(w) }
+            }
+        }
+        return out
     }
 
     /// True for the inhibitory neurons of a spatial reservoir.

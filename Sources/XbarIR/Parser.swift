@@ -258,30 +258,48 @@ public struct IRParser {
             throw fail("array %\(name): \(rows)x\(cols) cells exceeds the limit of \(IRParser.maxArrayCells)", line: l.line)
         }
         guard !ct.signed, ct.bits <= 31 else { throw fail("code type: expected unsigned of at most 31 bits", line: l.line) }
-        var codes = [Int32](repeating: 0, count: rows * cols)
-        for r in 0..<rows {
-            if index < lines.count,
-               IRParser.fastRow(lines[index], row: r, cols: cols, max: ct.max, into: &codes[(r * cols)..<(r * cols + cols)]) {
-                index += 1
-                continue
-            }
-            guard let rl = nextLine() else { throw fail("array %\(name): missing row \(r)") }
-            var rc = cursor(rl)
-            let tag = try rc.next("row index")
-            guard tag == "\(r):" else { throw fail("array %\(name): expected row '\(r):', found '\(tag)'", line: rl.line) }
-            if rl.tokens.count == 3 && rl.tokens[1] == "fill" {
-                let v = try hexCode(rl.tokens[2], ct, rl.line)
-                for cc in 0..<cols { codes[r * cols + cc] = v }
-            } else {
-                guard rl.tokens.count == cols + 1 else {
-                    throw fail("array %\(name) row \(r): expected \(cols) codes, found \(rl.tokens.count - 1)", line: rl.line)
-                }
-                for cc in 0..<cols { codes[r * cols + cc] = try hexCode(rl.tokens[cc + 1], ct, rl.line) }
-            }
+        // Rows are parsed into one row buffer; the array stays one fill code until a row differs from it.
+        var row = [Int32](repeating: 0, count: cols)
+        var dense: [Int32]? = nil
+        var uniform: Int32 = 0
+        // `*: fill F`: every row is F (the binary form's skeleton, docs/ir.md).
+        let saved = index
+        var allRows = false
+        if let l = nextLine(), l.tokens.count == 3, l.tokens[0] == "*:", l.tokens[1] == "fill" {
+            uniform = try hexCode(l.tokens[2], ct, l.line)
+            allRows = true
+        } else {
+            index = saved
         }
+        for r in 0..<rows where !allRows {
+            if index < lines.count, IRParser.fastRow(lines[index], row: r, cols: cols, max: ct.max, into: &row[...]) {
+                index += 1
+            } else {
+                guard let rl = nextLine() else { throw fail("array %\(name): missing row \(r)") }
+                var rc = cursor(rl)
+                let tag = try rc.next("row index")
+                guard tag == "\(r):" else { throw fail("array %\(name): expected row '\(r):', found '\(tag)'", line: rl.line) }
+                if rl.tokens.count == 3 && rl.tokens[1] == "fill" {
+                    let v = try hexCode(rl.tokens[2], ct, rl.line)
+                    for cc in 0..<cols { row[cc] = v }
+                } else {
+                    guard rl.tokens.count == cols + 1 else {
+                        throw fail("array %\(name) row \(r): expected \(cols) codes, found \(rl.tokens.count - 1)", line: rl.line)
+                    }
+                    for cc in 0..<cols { row[cc] = try hexCode(rl.tokens[cc + 1], ct, rl.line) }
+                }
+            }
+            if dense == nil {
+                if r == 0 { uniform = row[0] }
+                if row.allSatisfy({ $0 == uniform }) { continue }
+                dense = [Int32](repeating: uniform, count: rows * cols)
+            }
+            dense!.withUnsafeMutableBufferPointer { d in for cc in 0..<cols { d[r * cols + cc] = row[cc] } }
+        }
+        let codes = dense.map { CellCodes($0) } ?? CellCodes(repeating: uniform, count: rows * cols)
         let writes = st == "realised" ? try writeCounts(name, rows: rows, cols: cols) : nil
         guard let e = nextLine(), e.tokens == ["end"] else { throw fail("array %\(name): expected 'end' after \(rows) rows") }
-        var a = ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, codes: codes,
+        var a = ArrayDecl(name: name, macro: macro, index: idx, rows: rows, cols: cols, gUnitNS: gu, codeType: ct, cells: codes,
                           formed: st == "formed")
         a.realised = st == "realised"
         a.writes = writes

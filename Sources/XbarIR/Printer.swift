@@ -12,8 +12,8 @@ public enum IRPrinter {
 
     /// The text of `print(p)` in pieces (the header, then one piece per array, then the rest), so a large program
     /// can go to a file without its whole text in memory.
-    /// With `arrayFill`, array k is printed as if every cell held `arrayFill[k]` (the skeleton of the binary form,
-    /// `ProgramFile`).
+    /// With `arrayFill`, array k's body is the one line `*: fill F`, F = `arrayFill[k]` (the skeleton of the binary
+    /// form, `ProgramFile`).
     public static func write(_ p: Program, arrayFill: [Int32]? = nil, _ emit: (String) throws -> Void) rethrows {
         var out = "xbar-ir \(p.version)\n"
         out += "program \(quote(p.name)) target \(quote(p.target)) timesteps \(p.timesteps)\n\n"
@@ -109,6 +109,29 @@ public enum IRPrinter {
         }
     }
 
+    /// The rows of array `a` (codes `codes`): a uniform row as `fill`, any other as all its codes.
+    static func printRows(of a: ArrayDecl, _ codes: UnsafeBufferPointer<Int32>, width w: Int, into out: inout String) {
+        for r in 0..<a.rows {
+            let base = r * a.cols
+            let first = codes[base]
+            var uniform = true
+            for c in 1..<max(a.cols, 1) where codes[base + c] != first { uniform = false; break }
+            if uniform {
+                out += "  \(r): fill \(hex(first, w))\n"
+            } else {
+                // Bytes first, one String per row: the per-cell String of `hex` dominates large programs.
+                var line: [UInt8] = Array("  \(r):".utf8)
+                line.reserveCapacity(line.count + a.cols * (w + 1) + 1)
+                for c in 0..<a.cols {
+                    line.append(0x20)
+                    appendHex(codes[base + c], w, to: &line)
+                }
+                line.append(0x0A)
+                out += String(decoding: line, as: UTF8.self)
+            }
+        }
+    }
+
     static func hex(_ v: Int32, _ width: Int) -> String {
         let s = String(UInt32(bitPattern: v), radix: 16)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
@@ -118,29 +141,8 @@ public enum IRPrinter {
         out += "array %\(a.name) macro \(a.macro) index \(a.index) rows \(a.rows) cols \(a.cols)"
         out += " code \(a.codeType) gunit_ns \(a.gUnitNS) state \(a.realised ? "realised" : a.formed ? "formed" : "programmed")\n"
         let w = hexDigits(a.codeType)
-        if let f = fill {
-            let line = " fill \(hex(f, w))\n"
-            for r in 0..<a.rows { out += "  \(r):" + line }
-        }
-        for r in 0..<a.rows where fill == nil {
-            let base = r * a.cols
-            let first = a.codes[base]
-            var uniform = true
-            for c in 1..<max(a.cols, 1) where a.codes[base + c] != first { uniform = false; break }
-            if uniform {
-                out += "  \(r): fill \(hex(first, w))\n"
-            } else {
-                // Bytes first, one String per row: the per-cell String of `hex` dominates large programs.
-                var line: [UInt8] = Array("  \(r):".utf8)
-                line.reserveCapacity(line.count + a.cols * (w + 1) + 1)
-                for c in 0..<a.cols {
-                    line.append(0x20)
-                    appendHex(a.codes[base + c], w, to: &line)
-                }
-                line.append(0x0A)
-                out += String(decoding: line, as: UTF8.self)
-            }
-        }
+        if let f = fill { out += "  *: fill \(hex(f, w))\n" }
+        if fill == nil { a.codes.withContiguousCodes { printRows(of: a, $0, width: w, into: &out) } }
         if let w = a.writes {
             for r in 0..<a.rows where (0..<a.cols).contains(where: { w[r * a.cols + $0] != 0 }) {
                 out += "  writes \(r):" + (0..<a.cols).map { " \(w[r * a.cols + $0])" }.joined() + "\n"

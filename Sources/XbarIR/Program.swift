@@ -212,8 +212,8 @@ public struct ArrayDecl: Equatable, Sendable {
     public var gUnitNS: Double
     /// Type of one cell's code.
     public var codeType: IntType
-    /// Row-major programmed codes, rows * cols entries.
-    public var codes: [Int32]
+    /// Row-major programmed codes, rows * cols entries (dense or sparse in memory, the same values either way).
+    public var codes: CellCodes
     /// True when the codes are the read-back state of electroformed cells (nothing left to program);
     /// false when they are programming targets.
     public var formed: Bool
@@ -225,6 +225,12 @@ public struct ArrayDecl: Equatable, Sendable {
 
     public init(name: String, macro: Int, index: Int, rows: Int, cols: Int, gUnitNS: Double, codeType: IntType,
                 codes: [Int32], formed: Bool = false) {
+        self.init(name: name, macro: macro, index: index, rows: rows, cols: cols, gUnitNS: gUnitNS, codeType: codeType,
+                  cells: CellCodes(codes), formed: formed)
+    }
+
+    public init(name: String, macro: Int, index: Int, rows: Int, cols: Int, gUnitNS: Double, codeType: IntType,
+                cells codes: CellCodes, formed: Bool = false) {
         self.formed = formed
         self.name = name
         self.macro = macro

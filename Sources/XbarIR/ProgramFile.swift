@@ -7,7 +7,8 @@ import XbarCore
 /// Text -> binary -> text gives the same text, byte for byte.
 public enum ProgramFile {
     static let magic: [UInt8] = Array("XBIR".utf8)
-    public static let binaryVersion: UInt32 = 1
+    /// 2: each array of the skeleton is one `*: fill F` line (version 1 printed every row as `R: fill F`; still read).
+    public static let binaryVersion: UInt32 = 2
 
     /// Whether `path` names the binary form (by its extension).
     public static func isBinary(_ path: String) -> Bool { path.hasSuffix(".xbir") }
@@ -27,12 +28,22 @@ public enum ProgramFile {
 
     /// Writes `p` atomically, in the binary form if `path` ends in `.xbir`, else as text.
     public static func write(_ p: Program, to path: String) throws {
-        if isBinary(path) { try AtomicFile.write(encode(p), to: path) } else { try IRPrinter.write(p, to: path) }
+        guard isBinary(path) else { return try IRPrinter.write(p, to: path) }
+        try AtomicFile.write(to: path) { tmp in
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let f = FileHandle(forWritingAtPath: tmp) else {
+                throw XbarError(file: path, field: "", "cannot write file")
+            }
+            defer { try? f.close() }
+            try encode(p) { try f.write(contentsOf: $0) }
+        }
     }
 
     /// The most common code of an array (ties: the smallest).
     static func fill(_ a: ArrayDecl) -> Int32 {
-        if let lo = a.codes.min(), let hi = a.codes.max(), Int(hi) - Int(lo) < 1 << 20 {
+        // A sparse store's fill covers more than half the cells when fewer than half differ: it is the mode.
+        if let n = a.codes.exceptionCount, n * 2 < a.codes.count { return a.codes.fill }
+        if let r = a.codes.range, Int(r.upperBound) - Int(r.lowerBound) < 1 << 20 {
+            let lo = r.lowerBound, hi = r.upperBound
             var h = [Int](repeating: 0, count: Int(hi) - Int(lo) + 1)
             for c in a.codes { h[Int(c) - Int(lo)] += 1 }
             let best = h.indices.max { (h[$0], -$0) < (h[$1], -$1) } ?? 0
@@ -45,31 +56,49 @@ public enum ProgramFile {
 
     /// The binary form of `p`.
     public static func encode(_ p: Program) -> Data {
+        var out = Data()
+        encode(p) { out.append($0) }
+        return out
+    }
+
+    /// The binary form of `p` in pieces, the checksum computed as they go (a large program goes to a file without its
+    /// whole binary form in memory).
+    public static func encode(_ p: Program, _ emit: (Data) throws -> Void) rethrows {
+        var h = SHA256()
+        func put(_ d: Data) throws {
+            h.update(d)
+            try emit(d)
+        }
         let fills = p.arrays.map(fill)
         var text = ""
         IRPrinter.write(p, arrayFill: fills) { text += $0 }
-        var out = Data(magic)
-        append(&out, binaryVersion)
+        var head = Data(magic)
+        append(&head, binaryVersion)
         let t = Data(text.utf8)
-        append(&out, UInt64(t.count))
-        out.append(t)
+        append(&head, UInt64(t.count))
+        try put(head)
+        try put(t)
+        var out = Data()
         for (a, f) in zip(p.arrays, fills) {
-            let n = a.codes.reduce(0) { $0 + ($1 != f ? 1 : 0) }
+            var n = 0
+            a.codes.forEachCell(differingFrom: f) { _, _ in n += 1 }
             if n * 2 > a.codes.count {
                 out.append(1)
-                a.codes.withUnsafeBytes { out.append(contentsOf: $0) }
+                a.codes.withContiguousCodes { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
             } else {
                 out.append(0)
                 append(&out, UInt32(n))
                 var pairs = [UInt32](); pairs.reserveCapacity(2 * n)
-                for (i, c) in a.codes.enumerated() where c != f { pairs.append(UInt32(i)); pairs.append(UInt32(bitPattern: c)) }
+                a.codes.forEachCell(differingFrom: f) { i, c in pairs.append(UInt32(i)); pairs.append(UInt32(bitPattern: c)) }
                 pairs.withUnsafeBytes { out.append(contentsOf: $0) }
             }
+            if out.count >= 1 << 22 {
+                try put(out)
+                out.removeAll(keepingCapacity: true)
+            }
         }
-        var h = SHA256()
-        h.update(out)
-        out.append(contentsOf: h.finalize())
-        return out
+        try put(out)
+        try emit(Data(h.finalize()))
     }
 
     static func append<T: FixedWidthInteger>(_ d: inout Data, _ v: T) {
@@ -93,7 +122,7 @@ public enum ProgramFile {
             return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
         }
         let version = try u32()
-        guard version == binaryVersion else { throw fail("version", "binary IR version \(version), this tool reads \(binaryVersion)") }
+        guard version == binaryVersion || version == 1 else { throw fail("version", "binary IR version \(version), this tool reads 1 and \(binaryVersion)") }
         let tlen = UInt64(try u32()) | UInt64(try u32()) << 32
         guard tlen <= UInt64(bytes.count - at) else { throw fail("text", "text length \(tlen) exceeds the file") }
         let text = String(decoding: bytes[at..<(at + Int(tlen))], as: UTF8.self)
@@ -106,7 +135,7 @@ public enum ProgramFile {
             switch layout {
             case 1:
                 guard cells * 4 <= bytes.count - at else { throw fail("array %\(p.arrays[k].name)", "\(cells) codes exceed the file") }
-                for i in 0..<cells { p.arrays[k].codes[i] = Int32(bitPattern: try u32()) }
+                p.arrays[k].codes = CellCodes(try (0..<cells).map { _ in Int32(bitPattern: try u32()) })
             case 0:
                 let n = Int(try u32())
                 guard n <= cells, n * 8 <= bytes.count - at else { throw fail("array %\(p.arrays[k].name)", "\(n) cells listed for \(cells)") }

@@ -6,8 +6,9 @@ public enum IRVerifier {
     static let bound: Int64 = Int64(1) << 62
 
     /// `codes: false` skips the per-cell check that every code fits its array's type (the compiler's pass manager
-    /// checks cells once, after the pass that writes them).
-    public static func verify(_ p: Program, file: String = "<ir>", codes: Bool = true) throws {
+    /// checks cells once, after the pass that writes them); `step: false` skips the step block (the pass manager, after
+    /// a pass that leaves a verified step block as it was).
+    public static func verify(_ p: Program, file: String = "<ir>", codes: Bool = true, step: Bool = true) throws {
         func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         guard p.version >= 1 && p.version <= irVersion else { throw fail("version", "expected 1...\(irVersion), found \(p.version)") }
         guard p.version >= p.requiredVersion else {
@@ -19,7 +20,7 @@ public enum IRVerifier {
         try verifyPopulations(p, file: file)
         try verifyArrays(p, codes: codes, file: file)
         try verifyReadouts(p, file: file)
-        try verifyStep(p, file: file)
+        if step { try verifyStep(p, file: file) }
     }
 
     /// Inputs and neuron populations: unique names, sizes, each lif population's parameter bounds or its model's rules.
@@ -70,7 +71,9 @@ public enum IRVerifier {
             }
             guard !a.codeType.signed, a.codeType.bits <= 31 else { throw fail(f, "code type must be unsigned, <= 31 bits") }
             guard a.gUnitNS > 0 else { throw fail(f, "gunit_ns must be > 0") }
-            if codes, let bad = a.codes.firstIndex(where: { $0 < 0 || Int64($0) > a.codeType.max }) {
+            // The range first (O(listed cells) for a sparse store); the offending cell only on failure.
+            if codes, let r = a.codes.range, r.lowerBound < 0 || Int64(r.upperBound) > a.codeType.max,
+               let bad = a.codes.firstIndex(where: { $0 < 0 || Int64($0) > a.codeType.max }) {
                 throw fail(f, "code at row \(bad / a.cols) col \(bad % a.cols) does not fit \(a.codeType)")
             }
         }
@@ -110,8 +113,10 @@ public enum IRVerifier {
     static func verifyStep(_ p: Program, file: String) throws {
         func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         // Ops: value ranges are tracked as the min/max of each result's type.
-        var values: [String: Op] = [:]
+        var values: [String: Int] = [:]  // result name -> its op's index in the step
+        values.reserveCapacity(p.step.count)
         var updated = Set<String>()
+        let arrays = Dictionary(p.arrays.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
         for (k, op) in p.step.enumerated() {
             let f = "step op \(k) (%\(op.result))"
             guard values[op.result] == nil, !op.result.isEmpty else { throw fail(f, "result name defined twice") }
@@ -120,10 +125,10 @@ public enum IRVerifier {
             var ins: [Op] = []
             for o in op.kind.operands {
                 guard let v = values[o] else { throw fail(f, "operand %\(o) is not defined before this op") }
-                ins.append(v)
+                ins.append(p.step[v])
             }
-            try verifyOp(op, ins, updated: &updated, p, field: f, file: file)
-            values[op.result] = op
+            try verifyOp(op, ins, updated: &updated, p, arrays: arrays, field: f, file: file)
+            values[op.result] = k
         }
         for n in p.neurons where !updated.contains(n.name) {
             throw fail("neuron @\(n.name)", "never updated: no lif op in the step block")
@@ -132,12 +137,14 @@ public enum IRVerifier {
     }
 
     /// One op's rules of docs/ir.md (operand kinds, lengths, types, bounds), then its definition's integer ranges.
-    static func verifyOp(_ op: Op, _ ins: [Op], updated: inout Set<String>, _ p: Program, field f: String, file: String) throws {
+    /// `arrays` maps each array's name to its index in `p.arrays`.
+    static func verifyOp(_ op: Op, _ ins: [Op], updated: inout Set<String>, _ p: Program, arrays: [String: Int], field f: String,
+                         file: String) throws {
         func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
         switch op.kind {
         case let .read(arrayName, rows, colStart, k, v, t):
             try verifyRead(op, array: arrayName, rows: rows, colStart: colStart, cellsPerWeight: k, vReadMV: v, tReadNS: t,
-                           updated: updated, p, field: f, file: file)
+                           updated: updated, p, array: arrays[arrayName].map { p.arrays[$0] }, field: f, file: file)
         case let .adc(_, bits, lsb, offset, _):
             guard case .read = ins[0].kind else { throw fail(f, "adc operand must be a read result") }
             guard op.type == .u(bits) else { throw fail(f, "adc result type must be u\(bits)") }
@@ -207,10 +214,10 @@ public enum IRVerifier {
     /// A read: array and columns, row sources inside the array and their (spiking, already updated) sources, no row
     /// driven twice, and a result type that holds the worst case.
     static func verifyRead(_ op: Op, array arrayName: String, rows: [RowSource], colStart: Int, cellsPerWeight k: Int,
-                           vReadMV v: Double, tReadNS t: Double, updated: Set<String>, _ p: Program, field f: String,
-                           file: String) throws {
+                           vReadMV v: Double, tReadNS t: Double, updated: Set<String>, _ p: Program, array: ArrayDecl?,
+                           field f: String, file: String) throws {
         func fail(_ field: String, _ msg: String) -> XbarError { XbarError(file: file, field: field, msg) }
-        guard let a = p.array(named: arrayName) else { throw fail(f, "array %\(arrayName) is not declared") }
+        guard let a = array else { throw fail(f, "array %\(arrayName) is not declared") }
         guard k >= 1, op.length % k == 0 else { throw fail(f, "length \(op.length) is not a multiple of cells_per_weight \(k)") }
         guard colStart + op.length <= a.cols else {
             throw fail(f, "columns \(colStart)..<\(colStart + op.length) exceed array's \(a.cols)")

@@ -101,9 +101,10 @@ public struct FloatNetwork: Sendable {
         }
         neurons = ns
         let names = inputs.map(\.name) + order
-        incoming = ns.map { n in
-            g.projections.filter { $0.to == n.name }.map { pr in
+        incoming = try ns.map { n in
+            try g.projections.filter { $0.to == n.name }.map { pr in
                 let src = g.population(named: pr.from)!
+                try pr.requireDenseForm(pre: src.size, post: n.size, file: file, field: "projections.\(pr.name).weights", for: "the float twin")
                 return Edge(source: names.firstIndex(of: pr.from)!, delay: pr.delay,
                             weights: Materialize.weights(pr, pre: src.size, post: n.size))
             }
@@ -116,7 +117,7 @@ public struct FloatNetwork: Sendable {
     /// in `codes` (one array per program array, e.g. `Chip.codes`). Units are membrane LSBs; thresholds, decays and
     /// biases come from the program's neuron declarations. This is "the same sampled weights in floating point".
     /// A registered model's population runs its `floatDynamics(program:)`: its fixed-point parameters read as reals.
-    public init(program p: Program, codes: [[Int32]]) throws {
+    public init(program p: Program, codes: [CellCodes]) throws {
         inputs = p.inputs.map { ($0.name, $0.size) }
         // Schedule order = order of the neuron update ops (lif or a model's) in the step.
         var order: [String] = []

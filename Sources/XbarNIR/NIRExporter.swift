@@ -75,6 +75,7 @@ public enum NIRExporter {
             guard pr.plasticity == nil else {
                 throw XbarError(file: file, field: "projections[\(i)].plasticity", "NIR has no learning rules; only fixed-weight projections export to NIR")
             }
+            try pr.requireDenseForm(pre: src.size, post: dst.size, file: file, field: "projections[\(i)].weights", for: "NIR's linear node")
             let w = Materialize.weights(pr, pre: src.size, post: dst.size)
             var wt = [Double](repeating: 0, count: w.count)
             for a in 0..<src.size { for b in 0..<dst.size { wt[b * src.size + a] = w[a * dst.size + b] } }

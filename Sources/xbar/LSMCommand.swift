@@ -36,6 +36,8 @@ struct LSMCommand: ParsableCommand {
         @Option(help: "Input channels.") var inputs: Int = 256
         @Option(help: "Reservoir neurons.") var neurons: Int = 200
         @Option(help: "Recurrent connection density.") var recurrentDensity: Double = 1.0
+        @Option(help: "Each input drives exactly this many neurons (instead of --input-density).") var inputFanout: Int?
+        @Option(help: "Each neuron drives exactly this many others (instead of --recurrent-density).") var recurrentFanout: Int?
 
         func run() throws {
             try reportingErrors {
@@ -45,6 +47,8 @@ struct LSMCommand: ParsableCommand {
                 o.inputDensity = common.inputDensity ?? 1.0
                 o.recurrentGain = common.recurrentGain ?? 0.5
                 o.recurrentDensity = recurrentDensity
+                o.inputFanout = inputFanout
+                o.recurrentFanout = recurrentFanout
                 try common.emit(LSMBuilder.paper(o))
             }
         }

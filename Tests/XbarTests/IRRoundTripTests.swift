@@ -335,11 +335,11 @@ final class IRRoundTripTests: XCTestCase {
         }
         let expected: [Int32] = [0x0, 0x1fff, 0x11, 0x11, 5, 5, 5, 5, 0, 1, 2, 3, 0xab, 0xab, 0xab, 0xab, 7, 0, 0x10, 9]
         let plain = ["  0: 0000 1fff 0011 0011", "  1: fill 0005", "  2: 0000 0001 0002 0003", "  3: fill 00ab", "  4: 7 0 10 9"]
-        XCTAssertEqual(try program(plain).arrays[0].codes, expected)
+        XCTAssertEqual(try program(plain).arrays[0].codes.array, expected)
         let odd = ["0:\t0 1FFF 11  11", "  1: fill 5   # a comment", "", "# between rows", "  2:   0 1 2 3\t",
                    "  3: fill +ab", "  4: 000000007 0 10 9"]
-        XCTAssertEqual(try program(odd).arrays[0].codes, expected)
-        XCTAssertEqual(try program(plain, newline: "\r\n").arrays[0].codes, expected)
+        XCTAssertEqual(try program(odd).arrays[0].codes.array, expected)
+        XCTAssertEqual(try program(plain, newline: "\r\n").arrays[0].codes.array, expected)
         // Errors keep the token path's words and line numbers.
         for (rows, message) in [
             (["  0: 0 0 0 0", "  01: fill 0"], "line 6: array %a: expected row '1:', found '01:'"),

@@ -47,7 +47,7 @@ final class PlasticityTests: XCTestCase {
         return try [EngineKind.fast, .exact, .cycle].map { kind in
             let out = try Runner(chip: chip, engine: kind, options: RunOptions(threads: 2, trace: true)).run(data, file: "<test>")
             let learned = try XCTUnwrap(out.learned)
-            return (out.samples, learned.codes[0], learned.writes[0])
+            return (out.samples, learned.codes[0].array, learned.writes[0])
         }
     }
 

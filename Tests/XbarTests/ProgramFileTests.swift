@@ -41,10 +41,10 @@ final class ProgramFileTests: XCTestCase {
         p.arrays = [ArrayDecl(name: "a", macro: 0, index: 0, rows: 2, cols: 3, gUnitNS: 1000, codeType: IntType(signed: false, bits: 4),
                               codes: [5, 5, 7, 5, 5, 5])]
         let d = ProgramFile.encode(p)
-        XCTAssertEqual(Array(d.prefix(8)), Array("XBIR".utf8) + [1, 0, 0, 0])
+        XCTAssertEqual(Array(d.prefix(8)), Array("XBIR".utf8) + [2, 0, 0, 0])
         let tlen = Int(d[8]) | Int(d[9]) << 8 | Int(d[10]) << 16
         let text = String(decoding: d[16..<(16 + tlen)], as: UTF8.self)
-        XCTAssertTrue(text.contains("array %a macro 0 index 0 rows 2 cols 3 code u4 gunit_ns 1000.0 state programmed\n  0: fill 5\n  1: fill 5\nend\n"), text)
+        XCTAssertTrue(text.contains("array %a macro 0 index 0 rows 2 cols 3 code u4 gunit_ns 1000.0 state programmed\n  *: fill 5\nend\n"), text)
         XCTAssertEqual(Array(d[(16 + tlen)..<(16 + tlen + 13)]), [0, 1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0])
         XCTAssertEqual(d.count, 16 + tlen + 13 + 32)
     }
@@ -64,12 +64,36 @@ final class ProgramFileTests: XCTestCase {
         try Data(Array("XBIR".utf8)).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("binary IR truncated: 4 bytes"), "\($0)") }
         // A well-formed file of another version (checksum recomputed).
-        var v2 = Data(good.prefix(good.count - 32))
-        v2[4] = 2
+        var v3 = Data(good.prefix(good.count - 32))
+        v3[4] = 3
         var h = SHA256()
-        h.update(v2)
-        v2.append(contentsOf: h.finalize())
-        try v2.write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("binary IR version 2, this tool reads 1"), "\($0)") }
+        h.update(v3)
+        v3.append(contentsOf: h.finalize())
+        try v3.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("binary IR version 3, this tool reads 1 and 2"), "\($0)") }
+    }
+
+    /// Version 1 (every skeleton row printed as `R: fill F`), built by hand from its layout, still reads.
+    func testVersion1StillReads() throws {
+        var p = try programs()[1]
+        p.arrays = [ArrayDecl(name: "a", macro: 0, index: 0, rows: 2, cols: 3, gUnitNS: 1000, codeType: IntType(signed: false, bits: 4),
+                              codes: [5, 5, 7, 5, 5, 5])]
+        var skeleton = p
+        skeleton.arrays[0].codes = CellCodes(repeating: 5, count: 6)
+        let text = Data(IRPrinter.print(skeleton).utf8)
+        XCTAssertTrue(String(decoding: text, as: UTF8.self).contains("  0: fill 5\n  1: fill 5\nend\n"))
+        var d = Data("XBIR".utf8) + Data([1, 0, 0, 0])
+        withUnsafeBytes(of: UInt64(text.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(text)
+        d.append(contentsOf: [0, 1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0] as [UInt8])
+        var h = SHA256()
+        h.update(d)
+        d.append(contentsOf: h.finalize())
+        let dir = Repo.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("v1.xbir").path
+        try d.write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try ProgramFile.read(path), p)
+        XCTAssertEqual(Array(try ProgramFile.read(path).arrays[0].codes), [5, 5, 7, 5, 5, 5])
     }
 }

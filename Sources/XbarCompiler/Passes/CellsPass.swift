@@ -1,4 +1,5 @@
 import XbarCore
+import XbarIR
 /// `cells` (docs/compiler.md, sections 3 and 7b): writes every placed array's conductance codes through the
 /// programming strategy — quantised level codes, or electroformed cell pairs keyed by the array's slot — then
 /// releases the dense weight matrices (later passes need only the blocks' shapes and projections).
@@ -12,14 +13,35 @@ public struct CellsPass: CompilerPass {
         let c = s.context
         try s.forEachPopulation { s, p in
             var tally = CellTally(blocks: s.populations[p].blocks.count)
-            for tile in s.populations[p].tiles {
-                guard let k = tile.slot else { continue }
-                c.strategy.writeCells(of: tile, in: s.populations[p], into: &s.program.arrays[k], slot: k, context: c, tally: &tally)
+            if c.strategy.writesTilesIndependently {
+                Self.writeInParallel(s.populations[p], into: &s.program.arrays, context: c)
+            } else {
+                for tile in s.populations[p].tiles {
+                    guard let k = tile.slot else { continue }
+                    c.strategy.writeCells(of: tile, in: s.populations[p], into: &s.program.arrays[k], slot: k, context: c, tally: &tally)
+                }
             }
             s.formedCells += tally.formed
             s.unformedCells += tally.unformed
             s.populations[p].spread = tally.spread
             for b in s.populations[p].blocks.indices { s.populations[p].blocks[b].weights = BlockWeights(rows: 0, cols: 0) }
+        }
+    }
+
+    /// The arrays of `work`'s placed tiles, row tile by row tile, a wave of tiles at a time on every core (for a
+    /// strategy that writes tiles independently).
+    static func writeInParallel(_ work: PopulationWork, into arrays: inout [ArrayDecl], context c: CompilationContext) {
+        let placed = work.tiles.filter { $0.slot != nil }
+            .sorted { ($0.rowTile, $0.colTile) < ($1.rowTile, $1.colTile) }
+        for w in stride(from: 0, to: placed.count, by: 256) {
+            let wave = Array(placed[w..<Swift.min(w + 256, placed.count)])
+            let inputs = wave.map { arrays[$0.slot!] }
+            let written = Array(wave.indices).parallelMap(threads: 0) { i -> ArrayDecl in
+                var a = inputs[i], unused = CellTally(blocks: work.blocks.count)
+                c.strategy.writeCells(of: wave[i], in: work, into: &a, slot: wave[i].slot!, context: c, tally: &unused)
+                return a
+            }
+            for (tile, a) in zip(wave, written) { arrays[tile.slot!] = a }
         }
     }
 

@@ -6,6 +6,8 @@ import XbarIR
 public struct ReadoutPass: CompilerPass {
     public let name = "readout"
     public let summary = "quantise the trained readout's weights and biases"
+    /// Readouts are declarations: the step block `emit` wrote (and the verifier checked) stays as it is.
+    public let changesStep = false
 
     public init() {}
 

@@ -3,13 +3,16 @@ import XbarIR
 
 /// `scales` (docs/compiler.md, sections 4, 5 and 7b): the population's final format and, per scale group and slice,
 /// the ADC-to-membrane factor as an integer multiply and shift; then the bound on |pre-activation| that sizes the
-/// partial sums: Bound = sum over reads and slices of ((2^bits - 1) x |mul|) >> shift + 1.
+/// partial sums: Bound = sum over reads and slices of ((2^bits - 1) x |mul|) >> shift + 1, at most 2^39 - 1.
 public struct ScalesPass: CompilerPass {
     public let name = "scales"
     public let changesProgram = false
     public let summary = "choose each scale group's multiply-and-shift from ADC codes to membrane LSBs, and bound the pre-activation"
 
     public init() {}
+
+    /// The largest Bound: the i40 maximum, 2^39 - 1 (a neuron's input is at most 40 bits wide).
+    public static let widestBound = IntType.i(40).max
 
     public func run(_ s: inout CompilationState) throws {
         let c = s.context
@@ -26,7 +29,8 @@ public struct ScalesPass: CompilerPass {
             }
             s.populations[p].format = format
             s.populations[p].scales = scales
-            s.populations[p].preBound = bound
+            // Capped at the widest neuron input, i40: beyond it the partial sums saturate (docs/compiler.md, section 5).
+            s.populations[p].preBound = Swift.min(bound, Self.widestBound)
         }
     }
 

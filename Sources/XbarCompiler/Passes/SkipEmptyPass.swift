@@ -32,14 +32,19 @@ public struct SkipEmptyPass: CompilerPass {
     /// Indices (into `work.tiles`) of the tiles to drop: those whose integer weights are all zero, except row tile 0
     /// of a column tile whose tiles all are.
     static func emptyTiles(of work: PopulationWork, context c: CompilationContext) -> Set<Int> {
+        let plasticBlock = work.blocks.map(\.isPlastic)
         func isEmpty(_ t: Tile) -> Bool {
             // A tile with plastic synapses is kept: learning may make its weights non-zero.
-            if t.rows.contains(where: { work.blocks[work.stacked[$0].block].isPlastic }) { return false }
+            if t.rows.contains(where: { plasticBlock[work.stacked[$0].block] }) { return false }
             return !t.rows.contains { work.rowNonZeros[$0][t.colTile] != 0 }
         }
-        var empty = Set(work.tiles.indices.filter { isEmpty(work.tiles[$0]) })
-        for ct in work.colTiles.indices {
-            let column = work.tiles.indices.filter { work.tiles[$0].colTile == ct }
+        var empty = Set<Int>()
+        var columns = [[Int]](repeating: [], count: work.colTiles.count)
+        for (i, t) in work.tiles.enumerated() {
+            columns[t.colTile].append(i)
+            if isEmpty(t) { empty.insert(i) }
+        }
+        for column in columns {
             if column.allSatisfy({ empty.contains($0) }), let first = column.first(where: { work.tiles[$0].rowTile == 0 }) {
                 empty.remove(first)
             }

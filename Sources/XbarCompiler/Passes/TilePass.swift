@@ -14,7 +14,7 @@ public struct TilePass: CompilerPass {
     public func run(_ s: inout CompilationState) throws {
         let c = s.context, t = c.target
         let neuronsPerTile = t.macro.cols / c.cellsPerWeight
-        let unused = [Int32](repeating: c.map.unusedCode, count: t.macro.rows * t.macro.cols)  // one buffer shared by every array
+        let unused = CellCodes(repeating: c.map.unusedCode, count: t.macro.rows * t.macro.cols)
         try s.forEachPopulation { s, p in
             let rows = s.populations[p].stacked.count, post = s.populations[p].size, name = s.populations[p].name
             let rowTiles = stride(from: 0, to: rows, by: t.macro.rows).map { $0..<Swift.min($0 + t.macro.rows, rows) }
@@ -28,7 +28,7 @@ public struct TilePass: CompilerPass {
                     s.program.arrays.append(ArrayDecl(name: tile.name, macro: k / t.macro.arrays, index: k % t.macro.arrays,
                                                       rows: t.macro.rows, cols: t.macro.cols, gUnitNS: t.cell.gUnitNS,
                                                       codeType: c.map.codeType,
-                                                      codes: unused,
+                                                      cells: unused,
                                                       formed: c.strategy.formsCells))
                 }
             }

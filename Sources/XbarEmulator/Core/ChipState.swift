@@ -7,7 +7,7 @@ import XbarIR
 /// (`RunOrder.sequential`) and refreshes the engine's read views of the arrays it changed.
 public struct ChipState: Sendable {
     /// Realised codes per array, row-major (rows x cols).
-    public private(set) var codes: [[Int32]]
+    public private(set) var codes: [CellCodes]
     /// Per-cell read variance (code^2) per array, when read noise is on.
     public private(set) var variance: [[Int32]?]
     /// Write pulses per cell since realisation, per array (nil until a cell of that array is written).

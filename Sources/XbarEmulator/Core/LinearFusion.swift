@@ -74,6 +74,9 @@ final class FusedProjection: @unchecked Sendable {
 enum LinearFusion {
     /// Closed integer interval per element.
     typealias Bounds = (lo: [Int64], hi: [Int64])
+    /// The largest cone (elements summed over its ops) that is planned: 2^24, 512 MB of intervals. The 8000-neuron
+    /// NALSM's cone has about 2 M elements; the 100,000-neuron sparse reservoir's, about 350 M (docs/bench.md).
+    static let maxConeElements = 1 << 24
 
     /// Fused projections of every lif whose cone is provably linear on `state`, or none when reads are noisy.
     /// `operands[k]`: the op indices op k reads (`TimingModel.operands`).
@@ -100,6 +103,8 @@ enum LinearFusion {
             stack += operands[k]
         }
         let cone = inCone.sorted()
+        // The proof keeps an interval per element of every cone op: a cone beyond `maxConeElements` runs unfused.
+        guard cone.reduce(0, { $0 + exec.length[$1] }) <= maxConeElements else { return nil }
         guard !cone.isEmpty, cone.allSatisfy({ k in consumers[k].allSatisfy { inCone.contains($0) || $0 == l } }) else { return nil }
         var bounds: [Int: Bounds] = [:]
         for k in cone {
@@ -116,12 +121,12 @@ enum LinearFusion {
         case let .read(r):
             let a = exec.program.arrays[r.array]
             var hi = [Int64](repeating: 0, count: r.length)
-            state.codes[r.array].withUnsafeBufferPointer { codes in
-                hi.withUnsafeMutableBufferPointer { h in
-                    for s in r.sources {
-                        for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
-                            let base = row * a.cols + r.colStart
-                            xbar_accumulate_i32(h.baseAddress!, codes.baseAddress! + base, Int64(r.length))
+            hi.withUnsafeMutableBufferPointer { h in
+                for s in r.sources {
+                    for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
+                        let base = row * a.cols + r.colStart
+                        state.codes[r.array].withCells(base..<base + r.length) {
+                            xbar_accumulate_i32(h.baseAddress!, $0.baseAddress!, Int64(r.length))
                         }
                     }
                 }
@@ -166,20 +171,21 @@ enum LinearFusion {
         guard lsb < (1 << 31) else { return false }
         let a = exec.program.arrays[r.array]
         let inv = 1.0 / Double(lsb)
-        return state.codes[r.array].withUnsafeBufferPointer { codes in
-            for s in r.sources {
-                for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
-                    let base = row * a.cols + r.colStart
+        for s in r.sources {
+            for row in Int(s.rowStart)..<Int(s.rowStart + s.count) {
+                let base = row * a.cols + r.colStart
+                let bad = state.codes[r.array].withCells(base..<base + r.length) { codes -> Int64 in
                     var bad: Int64 = 0
                     for j in 0..<r.length {
-                        let c = Int64(codes[base + j])
+                        let c = Int64(codes[j])
                         bad |= Int64((Double(c) * inv).rounded()) &* lsb ^ c
                     }
-                    if bad != 0 { return false }
+                    return bad
                 }
+                if bad != 0 { return false }
             }
-            return true
         }
+        return true
     }
 
     static func fits(_ lo: [Int64], _ hi: [Int64], _ t: xbar_fit_t) -> Bounds? {
@@ -272,8 +278,9 @@ enum LinearFusion {
                 for e in 0..<Int(s.count) { g.drives[gi][Int(s.srcStart) + e].append((k, Int(s.rowStart) + e)) }
             }
             let a = exec.program.arrays[r.array]
-            g.rowSums[k] = state.codes[r.array].withUnsafeBufferPointer { codes in
-                (0..<a.rows).map { row in xbar_sum_i32(codes.baseAddress! + row * a.cols + r.colStart, Int64(r.length)) }
+            g.rowSums[k] = (0..<a.rows).map { row in
+                let base = row * a.cols + r.colStart
+                return state.codes[r.array].withCells(base..<base + r.length) { xbar_sum_i32($0.baseAddress!, Int64(r.length)) }
             }
         }
         return g
@@ -312,11 +319,11 @@ enum LinearFusion {
             for (k, row) in drives[el] {
                 guard case let .read(r) = exec.ops[k], let f = feeds[k] else { continue }
                 let base = row * exec.program.arrays[r.array].cols + r.colStart
-                state.codes[r.array].withUnsafeBufferPointer { codes in
-                    let n = Int(xbar_nonzero_columns(codes.baseAddress! + base, Int64(r.length), nonzero))
+                state.codes[r.array].withCells(base..<base + r.length) { codes in
+                    let n = Int(xbar_nonzero_columns(codes.baseAddress!, Int64(r.length), nonzero))
                     for c in 0..<n {
                         let j = Int(nonzero[c])
-                        let code = Int64(codes[base + j])
+                        let code = Int64(codes[j])
                         for t in Int(f.start[j])..<Int(f.start[j + 1]) {
                             let i = Int(f.neuron[t])
                             if mark[i] != el { mark[i] = el; touched.append(i) }

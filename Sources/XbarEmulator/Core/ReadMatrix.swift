@@ -31,11 +31,23 @@ final class ReadMatrix: @unchecked Sendable {
     private(set) var val2: UnsafeMutablePointer<Int32>? = nil
     let hasVariance: Bool
 
-    /// The window of `codes` (and `variance`) of an array of `arrayCols` columns.
-    init(codes: [Int32], variance: [Int32]?, arrayRows: Int, arrayCols: Int, colStart: Int, length: Int) {
+    /// The window of `cells` (and `variance`) of an array of `arrayCols` columns. A sparse store without variance whose
+    /// fill is the window's background goes to CSR straight from its listed cells (O(listed cells), no dense copy).
+    init(codes cells: CellCodes, variance: [Int32]?, arrayRows: Int, arrayCols: Int, colStart: Int, length: Int) {
         rows = arrayRows
         cols = length
         hasVariance = variance != nil
+        if variance == nil, let listed = ReadMatrix.windowExceptions(cells, arrayCols, colStart, length),
+           Double(listed.count) <= ReadMatrix.sparseBelow * Double(Swift.max(1, arrayRows * length)) {
+            // Fewer than 30 % of the window differ from the fill, so the fill is the window's most common code.
+            background = Int64(cells.fill)
+            backgroundVar = 0
+            exceptions = listed.count
+            sparse = true
+            buildCSR(listed, arrayCols, colStart, cells.fill)
+            return
+        }
+        let codes = cells.array
         let (b, bv) = ReadMatrix.background(codes, variance, arrayRows, arrayCols, colStart, length)
         background = Int64(b)
         backgroundVar = Int64(bv)
@@ -99,6 +111,39 @@ final class ReadMatrix: @unchecked Sendable {
         let b = mode { codes[$0] }
         guard let variance else { return (b, 0) }
         return (b, mode { codes[$0] == b ? variance[$0] : nil })
+    }
+
+    /// The listed cells of a sparse store inside the window (array index, code), ascending; nil for a dense store.
+    static func windowExceptions(_ cells: CellCodes, _ arrayCols: Int, _ c0: Int, _ n: Int) -> [(Int, Int32)]? {
+        guard cells.exceptionCount != nil else { return nil }
+        var out: [(Int, Int32)] = []
+        cells.forEachCell(differingFrom: cells.fill) { i, c in
+            let j = i % arrayCols
+            if j >= c0 && j < c0 + n { out.append((i, c)) }
+        }
+        return out
+    }
+
+    /// CSR of the listed cells `listed` (ascending array index) against background `b`.
+    private func buildCSR(_ listed: [(Int, Int32)], _ arrayCols: Int, _ colStart: Int, _ b: Int32) {
+        let nz = Swift.max(listed.count, 1)
+        let rp = UnsafeMutablePointer<Int64>.allocate(capacity: rows + 1)
+        let cl = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
+        let v = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
+        var e = 0
+        for r in 0..<rows {
+            rp[r] = Int64(e)
+            while e < listed.count && listed[e].0 / arrayCols == r {
+                cl[e] = Int32(listed[e].0 % arrayCols - colStart)
+                v[e] = listed[e].1 - b
+                e += 1
+            }
+        }
+        rp[rows] = Int64(e)
+        rowPtr = rp
+        col = cl
+        val = v
+        val2 = nil
     }
 
     private func buildCSR(_ codes: [Int32], _ variance: [Int32]?, _ arrayCols: Int, _ colStart: Int, _ b: Int32, _ bv: Int32) {
