@@ -88,7 +88,8 @@ struct InspectCommand: ParsableCommand {
                 print("  neuron @\(n.name)  \(n.size) x LIF  mem \(n.memType) \(n.memOverflow.rawValue)  decay \(n.decayMul)/2^\(n.decayShift) \(n.decayRounding.rawValue)  threshold \(n.threshold) (\(n.compare.rawValue))  reset \(n.reset.rawValue)  refractory \(n.refractory)  bias \(n.bias)")
             }
             for a in p.arrays {
-                let used = a.codes.filter { $0 != a.codes.last }.count
+                var used = 0
+                if let fill = a.codes.last { a.codes.forEachCell(differingFrom: fill) { _, _ in used += 1 } }
                 print("  array  %\(a.name)  macro \(a.macro) index \(a.index)  \(a.rows)x\(a.cols)  code \(a.codeType) x \(a.gUnitNS) nS  (\(used) cells differ from the fill code)")
             }
             for r in p.readouts { print("  readout @\(r.name) from @\(r.source)  \(r.classes) classes  weights \(r.weightType)  acc \(r.accType)") }

@@ -190,7 +190,7 @@ final class MalformedInputTests: XCTestCase {
         g.populations[1].size = 1 << 22
         g.projections.removeFirst(2)
         miAssertError(try GraphValidator.validate(g, file: "g"), file: "g", field: "projections[0]",
-                      message: "4194304x4194304 synapses exceeds the limit 268435456")
+                      message: "17592186044416 synapses (4194304 x 4194304) exceeds the limit 268435456")
     }
 
     // MARK: - Target TOML

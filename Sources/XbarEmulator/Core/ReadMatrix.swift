@@ -44,7 +44,7 @@ final class ReadMatrix: @unchecked Sendable {
             backgroundVar = 0
             exceptions = listed.count
             sparse = true
-            buildCSR(listed, arrayCols, colStart, cells.fill)
+            buildCSR(listed.map { ($0.0, $0.1, 0) }, variance: false, arrayCols, colStart, cells.fill, 0)
             return
         }
         let codes = cells.array
@@ -64,7 +64,8 @@ final class ReadMatrix: @unchecked Sendable {
         exceptions = ex
         sparse = Double(ex) <= ReadMatrix.sparseBelow * Double(Swift.max(1, arrayRows * length))
         if sparse {
-            buildCSR(codes, variance, arrayCols, colStart, b, bv)
+            buildCSR(ReadMatrix.listed(codes, variance, arrayRows, arrayCols, colStart, length, b, bv), variance: variance != nil,
+                     arrayCols, colStart, b, bv)
         } else if maxCode <= Int32(Int16.max) && arrayRows < 65536 {
             dense16 = ReadMatrix.window(codes, arrayRows, arrayCols, colStart, length, as: Int16.self)
             dense16Var = variance.map { ReadMatrix.window($0, arrayRows, arrayCols, colStart, length, as: Int16.self) }
@@ -124,44 +125,20 @@ final class ReadMatrix: @unchecked Sendable {
         return out
     }
 
-    /// CSR of the listed cells `listed` (ascending array index) against background `b`.
-    private func buildCSR(_ listed: [(Int, Int32)], _ arrayCols: Int, _ colStart: Int, _ b: Int32) {
+    /// CSR of the listed cells (array index ascending; code, variance) against the background (`b`, `bv`).
+    private func buildCSR(_ listed: [(Int, Int32, Int32)], variance: Bool, _ arrayCols: Int, _ colStart: Int, _ b: Int32, _ bv: Int32) {
         let nz = Swift.max(listed.count, 1)
         let rp = UnsafeMutablePointer<Int64>.allocate(capacity: rows + 1)
         let cl = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
         let v = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
+        let v2 = variance ? UnsafeMutablePointer<Int32>.allocate(capacity: nz) : nil
         var e = 0
         for r in 0..<rows {
             rp[r] = Int64(e)
             while e < listed.count && listed[e].0 / arrayCols == r {
                 cl[e] = Int32(listed[e].0 % arrayCols - colStart)
                 v[e] = listed[e].1 - b
-                e += 1
-            }
-        }
-        rp[rows] = Int64(e)
-        rowPtr = rp
-        col = cl
-        val = v
-        val2 = nil
-    }
-
-    private func buildCSR(_ codes: [Int32], _ variance: [Int32]?, _ arrayCols: Int, _ colStart: Int, _ b: Int32, _ bv: Int32) {
-        let nz = Swift.max(exceptions, 1)
-        let rp = UnsafeMutablePointer<Int64>.allocate(capacity: rows + 1)
-        let cl = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
-        let v = UnsafeMutablePointer<Int32>.allocate(capacity: nz)
-        let v2 = variance == nil ? nil : UnsafeMutablePointer<Int32>.allocate(capacity: nz)
-        var e = 0
-        for r in 0..<rows {
-            rp[r] = Int64(e)
-            let base = r * arrayCols + colStart
-            for j in 0..<cols {
-                let c = codes[base + j], w: Int32 = variance?[base + j] ?? 0
-                guard c != b || w != bv else { continue }
-                cl[e] = Int32(j)
-                v[e] = c - b
-                if let v2 { v2[e] = w - bv }
+                v2?[e] = listed[e].2 - bv
                 e += 1
             }
         }
@@ -170,6 +147,20 @@ final class ReadMatrix: @unchecked Sendable {
         col = cl
         val = v
         val2 = v2
+    }
+
+    /// The window's cells of a dense array that differ from the background (code or variance), ascending.
+    static func listed(_ codes: [Int32], _ variance: [Int32]?, _ rows: Int, _ arrayCols: Int, _ colStart: Int, _ n: Int,
+                       _ b: Int32, _ bv: Int32) -> [(Int, Int32, Int32)] {
+        var out: [(Int, Int32, Int32)] = []
+        for r in 0..<rows {
+            let base = r * arrayCols + colStart
+            for j in 0..<n {
+                let c = codes[base + j], w: Int32 = variance?[base + j] ?? 0
+                if c != b || w != bv { out.append((base + j, c, w)) }
+            }
+        }
+        return out
     }
 
     /// Column sums over the driven `rows` into `out` (and variance sums into `varOut` when non-nil).
