@@ -28,8 +28,8 @@ public struct ConductanceMap: Sendable {
         codeType = IntType.unsignedFitting(top)
     }
 
-    /// Codes of the 2*slices cells of weight q: [slice0+, slice0-, slice1+, slice1-, ...].
-    /// `cells(q)` without the array: calls `body(k, code)` for k = 0 ..< 2 x slices.
+    /// Calls `body(k, code)` for the 2 x slices cells of weight q, k = 0 ..< 2 x slices: slice s's digit d (base
+    /// `levels`, least significant first) at level d on cell 2s (q >= 0) or 2s + 1 (q < 0), the other cell at level 0.
     @inline(__always)
     public func forEachCell(_ q: Int64, _ body: (Int, Int32) -> Void) {
         var m = q.magnitude
@@ -42,19 +42,10 @@ public struct ConductanceMap: Sendable {
         }
     }
 
+    /// Codes of the 2*slices cells of weight q: [slice0+, slice0-, slice1+, slice1-, ...] (`forEachCell` as an array).
     public func cells(_ q: Int64) -> [Int32] {
-        var out = [Int32]()
-        out.reserveCapacity(2 * slices)
-        var m = abs(q)
-        for _ in 0..<slices {
-            let d = Int(m % Int64(levels))
-            m /= Int64(levels)
-            if q >= 0 {
-                out.append(levelCodes[d]); out.append(levelCodes[0])
-            } else {
-                out.append(levelCodes[0]); out.append(levelCodes[d])
-            }
-        }
+        var out = [Int32](repeating: 0, count: 2 * slices)
+        forEachCell(q) { out[$0] = $1 }
         return out
     }
 }

@@ -242,20 +242,10 @@ public struct Readout: Equatable, Sendable {
 
 extension Projection {
     /// The synapse slots generating the projection visits, which the graph format bounds: pre x fanout for a fixed
-    /// fan-out, pre x post otherwise.
-    public func synapseSlots(pre: Int, post: Int) -> Int {
-        switch weights {
-        case let .random(r) where r.fanout != nil: return pre * r.fanout!
-        default: return pre * post
-        }
-    }
-}
-
-extension WeightSpec {
-    /// How `Projection.synapseSlots` counted, for error messages.
-    func slotDescription(pre: Int, post: Int) -> String {
-        if case let .random(r) = self, let k = r.fanout { return "\(pre) x fanout \(k)" }
-        return "\(pre) x \(post)"
+    /// fan-out, pre x post otherwise; and how they were counted, for error messages.
+    public func synapseSlots(pre: Int, post: Int) -> (count: Int, counted: String) {
+        if case let .random(r) = weights, let k = r.fanout { return (pre * k, "\(pre) x fanout \(k)") }
+        return (pre * post, "\(pre) x \(post)")
     }
 }
 

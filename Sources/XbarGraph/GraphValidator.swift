@@ -43,8 +43,8 @@ public enum GraphValidator {
                 throw fail("\(f).delay", "\(pr.delay) outside 0...\(maxProjectionDelay)")
             }
             let slots = pr.synapseSlots(pre: src.size, post: dst.size)
-            guard slots <= GraphJSON.maxSynapses else {
-                throw fail(f, "\(slots) synapses (\(pr.weights.slotDescription(pre: src.size, post: dst.size))) exceeds the limit \(GraphJSON.maxSynapses)")
+            guard slots.count <= GraphJSON.maxSynapses else {
+                throw fail(f, "\(slots.count) synapses (\(slots.counted)) exceeds the limit \(GraphJSON.maxSynapses)")
             }
             if pr.plasticity != nil {
                 try pr.requireDenseForm(pre: src.size, post: dst.size, file: file, field: "\(f).plasticity", for: "a plastic projection")

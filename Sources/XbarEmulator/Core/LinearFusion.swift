@@ -74,7 +74,7 @@ final class FusedProjection: @unchecked Sendable {
 enum LinearFusion {
     /// Closed integer interval per element.
     typealias Bounds = (lo: [Int64], hi: [Int64])
-    /// The largest cone (elements summed over its ops) that is planned: 2^24, 512 MB of intervals. The 8000-neuron
+    /// The largest cone (elements summed over its ops) that is planned: 2^24, 256 MB of intervals. The 8000-neuron
     /// NALSM's cone has about 2 M elements; the 100,000-neuron sparse reservoir's, about 350 M (docs/bench.md).
     static let maxConeElements = 1 << 24
 

@@ -44,7 +44,7 @@ final class ReadMatrix: @unchecked Sendable {
             backgroundVar = 0
             exceptions = listed.count
             sparse = true
-            buildCSR(listed.map { ($0.0, $0.1, 0) }, variance: false, arrayCols, colStart, cells.fill, 0)
+            buildCSR(listed, variance: false, arrayCols, colStart, cells.fill, 0)
             return
         }
         let codes = cells.array
@@ -114,13 +114,14 @@ final class ReadMatrix: @unchecked Sendable {
         return (b, mode { codes[$0] == b ? variance[$0] : nil })
     }
 
-    /// The listed cells of a sparse store inside the window (array index, code), ascending; nil for a dense store.
-    static func windowExceptions(_ cells: CellCodes, _ arrayCols: Int, _ c0: Int, _ n: Int) -> [(Int, Int32)]? {
+    /// The listed cells of a sparse store inside the window (array index, code, variance 0), ascending; nil for a
+    /// dense store.
+    static func windowExceptions(_ cells: CellCodes, _ arrayCols: Int, _ c0: Int, _ n: Int) -> [(Int, Int32, Int32)]? {
         guard cells.exceptionCount != nil else { return nil }
-        var out: [(Int, Int32)] = []
+        var out: [(Int, Int32, Int32)] = []
         cells.forEachCell(differingFrom: cells.fill) { i, c in
             let j = i % arrayCols
-            if j >= c0 && j < c0 + n { out.append((i, c)) }
+            if j >= c0 && j < c0 + n { out.append((i, c, 0)) }
         }
         return out
     }
