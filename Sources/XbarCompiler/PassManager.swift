@@ -18,11 +18,15 @@ public protocol CompilerPass: Sendable {
     var changesProgram: Bool { get }
     /// Whether the pass writes the step block (else the IR verifier after it leaves the step, verified before, alone).
     var changesStep: Bool { get }
+    /// Whether this run of the pass wrote the program: `changesProgram`, or false for a pass with nothing to do in
+    /// this graph (the IR verifier then does not run again over a program it has just verified).
+    func changedProgram(_ state: CompilationState) -> Bool
 }
 
 extension CompilerPass {
     public var changesProgram: Bool { true }
     public var changesStep: Bool { changesProgram }
+    public func changedProgram(_ state: CompilationState) -> Bool { changesProgram }
 }
 
 /// Runs the passes in order, verifies the state after each one, and can stop after a named pass.
@@ -61,7 +65,7 @@ public struct PassManager: Sendable {
         for p in passes {
             try p.run(&state)
             state.passesRun.append(p.name)
-            if state.failure == nil { try verify(state, after: p, programChanged: p.changesProgram) }
+            if state.failure == nil { try verify(state, after: p, programChanged: p.changedProgram(state)) }
             if p.name == last { break }
         }
         if let f = state.failure { throw f.error }

@@ -30,12 +30,26 @@ public protocol ProgrammingStrategy: Sendable {
     func writeCells(of tile: Tile, in work: PopulationWork, into array: inout ArrayDecl, slot: Int,
                     context: CompilationContext, tally: inout CellTally)
 
+    /// `cells`, for a strategy that writes tiles independently: the arrays of `tiles` — placed tiles of one row tile,
+    /// in column order — given their arrays `arrays` in the same order. The default writes them one by one.
+    func writeCells(ofRowTile tiles: [Tile], in work: PopulationWork, arrays: [ArrayDecl], context: CompilationContext) -> [ArrayDecl]
+
     /// `group-rows`: the scale group of block `b`; rows of different groups never share a read.
     func scaleGroup(ofBlock b: Int) -> Int
 
     /// `scales`: the population's format and the ADC-to-membrane factor of each scale group and slice (real,
     /// before `Quantiser.multiplier`).
     func scaleFactors(_ work: PopulationWork, context: CompilationContext) throws -> (format: PopulationFormat, factors: [[Double]])
+}
+
+extension ProgrammingStrategy {
+    public func writeCells(ofRowTile tiles: [Tile], in work: PopulationWork, arrays: [ArrayDecl], context: CompilationContext) -> [ArrayDecl] {
+        zip(tiles, arrays).map { tile, array in
+            var a = array, unused = CellTally(blocks: work.blocks.count)
+            writeCells(of: tile, in: work, into: &a, slot: tile.slot ?? -1, context: context, tally: &unused)
+            return a
+        }
+    }
 }
 
 /// What the `cells` pass counts while writing one population's arrays.
@@ -85,36 +99,84 @@ public struct WriteVerifyProgramming: ProgrammingStrategy {
 
     /// q = clamp(round(w / s)), 0 for w = 0.
     public func weightCode(_ w: Double, format: PopulationFormat?, context c: CompilationContext) -> Int64 {
-        w == 0 ? 0 : Quantiser.quantise(w, format!, c.target.mapping.weightRounding)
+        Self.code(w, format, c.target.mapping.weightRounding)
+    }
+
+    /// `weightCode` with its context read once (the `cells` loop).
+    @inline(__always)
+    static func code(_ w: Double, _ format: PopulationFormat?, _ rounding: Rounding) -> Int64 {
+        w == 0 ? 0 : Quantiser.quantise(w, format!, rounding)
     }
 
     /// Level codes `ConductanceMap.cells(q)` for every weight of the tile (a zero weight is level 0 on its cells),
     /// `unusedCode` elsewhere.
     public func writeCells(of tile: Tile, in work: PopulationWork, into array: inout ArrayDecl, slot: Int,
                            context c: CompilationContext, tally: inout CellTally) {
-        let map = c.map, C = array.cols, cpw = 2 * slices
-        let zeroCells = map.cells(0), zeroIsUnused = zeroCells.allSatisfy { $0 == map.unusedCode }
-        var codes = CellCodes(repeating: map.unusedCode, count: array.rows * C)
-        let first = tile.neurons.lowerBound
-        for (r, si) in tile.rows.enumerated() {
-            if zeroIsUnused {
-                // Only the non-zero weights change cells (a zero weight's cells already hold the unused code).
-                work.forEachNonZero(row: si, in: tile.neurons) { n, w in
-                    let qv = weightCode(w, format: work.format, context: c)
-                    guard qv != 0 else { return }
-                    let base = r * C + (n - first) * cpw
-                    map.forEachCell(qv) { k, code in codes[base + k] = code }
-                }
-                continue
+        array = writeCells(ofRowTile: [tile], in: work, arrays: [array], context: c)[0]
+    }
+
+    /// The tiles of one row tile, column tile after column tile, with a cursor per row: each row's non-zeros are read
+    /// once, not searched for in every column tile. Only the non-zero weights' cells are listed when a zero weight's
+    /// cells hold the unused code (the array is then a sparse `CellCodes` from the start).
+    public func writeCells(ofRowTile tiles: [Tile], in work: PopulationWork, arrays: [ArrayDecl], context c: CompilationContext) -> [ArrayDecl] {
+        guard let first = tiles.first else { return [] }
+        precondition(zip(tiles, tiles.dropFirst()).allSatisfy { $0.rows == $1.rows && $0.neurons.upperBound <= $1.neurons.lowerBound },
+                     "writeCells(ofRowTile:): the tiles of one row tile, in column order")
+        let map = c.map, cpw = 2 * slices, fill = map.unusedCode
+        let zeroCells = map.cells(0)
+        guard zeroCells.allSatisfy({ $0 == fill }) else {
+            return zip(tiles, arrays).map { tile, array in
+                var a = array
+                a.codes = denseCodes(of: tile, in: work, rows: a.rows, cols: a.cols, zeroCells: zeroCells, context: c)
+                a.codeType = map.codeType
+                return a
             }
+        }
+        let format = work.format, rounding = c.target.mapping.weightRounding
+        let rows = first.rows.map { work.stacked[$0] }
+        return work.withBlockStorage { storage in
+            // Per row of the tiles: its entries' storage, the next entry to visit and the row's end.
+            var next = rows.map { storage[$0.block].firstEntry(row: $0.index, atOrAfter: first.neurons.lowerBound) }
+            let end = rows.map { storage[$0.block].start[$0.index + 1] }
+            return zip(tiles, arrays).map { tile, array in
+                var a = array, index: [Int32] = [], codes: [Int32] = []
+                let n0 = Int32(tile.neurons.lowerBound), hi = Int32(tile.neurons.upperBound)
+                for r in rows.indices {
+                    let st = storage[rows[r].block]
+                    var k = next[r]
+                    while k < end[r] && st.col[k] < hi {
+                        // Entries before n0 belong to tiles skipped as empty (their weights quantise to 0).
+                        let n = st.col[k], w = st.value[k]
+                        k += 1
+                        guard n >= n0 else { continue }
+                        let qv = Self.code(w, format, rounding)
+                        guard qv != 0 else { continue }
+                        let base = r * a.cols + Int(n - n0) * cpw
+                        map.forEachCell(qv) { j, code in
+                            if code != fill { index.append(Int32(base + j)); codes.append(code) }
+                        }
+                    }
+                    next[r] = k
+                }
+                a.codes = CellCodes(fill: fill, count: a.rows * a.cols, indices: index, codes: codes)
+                a.codeType = map.codeType
+                return a
+            }
+        }
+    }
+
+    /// Every cell of `tile` (a zero weight's cells are not the unused code).
+    func denseCodes(of tile: Tile, in work: PopulationWork, rows: Int, cols C: Int, zeroCells: [Int32], context c: CompilationContext) -> CellCodes {
+        var codes = CellCodes(repeating: c.map.unusedCode, count: rows * C)
+        let cpw = 2 * slices
+        for (r, si) in tile.rows.enumerated() {
             for (j, n) in tile.neurons.enumerated() {
                 let qv = weightCode(work.weight(row: si, neuron: n), format: work.format, context: c)
-                let cells = qv == 0 ? zeroCells : map.cells(qv)
+                let cells = qv == 0 ? zeroCells : c.map.cells(qv)
                 for k in 0..<cpw { codes[r * C + j * cpw + k] = cells[k] }
             }
         }
-        array.codes = codes
-        array.codeType = map.codeType
+        return codes
     }
 
     /// Every block shares one scale: rows of all blocks may share a read.

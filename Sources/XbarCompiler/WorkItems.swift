@@ -80,14 +80,39 @@ public struct BlockWeights: Equatable, Sendable {
 
     /// Calls `body(j, w)` for the non-zeros of row i with j in `cols`, ascending.
     public func forEachNonZero(row i: Int, in cols: Range<Int>, _ body: (Int, Double) -> Void) {
-        // Binary search for the first column >= cols.lowerBound: a row is read once per column tile.
-        var k = start[i], e = start[i + 1]
-        let end = e, lo = Int32(cols.lowerBound), hi = Int32(cols.upperBound)
-        while k < e {
-            let m = (k + e) >> 1
-            if col[m] < lo { k = m + 1 } else { e = m }
+        withStorage { st in
+            var k = st.firstEntry(row: i, atOrAfter: cols.lowerBound)
+            let end = st.start[i + 1], hi = Int32(clamping: cols.upperBound)
+            while k < end && st.col[k] < hi { body(Int(st.col[k]), st.value[k]); k += 1 }
         }
-        while k < end && col[k] < hi { body(Int(col[k]), value[k]); k += 1 }
+    }
+
+    /// The entries as raw buffers, for loops that walk many rows (valid inside `body` only).
+    public struct Storage {
+        /// Row i's entries are `col[start[i]..<start[i + 1]]` and `value[...]`.
+        public let start: UnsafeBufferPointer<Int>
+        public let col: UnsafeBufferPointer<Int32>
+        public let value: UnsafeBufferPointer<Double>
+
+        /// The position of row i's first entry whose column is >= c (binary search).
+        public func firstEntry(row i: Int, atOrAfter c: Int) -> Int {
+            var k = start[i], e = start[i + 1]
+            let lo = Int32(clamping: c)
+            while k < e {
+                let m = (k + e) >> 1
+                if col[m] < lo { k = m + 1 } else { e = m }
+            }
+            return k
+        }
+    }
+
+    /// Runs `body` on the entries' raw buffers.
+    public func withStorage<R>(_ body: (Storage) throws -> R) rethrows -> R {
+        try start.withUnsafeBufferPointer { s in
+            try col.withUnsafeBufferPointer { c in
+                try value.withUnsafeBufferPointer { v in try body(Storage(start: s, col: c, value: v)) }
+            }
+        }
     }
 
     /// self + other, entry by entry (self's value first; a sum of exactly 0 is dropped).
@@ -208,6 +233,14 @@ public struct PopulationWork: Sendable {
     public func forEachNonZero(row si: Int, in neurons: Range<Int>, _ body: (Int, Double) -> Void) {
         let r = stacked[si]
         blocks[r.block].weights.forEachNonZero(row: r.index, in: neurons, body)
+    }
+
+    /// Runs `body` on every block's weights as raw buffers (`BlockWeights.Storage`, in block order).
+    public func withBlockStorage<R>(_ body: ([BlockWeights.Storage]) throws -> R) rethrows -> R {
+        func nest(_ b: Int, _ acc: [BlockWeights.Storage]) throws -> R {
+            b == blocks.count ? try body(acc) : try blocks[b].weights.withStorage { try nest(b + 1, acc + [$0]) }
+        }
+        return try nest(0, [])
     }
 
     /// The tile at (row tile, column tile).

@@ -40,6 +40,9 @@ public struct SHA256: Sendable {
 
     public mutating func update(_ text: String) { update(Array(text.utf8)) }
 
+    /// Feeds raw bytes in place.
+    public mutating func update(_ raw: UnsafeRawBufferPointer) { feed(raw) }
+
     /// Feeds a whole `Data`.
     public mutating func update(_ data: Data) { data.withUnsafeBytes { feed($0) } }
 

@@ -81,10 +81,12 @@ public struct CycleEngine: Sendable {
         self.chip = chip
         p = chip.program
         tm = chip.timing
-        exec = chip.executable
+        // Ops overlap in time here: every op keeps its own value slot.
+        let e = ExecutableProgram(chip.program, values: .perOp)
+        exec = e
         let plastic = learning ?? (chip.program.isPlastic ? LearningChip(chip: chip) : nil)
-        let views = ReadViews(exec: chip.executable, state: plastic?.state ?? ChipState(chip: chip), chip: chip)
-        var k = OpKernels(exec: chip.executable, views: views, noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
+        let views = ReadViews(exec: e, state: plastic?.state ?? ChipState(chip: chip), chip: chip)
+        var k = OpKernels(exec: e, views: views, noise: chip.noise, neuronUnits: chip.timing.spec.neuronUnits)
         k.timingSpec = chip.timing.spec
         if let l = plastic {
             if l.views == nil { l.views = views }

@@ -52,7 +52,8 @@ public struct Runner: Sendable {
         case .fast:
             let fast = FastEngine(chip: chip)
             let sequential = options.order == .sequential
-            let batch = sequential ? 1 : Swift.max(1, options.batch)
+            // No more contexts than samples: a context holds a sample's whole state.
+            let batch = sequential ? 1 : Swift.max(1, Swift.min(options.batch, (n + threads - 1) / threads))
             let workers = sequential ? 1 : threads
             let kernelThreads = n == 1 ? threads : 1
             DispatchQueue.concurrentPerform(iterations: workers) { w in

@@ -25,6 +25,18 @@ public struct CellCodes: RandomAccessCollection, MutableCollection, Equatable, S
         code = []
     }
 
+    /// Every cell at `fill` except the listed ones: `indices` strictly ascending, `codes` none equal to `fill` (both
+    /// are checked). Dense at once when more than a quarter of the cells are listed.
+    public init(fill: Int32, count: Int, indices: [Int32], codes: [Int32]) {
+        precondition(indices.count == codes.count && zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 }
+                     && (indices.last.map { Int($0) < count } ?? true) && (indices.first.map { $0 >= 0 } ?? true)
+                     && !codes.contains(fill), "CellCodes: listed cells must ascend, lie inside and differ from the fill")
+        self.init(repeating: fill, count: count)
+        index = indices
+        code = codes
+        if index.count * 4 > count { makeDense() }
+    }
+
     /// These codes (dense).
     public init(_ codes: [Int32]) {
         count = codes.count

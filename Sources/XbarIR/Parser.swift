@@ -45,39 +45,43 @@ public struct IRParser {
         while index < lines.count {
             let raw = lines[index]
             index += 1
-            let body = raw.firstIndex(of: "#").map { raw[..<$0] } ?? raw
+            let body = raw.utf8.firstIndex(of: 0x23).map { raw[..<$0] } ?? raw  // "#"
             let t = tokenize(body)
             if !t.isEmpty { return (index - 1, t) }
         }
         return nil
     }
 
+    /// The tokens of a line: runs of non-blank bytes, a quoted string (with `\` escapes) or a bracketed group
+    /// (row-source lists contain spaces and nested `[START:COUNT]`) as one token. Scanned as UTF-8 bytes: every
+    /// delimiter is ASCII, so tokens start and end on character boundaries of the IR's ASCII syntax.
     func tokenize(_ s: Substring) -> [Substring] {
         var out: [Substring] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            if s[i] == " " || s[i] == "\t" || s[i] == "\r" { i = s.index(after: i); continue }
+        let u = s.utf8
+        var i = u.startIndex
+        let end = u.endIndex
+        @inline(__always) func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+        while i < end {
+            let b = u[i]
+            if blank(b) { u.formIndex(after: &i); continue }
             let start = i
-            if s[i] == "\"" {
-                i = s.index(after: i)
-                while i < s.endIndex && s[i] != "\"" {
-                    if s[i] == "\\" && s.index(after: i) < s.endIndex { i = s.index(after: i) }
-                    i = s.index(after: i)
+            if b == 0x22 {  // "
+                u.formIndex(after: &i)
+                while i < end && u[i] != 0x22 {
+                    if u[i] == 0x5C && u.index(after: i) < end { u.formIndex(after: &i) }  // \
+                    u.formIndex(after: &i)
                 }
-                if i < s.endIndex { i = s.index(after: i) }
-                out.append(s[start..<i])
-            } else if s[i] == "[" {
-                // A bracketed group is one token (row-source lists contain spaces and nested `[START:COUNT]`).
+                if i < end { u.formIndex(after: &i) }
+            } else if b == 0x5B {  // [
                 var depth = 0
                 repeat {
-                    if s[i] == "[" { depth += 1 } else if s[i] == "]" { depth -= 1 }
-                    i = s.index(after: i)
-                } while i < s.endIndex && depth > 0
-                out.append(s[start..<i])
+                    if u[i] == 0x5B { depth += 1 } else if u[i] == 0x5D { depth -= 1 }
+                    u.formIndex(after: &i)
+                } while i < end && depth > 0
             } else {
-                while i < s.endIndex && s[i] != " " && s[i] != "\t" && s[i] != "\r" { i = s.index(after: i) }
-                out.append(s[start..<i])
+                while i < end && !blank(u[i]) { u.formIndex(after: &i) }
             }
+            out.append(s[start..<i])
         }
         return out
     }
@@ -134,11 +138,15 @@ public struct IRParser {
 
         mutating func name(_ sigil: Character, _ what: String) throws -> String {
             let t = try next(what)
-            guard t.first == sigil, t.count > 1 else {
+            guard t.first == sigil, t.utf8.count > 1 else {  // the sigil is one byte
                 throw parser.fail("\(what): expected \(sigil)name, found '\(t)'", line: line)
             }
             let n = t.dropFirst()
-            guard n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
+            // ASCII letters, digits, "_", "." and "-" pass byte by byte; anything else goes through Character.
+            let ascii = n.utf8.allSatisfy { b in
+                (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2E || b == 0x2D
+            }
+            guard ascii || n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
                 throw parser.fail("\(what): invalid name '\(t)'", line: line)
             }
             return String(n)

@@ -366,6 +366,15 @@ public enum OpKind: Equatable, Sendable {
         }
     }
 
+    /// Whether the op's result carries over from one step to the next (a trace, eligibility, accumulator or modulator
+    /// value, docs/ir.md "Plasticity"); every other result is computed afresh each step before it is read.
+    public var carriesState: Bool {
+        switch self {
+        case .trace, .stdp, .homeostasis, .modulator: return true
+        default: return false
+        }
+    }
+
     /// The population an update op (`lif` or a registered model's) updates; nil for other ops.
     public var updatedPopulation: String? {
         switch self {

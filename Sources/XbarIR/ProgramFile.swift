@@ -108,18 +108,22 @@ public enum ProgramFile {
     /// Reads the binary form: checks the checksum first, then the version, the text, and each array's cells (sizes
     /// checked against what is left of the file before anything is allocated).
     public static func decode(_ data: Data, file: String) throws -> Program {
+        // Read in place (a mapped file is not copied).
+        try data.withUnsafeBytes { try decode(bytes: $0, file: file) }
+    }
+
+    static func decode(bytes all: UnsafeRawBufferPointer, file: String) throws -> Program {
         func fail(_ field: String, _ m: String) -> XbarError { XbarError(file: file, field: field, m) }
-        guard data.count >= 16 + 32 else { throw fail("", "binary IR truncated: \(data.count) bytes") }
-        let body = data.prefix(data.count - 32)
+        guard all.count >= 16 + 32 else { throw fail("", "binary IR truncated: \(all.count) bytes") }
+        let bytes = UnsafeRawBufferPointer(rebasing: all[0..<(all.count - 32)])
         var h = SHA256()
-        h.update(Data(body))
-        guard h.finalize() == Array(data.suffix(32)) else { throw fail("checksum", "SHA-256 mismatch: the file is corrupted or truncated") }
-        let bytes = [UInt8](body)
+        h.update(bytes)
+        guard h.finalize() == Array(all[(all.count - 32)...]) else { throw fail("checksum", "SHA-256 mismatch: the file is corrupted or truncated") }
         var at = 4
         func u32() throws -> UInt32 {
             guard at + 4 <= bytes.count else { throw fail("", "binary IR truncated at byte \(at)") }
             defer { at += 4 }
-            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+            return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))
         }
         let version = try u32()
         guard version == binaryVersion || version == 1 else { throw fail("version", "binary IR version \(version), this tool reads 1 and \(binaryVersion)") }
@@ -129,27 +133,50 @@ public enum ProgramFile {
         at += Int(tlen)
         var p = try IRParser.parse(text, file: file)
         for k in p.arrays.indices {
-            let cells = p.arrays[k].codes.count
-            guard at < bytes.count else { throw fail("array %\(p.arrays[k].name)", "cells missing") }
+            let cells = p.arrays[k].codes.count, field = "array %\(p.arrays[k].name)"
+            guard at < bytes.count else { throw fail(field, "cells missing") }
             let layout = bytes[at]; at += 1
             switch layout {
             case 1:
-                guard cells * 4 <= bytes.count - at else { throw fail("array %\(p.arrays[k].name)", "\(cells) codes exceed the file") }
+                guard cells * 4 <= bytes.count - at else { throw fail(field, "\(cells) codes exceed the file") }
                 p.arrays[k].codes = CellCodes(try (0..<cells).map { _ in Int32(bitPattern: try u32()) })
             case 0:
                 let n = Int(try u32())
-                guard n <= cells, n * 8 <= bytes.count - at else { throw fail("array %\(p.arrays[k].name)", "\(n) cells listed for \(cells)") }
-                var last = -1
-                for _ in 0..<n {
-                    let i = Int(try u32()), c = Int32(bitPattern: try u32())
-                    guard i > last, i < cells else { throw fail("array %\(p.arrays[k].name)", "cell index \(i) out of order or beyond \(cells)") }
-                    p.arrays[k].codes[i] = c
-                    last = i
-                }
-            default: throw fail("array %\(p.arrays[k].name)", "unknown cell layout \(layout)")
+                guard n <= cells, n * 8 <= bytes.count - at else { throw fail(field, "\(n) cells listed for \(cells)") }
+                p.arrays[k].codes = try listedCells(bytes, at: &at, n, over: p.arrays[k].codes, field: field, fail)
+            default: throw fail(field, "unknown cell layout \(layout)")
             }
         }
         guard at == bytes.count else { throw fail("", "\(bytes.count - at) bytes after the last array") }
         return p
+    }
+
+    /// `n` (index, code) pairs at `at` written over `base` (the skeleton's cells): indices must ascend and lie inside.
+    /// Over a sparse skeleton the pairs become its listed cells at once (those equal to its fill are dropped).
+    static func listedCells(_ bytes: UnsafeRawBufferPointer, at: inout Int, _ n: Int, over base: CellCodes, field: String,
+                            _ fail: (String, String) -> XbarError) throws -> CellCodes {
+        let cells = base.count
+        var index: [Int32] = [], code: [Int32] = []
+        index.reserveCapacity(n)
+        code.reserveCapacity(n)
+        var last = -1
+        for e in 0..<n {
+            let o = at + 8 * e
+            let i = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+            let c = Int32(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))
+            guard i > last, i < cells else { throw fail(field, "cell index \(i) out of order or beyond \(cells)") }
+            last = i
+            index.append(Int32(i))
+            code.append(c)
+        }
+        at += 8 * n
+        if base.exceptionCount == 0 {
+            let keep = code.indices.filter { code[$0] != base.fill }
+            if keep.count < n { return CellCodes(fill: base.fill, count: cells, indices: keep.map { index[$0] }, codes: keep.map { code[$0] }) }
+            return CellCodes(fill: base.fill, count: cells, indices: index, codes: code)
+        }
+        var out = base
+        for (i, c) in zip(index, code) { out[Int(i)] = c }
+        return out
     }
 }

@@ -161,6 +161,40 @@ final class PassPipelineTests: XCTestCase {
         XCTAssertEqual(f.populations[0].spread.map { $0.count }, [6, 4])
     }
 
+    /// `cells` writes a row tile's arrays with one cursor per row, column tile after column tile, skipping the
+    /// entries of a dropped tile (r1c0: only a weight that quantises to 0): the same codes as every cell of every tile
+    /// written from a per-weight lookup (`denseCodes`), and what the pass stores. With the unused code at level 0 the
+    /// arrays list only the non-zero weights' cells.
+    func testCellsRowCursorsGiveEachTilesCodes() throws {
+        var t = try Repo.target("neurram-130nm")
+        try checkRowCursors(t, sparse: false)
+        t.cell.unusedUS = t.cell.gMinUS
+        try checkRowCursors(t, sparse: true)
+    }
+
+    private func checkRowCursors(_ t: Target, sparse: Bool) throws {
+        let g = wide([(0, 0, 1.0), (0, 130, 1.0), (0, 260, -0.5), (5, 200, 0.75), (270, 5, 1e-6), (260, 131, 1.0), (280, 290, -0.25),
+                      (299, 299, 0.5)])
+        let placed = try state(g, t, after: "place")
+        let cells = try state(g, t, after: "cells")
+        let w = placed.populations[0], c = placed.context
+        let strategy = try XCTUnwrap(c.strategy as? WriteVerifyProgramming)
+        XCTAssertEqual(w.tiles.filter { $0.slot == nil }.map(\.name), ["out.r1c0"])
+        for rt in 0..<2 {
+            let tiles = w.tiles.filter { $0.rowTile == rt && $0.slot != nil }
+            XCTAssertEqual(tiles.count, rt == 0 ? 3 : 2)
+            let written = strategy.writeCells(ofRowTile: tiles, in: w, arrays: tiles.map { placed.program.arrays[$0.slot!] }, context: c)
+            for (tile, a) in zip(tiles, written) {
+                let expected = strategy.denseCodes(of: tile, in: w, rows: a.rows, cols: a.cols, zeroCells: c.map.cells(0), context: c)
+                XCTAssertEqual(a.codes, expected, tile.name)
+                XCTAssertEqual(a.codes, cells.program.arrays[tile.slot!].codes, tile.name)
+                if sparse { XCTAssertNotNil(a.codes.exceptionCount, tile.name) }
+            }
+        }
+        // Every non-zero weight lands in a kept array: 7 weights x 1 cell off level 0 each (one slice).
+        if sparse { XCTAssertEqual(cells.program.arrays.reduce(0) { $0 + ($1.codes.exceptionCount ?? -1000) }, 7) }
+    }
+
     func testGroupRowsSplitsAtMaxRowsDrivenAndFormingReadsEachBlockAlone() throws {
         let g = Graph(name: "g", timesteps: 1, populations: [input("in", 150), lif("out", 2)],
                       projections: [random("w_in", "in", "out"), random("w_rec", "out", "out", delay: 1, seed: 2)])

@@ -73,6 +73,49 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertThrowsError(try ProgramFile.read(path)) { XCTAssertTrue("\($0)".contains("binary IR version 3, this tool reads 1 and 2"), "\($0)") }
     }
 
+    /// A version-2 file built by hand: the skeleton text of one 2 x 3 array at fill 5, then `pairs` (index, code).
+    private func handFile(pairs: [(UInt32, UInt32)]) throws -> (path: String, dir: URL, program: Program) {
+        var p = try programs()[1]
+        p.arrays = [ArrayDecl(name: "a", macro: 0, index: 0, rows: 2, cols: 3, gUnitNS: 1000, codeType: IntType(signed: false, bits: 4),
+                              codes: [5, 5, 5, 5, 5, 5])]
+        var skeleton = ""
+        IRPrinter.write(p, arrayFill: [5]) { skeleton += $0 }
+        let text = Data(skeleton.utf8)
+        var d = Data("XBIR".utf8) + Data([2, 0, 0, 0])
+        withUnsafeBytes(of: UInt64(text.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(text)
+        d.append(0)
+        withUnsafeBytes(of: UInt32(pairs.count).littleEndian) { d.append(contentsOf: $0) }
+        for (i, c) in pairs {
+            withUnsafeBytes(of: i.littleEndian) { d.append(contentsOf: $0) }
+            withUnsafeBytes(of: c.littleEndian) { d.append(contentsOf: $0) }
+        }
+        var h = SHA256()
+        h.update(d)
+        d.append(contentsOf: h.finalize())
+        let dir = Repo.tempDir()
+        let path = dir.appendingPathComponent("hand.xbir").path
+        try d.write(to: URL(fileURLWithPath: path))
+        return (path, dir, p)
+    }
+
+    /// Listed cells become the sparse array's cells in one step: one equal to the fill is dropped (the array still
+    /// lists only what differs), indices must ascend and lie inside the array.
+    func testListedCellsByHand() throws {
+        let ok = try handFile(pairs: [(1, 5), (4, 9)])
+        defer { try? FileManager.default.removeItem(at: ok.dir) }
+        let back = try ProgramFile.read(ok.path)
+        XCTAssertEqual(Array(back.arrays[0].codes), [5, 5, 5, 5, 9, 5])
+        XCTAssertEqual(back.arrays[0].codes.exceptionCount, 1)
+        let cases: [([(UInt32, UInt32)], String)] = [([(2, 7), (1, 7)], "cell index 1 out of order or beyond 6"),
+                                                     ([(6, 7)], "cell index 6 out of order or beyond 6")]
+        for (pairs, message) in cases {
+            let bad = try handFile(pairs: pairs)
+            defer { try? FileManager.default.removeItem(at: bad.dir) }
+            XCTAssertThrowsError(try ProgramFile.read(bad.path)) { XCTAssertEqual("\($0)", "\(bad.path): array %a: \(message)") }
+        }
+    }
+
     /// Version 1 (every skeleton row printed as `R: fill F`), built by hand from its layout, still reads.
     func testVersion1StillReads() throws {
         var p = try programs()[1]

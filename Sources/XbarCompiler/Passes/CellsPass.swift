@@ -28,20 +28,22 @@ public struct CellsPass: CompilerPass {
         }
     }
 
-    /// The arrays of `work`'s placed tiles, row tile by row tile, a wave of tiles at a time on every core (for a
-    /// strategy that writes tiles independently).
-    static func writeInParallel(_ work: PopulationWork, into arrays: inout [ArrayDecl], context c: CompilationContext) {
-        let placed = work.tiles.filter { $0.slot != nil }
-            .sorted { ($0.rowTile, $0.colTile) < ($1.rowTile, $1.colTile) }
-        for w in stride(from: 0, to: placed.count, by: 256) {
-            let wave = Array(placed[w..<Swift.min(w + 256, placed.count)])
-            let inputs = wave.map { arrays[$0.slot!] }
-            let written = Array(wave.indices).parallelMap(threads: 0) { i -> ArrayDecl in
-                var a = inputs[i], unused = CellTally(blocks: work.blocks.count)
-                c.strategy.writeCells(of: wave[i], in: work, into: &a, slot: wave[i].slot!, context: c, tally: &unused)
-                return a
+    /// The arrays of `work`'s placed tiles (for a strategy that writes tiles independently): runs of up to
+    /// `tilesPerRun` column tiles of one row tile, each run written by `writeCells(ofRowTile:)` (which reads each row
+    /// once), a wave of runs at a time on every core.
+    static func writeInParallel(_ work: PopulationWork, into arrays: inout [ArrayDecl], context c: CompilationContext,
+                                tilesPerRun: Int = 64) {
+        var byRowTile = [[Tile]](repeating: [], count: work.rowTiles.count)
+        // `tiles` is in column tile order within each row tile (PopulationWork.tiles).
+        for t in work.tiles where t.slot != nil { byRowTile[t.rowTile].append(t) }
+        let runs = byRowTile.flatMap { row in stride(from: 0, to: row.count, by: tilesPerRun).map { Array(row[$0..<Swift.min($0 + tilesPerRun, row.count)]) } }
+        for w in stride(from: 0, to: runs.count, by: 32) {
+            let wave = Array(runs[w..<Swift.min(w + 32, runs.count)])
+            let inputs = wave.map { $0.map { arrays[$0.slot!] } }
+            let written = Array(wave.indices).parallelMap(threads: 0) { i in
+                c.strategy.writeCells(ofRowTile: wave[i], in: work, arrays: inputs[i], context: c)
             }
-            for (tile, a) in zip(wave, written) { arrays[tile.slot!] = a }
+            for (run, out) in zip(wave, written) { for (tile, a) in zip(run, out) { arrays[tile.slot!] = a } }
         }
     }
 

@@ -20,6 +20,9 @@ public struct PlasticityPass: CompilerPass {
 
     public init() {}
 
+    /// Only a graph with a learning rule gets plasticity ops.
+    public func changedProgram(_ state: CompilationState) -> Bool { state.populations.contains { $0.blocks.contains(where: \.isPlastic) } }
+
     /// Modulator values are m = A x 2^24 (`i32`: |A| < 128 graph units).
     static let modulatorShift = 24
 

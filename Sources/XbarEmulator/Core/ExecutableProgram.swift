@@ -45,17 +45,13 @@ public struct ExecutableProgram: Sendable {
     /// Per population: cycles a neuron group spends in the neuron pipeline (lif 1; docs/timing.md).
     let groupCycles: [Int]
 
-    public init(_ p: Program) {
+    /// `p` resolved with its op results laid out as `layout` says.
+    public init(_ p: Program, values layout: ValueLayout = .reused) {
         program = p
         var slot: [String: Int] = [:]
-        var off: [Int] = [], len: [Int] = []
-        var total = 0
-        for (k, op) in p.step.enumerated() {
-            slot[op.result] = k
-            off.append(total)
-            len.append(op.length)
-            total += op.length
-        }
+        for (k, op) in p.step.enumerated() { slot[op.result] = k }
+        let len = p.step.map(\.length)
+        let (off, total) = layout.offsets(p.step, lengths: len, slot: slot)
         offset = off
         length = len
         valueCount = total
@@ -186,6 +182,46 @@ public struct ExecutableProgram: Sendable {
                           syn_mul: y?.decayMul ?? 0, syn_shift: Int32(y?.decayShift ?? 0),
                           syn_rnd: Int32(y?.decayRounding.code ?? 0), syn_bias: UnsafePointer(synBias),
                           count_hi: n.countType.max)
+    }
+}
+
+/// Where the op results of one step live in a sample's value buffer.
+public enum ValueLayout: Sendable {
+    /// Every op its own slot (the cycle engine, whose ops overlap in time).
+    case perOp
+    /// A slot is reused once the value in it is dead: ops run one after another in program order (the fast engine),
+    /// operands are defined before their use (docs/ir.md), and every result that does not carry state
+    /// (`OpKind.carriesState`) is written in full by its op each step before any op reads it, so it is dead after its
+    /// last reader. A result that carries state is live across steps and keeps a slot of its own. An op's result
+    /// never shares a slot with its own operands. The buffer then grows with the values live at once, not with the op
+    /// count (the 100,000-neuron reservoir of docs/bench.md had 350 M slots per sample, 2.8 GB, laid out per op).
+    case reused
+
+    /// The offset of every op's result and the buffer size.
+    func offsets(_ step: [Op], lengths: [Int], slot: [String: Int]) -> (offsets: [Int], total: Int) {
+        var off = [Int](repeating: 0, count: step.count)
+        var total = 0
+        guard self == .reused else {
+            for k in step.indices { off[k] = total; total += lengths[k] }
+            return (off, total)
+        }
+        // The last op reading each result (-1: none; state results are never freed).
+        var lastUse = [Int](repeating: -1, count: step.count)
+        for (k, op) in step.enumerated() { for o in op.kind.operands { lastUse[slot[o]!] = k } }
+        var freedAt = [[Int]](repeating: [], count: step.count)
+        for k in step.indices where !step[k].kind.carriesState { freedAt[Swift.max(lastUse[k], k)].append(k) }
+        // Free slots by exact length, reused last-freed first: deterministic, and a handful of lengths per program.
+        var free: [Int: [Int]] = [:]
+        for k in step.indices {
+            if !step[k].kind.carriesState, let o = free[lengths[k]]?.popLast() {
+                off[k] = o
+            } else {
+                off[k] = total
+                total += lengths[k]
+            }
+            for d in freedAt[k] { free[lengths[d], default: []].append(off[d]) }
+        }
+        return (off, total)
     }
 }
 
