@@ -72,7 +72,7 @@ public struct PassManager: Sendable {
     }
 
     /// The checks run after pass `p`: its own postconditions, then, if the pass changed the program, the IR verifier
-    /// on it. A failure names the pass — `FILE: after pass P: FIELD: MESSAGE` — except the IR verifier's on a
+    /// on it (every cell's code after `cells` only, the pass that writes them). A failure names the pass — `FILE: after pass P: FIELD: MESSAGE` — except the IR verifier's on a
     /// complete program (one with a step block), which reads as `xbar inspect` would report it.
     public func verify(_ state: CompilationState, after p: any CompilerPass, programChanged: Bool = true) throws {
         let complete = !state.program.step.isEmpty
@@ -82,7 +82,9 @@ public struct PassManager: Sendable {
         } catch let e as XbarError {
             throw XbarError(file: e.file, field: "after pass \(p.name)" + (e.field.isEmpty ? "" : ": \(e.field)"), e.message)
         }
-        if programChanged && complete { try IRVerifier.verify(state.program, file: state.context.file, step: p.changesStep) }
+        if programChanged && complete {
+            try IRVerifier.verify(state.program, file: state.context.file, codes: p.name == "cells", step: p.changesStep)
+        }
     }
 
     /// The IR verifier on a program without a step block yet: its neuron and readout declarations are left out (the

@@ -70,3 +70,17 @@ public final class Slots<T>: @unchecked Sendable {
         return items.map { $0! }
     }
 }
+
+/// Computes the pieces of 0..<n — `make` of consecutive ranges of `chunk` items — on every core, a wave of `wave`
+/// pieces at a time, and hands them to `consume` in order: a long sequential output (rows of a generated matrix,
+/// the text or cells of a program) built in parallel in bounded memory. The result does not depend on the thread
+/// count for a pure `make`.
+public func forEachPieceInOrder<T: Sendable>(_ n: Int, chunk: Int, wave: Int = 8, threads: Int = 0,
+                                             make: @Sendable (Range<Int>) -> T, consume: (T) throws -> Void) rethrows {
+    precondition(chunk >= 1 && wave >= 1)
+    for w in stride(from: 0, to: n, by: chunk * wave) {
+        let starts = Array(stride(from: w, to: Swift.min(w + chunk * wave, n), by: chunk))
+        let pieces = starts.parallelMap(threads: threads) { s in make(s..<Swift.min(s + chunk, n)) }
+        for piece in pieces { try consume(piece) }
+    }
+}

@@ -89,13 +89,10 @@ public enum Materialize {
     static func fanout(_ r: RandomWeights, _ k: Int, rng: Philox, salt: UInt32, pre: Int, post: Int, _ body: (Int, Int, Double) -> Void) {
         // Rows are drawn in chunks on every core (each row's draws depend only on its counters), then handed to
         // `body` in row order.
-        let chunk = 512, wave = 8 * chunk
-        for w in stride(from: 0, to: pre, by: wave) {
-            let chunks = Array(stride(from: w, to: Swift.min(w + wave, pre), by: chunk))
-            let drawn = chunks.parallelMap(threads: 0) { c in
-                fanoutRows(r, k, rng: rng, salt: salt, rows: c..<Swift.min(c + chunk, pre), post: post)
-            }
-            for rows in drawn { for e in rows.indices { body(Int(rows.pre[e]), Int(rows.post[e]), rows.weight[e]) } }
+        forEachPieceInOrder(pre, chunk: 512) { rows in
+            fanoutRows(r, k, rng: rng, salt: salt, rows: rows, post: post)
+        } consume: { rows in
+            for e in rows.indices { body(Int(rows.pre[e]), Int(rows.post[e]), rows.weight[e]) }
         }
     }
 

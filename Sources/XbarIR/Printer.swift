@@ -10,8 +10,9 @@ public enum IRPrinter {
         return out
     }
 
-    /// The text of `print(p)` in pieces (the header, then one piece per array, then the rest), so a large program
-    /// can go to a file without its whole text in memory.
+    /// The text of `print(p)` in pieces (the header, one piece per array, the readouts, the step block a chunk of
+    /// ops at a time), so a large program can go to a file without its whole text in memory. Arrays and op lines are
+    /// printed on every core a wave at a time and emitted in order.
     /// With `arrayFill`, array k's body is the one line `*: fill F`, F = `arrayFill[k]` (the skeleton of the binary
     /// form, `ProgramFile`).
     public static func write(_ p: Program, arrayFill: [Int32]? = nil, _ emit: (String) throws -> Void) rethrows {
@@ -21,17 +22,21 @@ public enum IRPrinter {
         for n in p.neurons { out += neuronLine(n) + "\n" }
         out += "\n"
         try emit(out)
-        for (k, a) in p.arrays.enumerated() {
+        try forEachPieceInOrder(p.arrays.count, chunk: 1, wave: 64) { k in
             var piece = ""
-            printArray(a, fill: arrayFill?[k], into: &piece)
-            try emit(piece)
-        }
+            printArray(p.arrays[k.lowerBound], fill: arrayFill?[k.lowerBound], into: &piece)
+            return piece
+        } consume: { try emit($0) }
         out = ""
         for r in p.readouts { printReadout(r, into: &out) }
         out += "step\n"
-        for op in p.step { out += "  " + opLine(op) + "\n" }
-        out += "end\n"
         try emit(out)
+        try forEachPieceInOrder(p.step.count, chunk: 2048) { ops in
+            var lines = ""
+            for op in p.step[ops] { lines += "  " + opLine(op) + "\n" }
+            return lines
+        } consume: { try emit($0) }
+        try emit("end\n")
     }
 
     /// Writes `print(p)` to `path` atomically (temporary file, then rename), piece by piece.

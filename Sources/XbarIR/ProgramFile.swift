@@ -69,7 +69,7 @@ public enum ProgramFile {
             h.update(d)
             try emit(d)
         }
-        let fills = p.arrays.map(fill)
+        let fills = p.arrays.parallelMap(threads: 0, fill)
         var text = ""
         IRPrinter.write(p, arrayFill: fills) { text += $0 }
         var head = Data(magic)
@@ -78,27 +78,30 @@ public enum ProgramFile {
         append(&head, UInt64(t.count))
         try put(head)
         try put(t)
-        var out = Data()
-        for (a, f) in zip(p.arrays, fills) {
-            var n = 0
-            a.codes.forEachCell(differingFrom: f) { _, _ in n += 1 }
-            if n * 2 > a.codes.count {
-                out.append(1)
-                a.codes.withContiguousCodes { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
-            } else {
-                out.append(0)
-                append(&out, UInt32(n))
-                var pairs = [UInt32](); pairs.reserveCapacity(2 * n)
-                a.codes.forEachCell(differingFrom: f) { i, c in pairs.append(UInt32(i)); pairs.append(UInt32(bitPattern: c)) }
-                pairs.withUnsafeBytes { out.append(contentsOf: $0) }
-            }
-            if out.count >= 1 << 22 {
-                try put(out)
-                out.removeAll(keepingCapacity: true)
-            }
-        }
-        try put(out)
+        // The arrays' cells, a chunk of arrays per piece, encoded on every core.
+        try forEachPieceInOrder(p.arrays.count, chunk: 64) { ks in
+            var out = Data()
+            for k in ks { cells(p.arrays[k], fill: fills[k], into: &out) }
+            return out
+        } consume: { try put($0) }
         try emit(Data(h.finalize()))
+    }
+
+    /// One array's cells after the skeleton: layout 1 and every code when more than half differ from the fill, else
+    /// layout 0, the count and the (index, code) pairs of the cells that differ.
+    static func cells(_ a: ArrayDecl, fill f: Int32, into out: inout Data) {
+        var n = 0
+        a.codes.forEachCell(differingFrom: f) { _, _ in n += 1 }
+        if n * 2 > a.codes.count {
+            out.append(1)
+            a.codes.withContiguousCodes { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
+        } else {
+            out.append(0)
+            append(&out, UInt32(n))
+            var pairs = [UInt32](); pairs.reserveCapacity(2 * n)
+            a.codes.forEachCell(differingFrom: f) { i, c in pairs.append(UInt32(i)); pairs.append(UInt32(bitPattern: c)) }
+            pairs.withUnsafeBytes { out.append(contentsOf: $0) }
+        }
     }
 
     static func append<T: FixedWidthInteger>(_ d: inout Data, _ v: T) {

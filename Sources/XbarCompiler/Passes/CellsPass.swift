@@ -37,13 +37,12 @@ public struct CellsPass: CompilerPass {
         // `tiles` is in column tile order within each row tile (PopulationWork.tiles).
         for t in work.tiles where t.slot != nil { byRowTile[t.rowTile].append(t) }
         let runs = byRowTile.flatMap { row in stride(from: 0, to: row.count, by: tilesPerRun).map { Array(row[$0..<Swift.min($0 + tilesPerRun, row.count)]) } }
-        for w in stride(from: 0, to: runs.count, by: 32) {
-            let wave = Array(runs[w..<Swift.min(w + 32, runs.count)])
-            let inputs = wave.map { $0.map { arrays[$0.slot!] } }
-            let written = Array(wave.indices).parallelMap(threads: 0) { i in
-                c.strategy.writeCells(ofRowTile: wave[i], in: work, arrays: inputs[i], context: c)
-            }
-            for (run, out) in zip(wave, written) { for (tile, a) in zip(run, out) { arrays[tile.slot!] = a } }
+        let before = arrays
+        forEachPieceInOrder(runs.count, chunk: 1, wave: 32) { i in
+            let run = runs[i.lowerBound]
+            return zip(run, c.strategy.writeCells(ofRowTile: run, in: work, arrays: run.map { before[$0.slot!] }, context: c)).map { ($0.slot!, $1) }
+        } consume: { written in
+            for (slot, a) in written { arrays[slot] = a }
         }
     }
 
