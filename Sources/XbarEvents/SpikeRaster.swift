@@ -1,3 +1,5 @@
+import XbarCore
+
 /// One sample of input spikes: which input channels fire at each discrete time step.
 ///
 /// `active[t]` is the ascending, duplicate-free list of channels (each in `0..<channels`) that spike at step `t`;
@@ -78,6 +80,26 @@ extension EventDataset {
     public func remapped(channels map: [Int]) -> EventDataset {
         var out = self
         out.samples = samples.map { $0.remapped(channels: map) }
+        return out
+    }
+}
+
+extension EventDataset {
+    /// Unlabelled samples in which each channel spikes with probability `rate` at each step, independently: channel c
+    /// of sample s at step t spikes when U(eventEncoding, s, c, t) < rate (Philox with `seed`). The synthetic input of
+    /// the benchmarks (docs/bench.md, seed 7) and of `xbar events random`.
+    public static func random(channels: Int, timesteps: Int, samples: Int, rate: Double, seed: UInt64) -> EventDataset {
+        let rng = Philox(seed: seed)
+        var out = EventDataset(channels: channels, timesteps: timesteps, samples: [])
+        for s in 0..<samples {
+            var active = [[Int32]](repeating: [], count: timesteps)
+            for t in 0..<timesteps {
+                for c in 0..<channels where rng.uniform(purpose: RandomPurpose.eventEncoding.rawValue, UInt32(s), UInt32(c), UInt32(t)) < rate {
+                    active[t].append(Int32(c))
+                }
+            }
+            out.samples.append(SpikeRaster(channels: channels, timesteps: timesteps, label: nil, active: active))
+        }
         return out
     }
 }

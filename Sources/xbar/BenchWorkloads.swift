@@ -27,18 +27,7 @@ struct BenchWorkload {
 
     /// A synthetic event set: each channel spikes with probability `rate` per step (Philox, seed 7).
     static func synthetic(channels: Int, timesteps: Int, samples: Int, rate: Double) -> EventDataset {
-        let rng = Philox(seed: 7)
-        var out = EventDataset(channels: channels, timesteps: timesteps, samples: [])
-        for s in 0..<samples {
-            var active = [[Int32]](repeating: [], count: timesteps)
-            for t in 0..<timesteps {
-                for c in 0..<channels where rng.uniform(purpose: RandomPurpose.eventEncoding.rawValue, UInt32(s), UInt32(c), UInt32(t)) < rate {
-                    active[t].append(Int32(c))
-                }
-            }
-            out.samples.append(SpikeRaster(channels: channels, timesteps: timesteps, label: nil, active: active))
-        }
-        return out
+        EventDataset.random(channels: channels, timesteps: timesteps, samples: samples, rate: rate, seed: 7)
     }
 
     /// Builds workload `name` with `samples` samples (nil: the workload's documented count).

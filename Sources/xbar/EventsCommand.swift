@@ -8,7 +8,7 @@ struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Make and inspect spike-event files (.xev): digits rate encoding, N-MNIST conversion, summaries.",
-        subcommands: [DigitsCommand.self, NMNISTCommand.self, InfoCommand.self]
+        subcommands: [DigitsCommand.self, NMNISTCommand.self, RandomCommand.self, InfoCommand.self]
     )
 }
 
@@ -68,6 +68,47 @@ extension EventsCommand {
                 try EventFile.write(d, to: out)
                 print("wrote \(out): \(d.samples.count) samples (rows \(range.lowerBound)..<\(range.upperBound)), "
                       + "\(d.channels) channels, \(d.timesteps) steps, \(d.eventCount) events")
+            }
+        }
+    }
+
+    /// `xbar events random`: Bernoulli spike trains, the synthetic input of the benchmarks.
+    struct RandomCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "random",
+            abstract: "Write samples in which every channel spikes with a fixed probability per step (the benchmarks' input)."
+        )
+
+        @Option(help: "Input channels.")
+        var channels: Int
+        @Option(help: "Time steps per sample.")
+        var timesteps = 50
+        @Option(help: "Samples.")
+        var samples = 1
+        @Option(help: "Spike probability of a channel per step.")
+        var rate: Double
+        @Option(help: "Seed of the Philox generator (the benchmarks use 7).")
+        var seed: UInt64 = 7
+        @Option(help: "Output .xev file.")
+        var out: String
+
+        func validate() throws {
+            guard channels >= 1 && channels <= EventFile.maxChannels else { throw ValidationError("--channels must be in 1...\(EventFile.maxChannels)") }
+            guard timesteps >= 1 && timesteps <= EventFile.maxTimesteps else {
+                throw ValidationError("--timesteps must be in 1...\(EventFile.maxTimesteps)")
+            }
+            guard samples >= 1 && samples <= 1_000_000 else { throw ValidationError("--samples must be in 1...1000000") }
+            guard rate >= 0 && rate <= 1 else { throw ValidationError("--rate must be in 0...1") }
+            guard Double(channels) * Double(timesteps) * Double(samples) * rate <= 1e9 else {
+                throw ValidationError("about \(Int(Double(channels) * Double(timesteps) * Double(samples) * rate)) events expected; at most 1e9")
+            }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let d = EventDataset.random(channels: channels, timesteps: timesteps, samples: samples, rate: rate, seed: seed)
+                try EventFile.write(d, to: out)
+                print("wrote \(out): \(d.samples.count) samples, \(d.channels) channels, \(d.timesteps) steps, \(d.eventCount) events")
             }
         }
     }

@@ -444,3 +444,32 @@ final class DigitsTests: XCTestCase {
         XCTAssertEqual(parsed.samples[0].active[0], [6, 7, 23, 40, 41, 89, 90, 122, 136, 154, 155, 166, 168, 201, 234, 246, 248, 250])
     }
 }
+
+/// `xbar events random` and `EventDataset.random`, the benchmarks' synthetic input.
+final class RandomEventsTests: XCTestCase {
+    /// Channel c of sample s spikes at step t exactly when U(eventEncoding, s, c, t) < rate, recomputed here from
+    /// Philox; rate 0 and 1 give no events and every event; the CLI writes the same dataset.
+    func testBernoulliSpikesFromPhiloxAndTheCLI() throws {
+        let d = EventDataset.random(channels: 30, timesteps: 7, samples: 3, rate: 0.2, seed: 5)
+        let rng = Philox(seed: 5)
+        for s in 0..<3 {
+            for t in 0..<7 {
+                let expected = (0..<30).filter { rng.uniform(purpose: RandomPurpose.eventEncoding.rawValue, UInt32(s), UInt32($0), UInt32(t)) < 0.2 }
+                XCTAssertEqual(d.samples[s].active[t], expected.map(Int32.init))
+            }
+        }
+        XCTAssertEqual(EventDataset.random(channels: 30, timesteps: 7, samples: 3, rate: 0, seed: 5).eventCount, 0)
+        XCTAssertEqual(EventDataset.random(channels: 30, timesteps: 7, samples: 3, rate: 1, seed: 5).eventCount, 30 * 7 * 3)
+        let dir = Repo.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.xev").path
+        let (status, out, _) = try Repo.run(["events", "random", "--channels", "30", "--timesteps", "7", "--samples", "3", "--rate", "0.2",
+                                             "--seed", "5", "--out", path])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(out, "wrote \(path): 3 samples, 30 channels, 7 steps, \(d.eventCount) events\n")
+        XCTAssertEqual(try EventFile.read(path), d)
+        let (bad, _, err) = try Repo.run(["events", "random", "--channels", "30", "--rate", "1.5", "--out", path])
+        XCTAssertNotEqual(bad, 0)
+        XCTAssertTrue(err.contains("--rate must be in 0...1"), err)
+    }
+}
