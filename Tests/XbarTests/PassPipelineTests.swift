@@ -231,6 +231,24 @@ final class PassPipelineTests: XCTestCase {
         XCTAssertEqual(f.format?.threshold, 9901)
     }
 
+    /// With 3 more fraction bits the ideal target's factors are 2048 and 32768: one read of the 24-bit ADC already
+    /// bounds 16,777,215 x 34,816 + 2 = 584,115,552,258 > 2^39 - 1, so the bound is capped at i40 (docs/compiler.md,
+    /// section 5) and the program still compiles, its pre-activation ops typed i40.
+    func testScalesCapsThePreActivationBoundAtI40() throws {
+        var t = try Repo.target("ideal")
+        t.neuron.fracBits += 3
+        let s = try state(tiny, t, after: "scales").populations[0]
+        XCTAssertEqual(s.scales, [[Multiplier(mul: 2048, shift: 0), Multiplier(mul: 32768, shift: 0)]])
+        XCTAssertGreaterThan(Int64(16_777_215) * (2048 + 32768) + 2, ScalesPass.widestBound)
+        XCTAssertEqual(s.preBound, ScalesPass.widestBound)
+        XCTAssertEqual(ScalesPass.widestBound, (Int64(1) << 39) - 1)
+        let p = try Compiler.compile(tiny, target: t).program
+        try IRVerifier.verify(p)
+        let lif = try XCTUnwrap(p.step.first { $0.kind.updatedPopulation == "out" })
+        let input = try XCTUnwrap(p.step.first { $0.result == lif.kind.operands[0] })
+        XCTAssertEqual(input.type, .i(40))
+    }
+
     func testNeuronsDeclaresEveryPopulationInGraphOrder() throws {
         // b is declared first but scheduled after a (a -> b at delay 0).
         let g = Graph(name: "n", timesteps: 1, populations: [input("in", 2), lif("b", 2), lif("a", 3)],
